@@ -1,0 +1,5 @@
+"""``python -m isamm`` runs the CLI."""
+
+from isamm.cli import main
+
+main()

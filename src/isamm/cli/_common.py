@@ -1,0 +1,68 @@
+"""Helpers shared by the CLI modules: consoles, JSON output, output files."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
+
+from isamm._io import to_json, write_json, write_table
+
+__all__ = ["console", "err_console", "emit_json", "print_frame", "write_output", "parse_float_list"]
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def emit_json(obj: Any) -> None:
+    """Print ``obj`` as JSON on stdout (plain print: no wrapping, no colour)."""
+    sys.stdout.write(to_json(obj) + "\n")
+
+
+def print_frame(frame: pd.DataFrame, title: str | None = None, float_fmt: str = "{:.4g}") -> None:
+    """Render a DataFrame as a Rich table on stdout."""
+    table = Table(title=title, show_lines=False)
+    for col in frame.columns:
+        table.add_column(str(col))
+    for row in frame.itertuples(index=False):
+        cells = []
+        for v in row:
+            if v is None or (isinstance(v, float) and v != v):
+                cells.append("")
+            elif isinstance(v, float):
+                cells.append(float_fmt.format(v))
+            else:
+                cells.append(str(v))
+        table.add_row(*cells)
+    console.print(table)
+
+
+def write_output(path: Path, frame: pd.DataFrame | None = None, obj: Any = None) -> None:
+    """Write a table (CSV/JSON/Parquet by suffix) or a JSON object atomically, and say so on stderr."""
+    if frame is not None:
+        write_table(path, frame)
+    else:
+        write_json(path, obj)
+    err_console.print(f"wrote {path}", highlight=False)
+
+
+def parse_float_list(text: str, option: str) -> list[float]:
+    """Parse ``"1,2.5,10"`` into floats, with an InputError naming the option."""
+    from isamm.errors import InputError
+
+    out = []
+    for part in text.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        try:
+            out.append(float(part))
+        except ValueError:
+            raise InputError("not a number", option=option, expected="comma-separated numbers", got=part) from None
+    if not out:
+        raise InputError("empty list", option=option, expected="comma-separated numbers", got=text)
+    return out

@@ -1,0 +1,74 @@
+"""Errors for user mistakes.
+
+One template for every user-facing error, as scikit-learn does it: *where*
+(file, row, column or option), *what was expected*, *what was received*.
+The library raises :class:`InputError`; only the CLI catches it, prints one
+line without a traceback, and exits with status 2.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["InputError", "ModelError"]
+
+
+class InputError(ValueError):
+    """A mistake in the user's input (file, option, argument or parameter).
+
+    Parameters
+    ----------
+    message
+        What is wrong, in plain words ("expected 0 or 1").
+    file, row, column, option
+        Where the problem is. ``row`` is 1-based and counts data rows as a
+        spreadsheet user sees them (header = row 1, first data row = row 2)
+        when ``file`` is given; callers state which convention they use.
+    expected, got
+        Optional structured detail; appended as "expected X, got Y".
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        row: int | None = None,
+        column: str | None = None,
+        option: str | None = None,
+        expected: str | None = None,
+        got: Any = None,
+    ) -> None:
+        self.detail = message
+        self.file = None if file is None else str(file)
+        self.row = row
+        self.column = column
+        self.option = option
+        self.expected = expected
+        self.got = got
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        where = []
+        if self.file is not None:
+            where.append(self.file)
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.column is not None:
+            where.append(f"column {self.column!r}")
+        if self.option is not None:
+            where.append(f"option {self.option}")
+        text = self.detail
+        if self.expected is not None:
+            text += f": expected {self.expected}"
+            if self.got is not None:
+                text += f", got {self.got!r}"
+        return (", ".join(where) + ": " + text) if where else text
+
+
+class ModelError(RuntimeError):
+    """A model could not produce a valid answer (e.g. a fit did not converge).
+
+    Raised with advice on what to change; the CLI reports it like an
+    :class:`InputError` (exit status 2) because the fix lies with the input.
+    """

@@ -1,0 +1,30 @@
+"""Shared test fixtures."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+
+
+@pytest.fixture
+def cli():
+    """Invoke the ``isamm`` CLI in-process; returns a callable giving a click Result (stdout/stderr separate)."""
+    from typer.testing import CliRunner
+
+    from isamm.cli import app
+
+    runner = CliRunner()
+
+    def invoke(*args: str):
+        return runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
+
+    return invoke
+
+
+def pytest_configure(config):
+    os.environ.setdefault("MPLBACKEND", "Agg")
