@@ -1,0 +1,1 @@
+"""Figures (KM with risk table, forest, ROC, PK profiles, swimmer) and HTML reports."""
