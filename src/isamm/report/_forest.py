@@ -1,0 +1,82 @@
+"""Forest plot of Cox proportional-hazards models: HR with 95% CI on a log axis."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.ticker import FixedLocator, NullLocator
+
+from isamm.report._figures import PALETTE, format_p, house_style
+from isamm.report._results import cox_terms
+
+__all__ = ["forest_plot"]
+
+_NICE_TICKS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 1, 2, 4, 5, 10, 20, 50, 100)
+
+
+def forest_plot(cox, *, labels: dict[str, str] | None = None, title: str | None = None,
+                xlabel: str = "Hazard ratio (95% CI, log scale)") -> Figure:
+    """Forest plot of one Cox model, or of several models stacked (e.g. univariable fits).
+
+    Parameters
+    ----------
+    cox : isamm.outcomes.CoxResult or sequence of CoxResult
+        Fitted model(s); every term of every model becomes one row, top to bottom
+        in model order. A sequence of single-covariate models gives the usual
+        "univariable" forest plot.
+    labels
+        Display names for terms (``{"sexM": "Male vs female"}``); default the R term name.
+    title, xlabel
+        Text.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        ``fig.axes[0]`` has a log-scaled x axis, a dashed reference line at HR = 1,
+        one error bar per estimable term (point = HR, whiskers = 95% CI) and, on
+        the right, the printed "HR (95% CI)" and p for each row.
+    """
+    models = [cox] if not isinstance(cox, Sequence) else list(cox)
+    if not models:
+        raise TypeError("forest_plot expects an isamm.outcomes.CoxResult or a non-empty sequence of them")
+    terms = pd.concat([cox_terms(m) for m in models], ignore_index=True)
+    labels = labels or {}
+    n = len(terms)
+    y = np.arange(n)[::-1].astype(float)
+    ok = np.isfinite(terms[["hr", "lower", "upper"]].to_numpy(float)).all(axis=1) & (terms["lower"] > 0)
+
+    with house_style():
+        fig = Figure(figsize=(7.0, 1.1 + 0.32 * n), layout="constrained")
+        ax = fig.add_subplot()
+        ax.set_xscale("log")
+        hr, lo, hi = (terms.loc[ok, c].to_numpy(float) for c in ("hr", "lower", "upper"))
+        ax.errorbar(hr, y[ok], xerr=[hr - lo, hi - hr], fmt="s", ms=5, color=PALETTE[0], ecolor=PALETTE[0],
+                    elinewidth=1.3, capsize=0, gid="forest-hr")
+        ax.axvline(1.0, color="0.4", lw=0.9, ls="--", gid="forest-ref")
+        x_lo = min(lo.min() if ok.any() else 0.5, 0.9) / 1.25
+        x_hi = max(hi.max() if ok.any() else 2.0, 1.1) * 1.25
+        ax.set_xlim(x_lo, x_hi)
+        ticks = [t for t in _NICE_TICKS if x_lo <= t <= x_hi]
+        ax.xaxis.set_major_locator(FixedLocator(ticks))
+        ax.xaxis.set_minor_locator(NullLocator())
+        ax.set_xticklabels([f"{t:g}" for t in ticks])
+        ax.set_yticks(y)
+        ax.set_yticklabels([labels.get(t, t) for t in terms["term"]])
+        ax.set_ylim(-0.7, n - 0.3)
+        ax.tick_params(axis="y", length=0)
+        ax.spines["left"].set_visible(False)
+        ax.set_xlabel(xlabel)
+        # the printed numbers, in axes-x / data-y coordinates right of the plot
+        trans = ax.get_yaxis_transform()
+        ax.text(1.04, n - 0.3, "HR (95% CI)", transform=trans, ha="left", va="bottom", weight="bold")
+        ax.text(1.42, n - 0.3, "p", transform=trans, ha="left", va="bottom", weight="bold")
+        for yi, row, good in zip(y, terms.itertuples(index=False), ok):
+            text = f"{row.hr:.2f} ({row.lower:.2f}–{row.upper:.2f})" if good else "not estimable"
+            ax.text(1.04, yi, text, transform=trans, ha="left", va="center", gid="forest-text")
+            ax.text(1.42, yi, format_p(row.p), transform=trans, ha="left", va="center", gid="forest-p")
+        if title:
+            ax.set_title(title, loc="left")
+    return fig
