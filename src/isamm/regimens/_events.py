@@ -28,7 +28,7 @@ import pandas as pd
 
 from isamm.errors import InputError
 
-__all__ = ["DOSE_EVENT_COLUMNS", "ROUTES", "validate_dose_events"]
+__all__ = ["DOSE_EVENT_COLUMNS", "ROUTES", "validate_dose_events", "dose_events"]
 
 DOSE_EVENT_COLUMNS = ("time_h", "drug", "amount_mg", "duration_h", "route")
 ROUTES = ("IV", "SC", "PO")
@@ -57,3 +57,64 @@ def validate_dose_events(events: pd.DataFrame, source: str = "dose events") -> p
     if "profile" not in out.columns:
         out["profile"] = None
     return out.sort_values("time_h", kind="stable").reset_index(drop=True)
+
+
+def dose_events(schedule: pd.DataFrame, drugs: str | list[str] | tuple[str, ...] | None = None) -> pd.DataFrame:
+    """Turn a dosing calendar (:meth:`Regimen.schedule`) into a dose-event table for ``pk/``.
+
+    Parameters
+    ----------
+    schedule
+        A calendar with at least ``time_h``, ``drug``, ``dose_mg``, ``route``,
+        ``infusion_h`` and ``infusion_profile``.
+    drugs
+        Keep only these drugs (lower-case names, e.g. ``"isatuximab"``); default all.
+        A drug of the catalog that the calendar does not contain gives no rows.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``time_h`` (h), ``drug``, ``amount_mg``, ``duration_h`` (0 when the
+        calendar gives no infusion time: oral, SC, IV bolus), ``route`` and
+        ``profile``: for isatuximab and daratumumab IV the tuple of
+        ``(duration_h, fraction_of_dose)`` steps of the label rate escalation
+        (fractions sum to 1), otherwise ``None`` (constant rate over ``duration_h``).
+        Sorted by time.
+    """
+    from isamm.regimens._infusion import profile_from_label
+
+    need = ("time_h", "drug", "dose_mg", "route", "infusion_h", "infusion_profile")
+    missing = [c for c in need if c not in schedule.columns]
+    if missing:
+        raise InputError(f"missing column(s) {missing}", file="schedule", expected=f"a calendar with columns {list(need)}")
+    frame = schedule
+    if drugs is not None:
+        wanted = [drugs] if isinstance(drugs, str) else list(drugs)
+        from isamm.regimens._catalog import list_regimens
+
+        known = {d for reg in list_regimens() for d in reg.drugs} | set(schedule["drug"])
+        unknown = [d for d in wanted if d not in known]
+        if unknown:
+            raise InputError("unknown drug", option="drugs", expected="lower-case drug names such as " + ", ".join(sorted(known)), got=unknown[0])
+        frame = frame[frame["drug"].isin(wanted)]
+    profiles = []
+    for label in frame["infusion_profile"]:
+        if isinstance(label, str) and label:
+            try:
+                p = profile_from_label(label)
+            except ValueError as exc:
+                raise InputError(str(exc), file="schedule", column="infusion_profile") from None
+            profiles.append(tuple(zip((d for d, _ in p.steps), p.dose_fractions())))
+        else:
+            profiles.append(None)
+    events = pd.DataFrame(
+        {
+            "time_h": frame["time_h"].astype(float).to_numpy(),
+            "drug": frame["drug"].to_numpy(),
+            "amount_mg": frame["dose_mg"].astype(float).to_numpy(),
+            "duration_h": frame["infusion_h"].astype(float).fillna(0.0).to_numpy(),
+            "route": frame["route"].to_numpy(),
+            "profile": pd.Series(profiles, dtype=object).to_numpy(),
+        }
+    )
+    return validate_dose_events(events, source="schedule")

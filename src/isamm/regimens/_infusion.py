@@ -14,8 +14,9 @@ Sources (see ``shared/reference/regimens.md`` §1 and §4.1):
   "Infusion rates"; Frampton 2021 (seed 002) sect. 6–7 (durations 200, 113,
   75 min). Counting of infusions is per course of isatuximab [PROJECT CHOICE].
 * Daratumumab IV: Darzalex label table: 1st infusion (16 mg/kg) 1000 mL,
-  50 mL/h +50 mL/h every hour to 200 mL/h (6.5 h); split first dose (8 mg/kg)
-  500 mL each, same escalation (4.0 h); 2nd infusion 500 mL, same (4.0 h);
+  50 mL/h +50 mL/h every hour to 200 mL/h (6.5 h); split first dose (8 mg/kg on
+  days 1 and 2) 500 mL each, same escalation (4.0 h); 2nd infusion (the week-2
+  dose, also after a split) 500 mL, same (4.0 h);
   3rd and later 500 mL, 100 mL/h +50 mL/h every hour to 200 mL/h (3.25 h).
 """
 
@@ -28,6 +29,9 @@ __all__ = [
     "isatuximab_profile",
     "daratumumab_iv_profile",
     "escalating_profile",
+    "infusion_profile_label",
+    "profile_from_label",
+    "PROFILE_FAMILIES",
 ]
 
 
@@ -111,15 +115,57 @@ _DARA_SOURCE = "Darzalex (daratumumab) US label, infusion rates table (regimens.
 
 
 def daratumumab_iv_profile(infusion_number: int, split_first_dose: bool = False) -> InfusionProfile:
-    """Daratumumab IV profile for the n-th infusion (1-based), per the label table.
+    """Daratumumab IV profile for the n-th infusion of a course (1-based), per the label table.
 
-    1st: 1000 mL (6.5 h); 1st as split 8 mg/kg doses (infusions 1 and 2 of a
-    split start): 500 mL each (4.0 h); 2nd: 500 mL (4.0 h); 3rd+: 500 mL from 100 mL/h (3.25 h).
+    Without a split: 1st 1000 mL (6.5 h); 2nd 500 mL (4.0 h); 3rd+ 500 mL from
+    100 mL/h (3.25 h). With the week-1 dose split over days 1 and 2
+    (``split_first_dose``), infusions 1 and 2 are the two 8 mg/kg halves
+    (500 mL, 4.0 h each), infusion 3 (week 2) is the label's "second infusion"
+    (500 mL, 4.0 h) and infusions 4+ are "subsequent infusions" (3.25 h).
     """
     if infusion_number < 1:
         raise ValueError("infusion_number is 1-based")
-    if infusion_number == 1 and not split_first_dose:
+    label_number = infusion_number - 1 if split_first_dose and infusion_number >= 2 else infusion_number
+    if label_number == 1 and not split_first_dose:
         return escalating_profile(1000.0, 50.0, 1.0, 50.0, 1.0, 200.0, _DARA_SOURCE)
-    if infusion_number == 1 or (infusion_number == 2):
+    if label_number <= 2:
         return escalating_profile(500.0, 50.0, 1.0, 50.0, 1.0, 200.0, _DARA_SOURCE)
     return escalating_profile(500.0, 100.0, 1.0, 50.0, 1.0, 200.0, _DARA_SOURCE)
+
+
+# Profiles by a short, human-readable label; the calendar stores the label, dose_events resolves it.
+PROFILE_FAMILIES = ("isatuximab", "daratumumab_iv")
+
+
+def infusion_profile_label(family: str, infusion_number: int, split_first_dose: bool = False) -> str:
+    """Label of the profile for the n-th infusion of ``family`` (e.g. ``"isatuximab 2nd"``)."""
+    if infusion_number < 1:
+        raise ValueError("infusion_number is 1-based")
+    if family == "isatuximab":
+        return ("isatuximab 1st", "isatuximab 2nd", "isatuximab 3rd+")[min(infusion_number, 3) - 1]
+    if family == "daratumumab_iv":
+        if split_first_dose:
+            if infusion_number <= 2:
+                return "daratumumab 1st split"
+            return "daratumumab 2nd" if infusion_number == 3 else "daratumumab 3rd+"
+        return ("daratumumab 1st", "daratumumab 2nd", "daratumumab 3rd+")[min(infusion_number, 3) - 1]
+    raise ValueError(f"unknown infusion profile family {family!r}; known: {PROFILE_FAMILIES}")
+
+
+_BY_LABEL = {
+    "isatuximab 1st": isatuximab_profile(1),
+    "isatuximab 2nd": isatuximab_profile(2),
+    "isatuximab 3rd+": isatuximab_profile(3),
+    "daratumumab 1st": daratumumab_iv_profile(1),
+    "daratumumab 1st split": daratumumab_iv_profile(1, split_first_dose=True),
+    "daratumumab 2nd": daratumumab_iv_profile(2),
+    "daratumumab 3rd+": daratumumab_iv_profile(3),
+}
+
+
+def profile_from_label(label: str) -> InfusionProfile:
+    """The :class:`InfusionProfile` named by ``label`` (see :func:`infusion_profile_label`)."""
+    try:
+        return _BY_LABEL[label]
+    except KeyError:
+        raise ValueError(f"unknown infusion profile {label!r}; known: {sorted(_BY_LABEL)}") from None
