@@ -20,7 +20,8 @@ from isamm.regimens._infusion import (
     profile_from_label,
 )
 from isamm.regimens._patient import Patient, bsa_mosteller
-from isamm.regimens._schedule import SCHEDULE_COLUMNS
+from isamm.regimens._ics import schedule_to_ics
+from isamm.regimens._schedule import SCHEDULE_COLUMNS, schedule_records
 from isamm.regimens._spec import RegimenSpec
 
 __all__ = [
@@ -32,6 +33,8 @@ __all__ = [
     "list_regimens",
     "load_regimen_file",
     "SCHEDULE_COLUMNS",
+    "schedule_records",
+    "schedule_to_ics",
     "DOSE_EVENT_COLUMNS",
     "ROUTES",
     "dose_events",

@@ -21,7 +21,7 @@ from isamm.regimens._patient import Patient
 from isamm.regimens._spec import DoseBlock, DrugSpec, RegimenSpec
 from isamm.units import study_day_to_hours
 
-__all__ = ["SCHEDULE_COLUMNS", "expand"]
+__all__ = ["SCHEDULE_COLUMNS", "expand", "schedule_records"]
 
 SCHEDULE_COLUMNS = (
     "day",
@@ -80,10 +80,10 @@ def _dose(spec: RegimenSpec, drug: DrugSpec, block: DoseBlock, patient: Patient)
         bsa = patient.bsa_m2
         if drug.bsa_cap_m2 is not None and bsa > drug.bsa_cap_m2:
             mg = block.dose * drug.bsa_cap_m2
-            basis = f"{block.dose:g} {unit} × {drug.bsa_cap_m2:g} m² (Mosteller BSA {bsa:.3f} m², capped)"
+            basis = f"{block.dose:g} {unit} × {drug.bsa_cap_m2:g} m² (BSA {bsa:.3f} m² capped)"
         else:
             mg = block.dose * bsa
-            basis = f"{block.dose:g} {unit} × {bsa:.3f} m² (Mosteller BSA)"
+            basis = f"{block.dose:g} {unit} × {bsa:.3f} m² (Mosteller)"
     else:
         mg, basis = block.dose, f"{block.dose:g} mg"
         for rule in spec.dose_rules:
@@ -188,3 +188,20 @@ def _parse_date(value) -> dt.date | None:
         return dt.date.fromisoformat(str(value))
     except ValueError:
         raise InputError("not a date", option="start_date", expected="YYYY-MM-DD", got=value) from None
+
+
+def schedule_records(schedule: pd.DataFrame) -> list[dict]:
+    """The calendar as JSON-ready records (missing values → ``None``, dates → ``"YYYY-MM-DD"``)."""
+    out = []
+    for rec in schedule.astype(object).to_dict(orient="records"):
+        for k, v in rec.items():
+            if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
+                rec[k] = None
+            elif isinstance(v, dt.date):
+                rec[k] = v.isoformat()
+            elif isinstance(v, np.integer):
+                rec[k] = int(v)
+            elif isinstance(v, np.floating):
+                rec[k] = float(v)
+        out.append(rec)
+    return out

@@ -16,7 +16,7 @@ import operator
 import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator, model_validator
 
 __all__ = ["CycleRange", "AgeCondition", "CycleLength", "DoseBlock", "DrugSpec", "DoseRule", "RegimenSpec"]
 
@@ -94,6 +94,10 @@ class CycleLength(_Strict):
 
     _parse_cycles = field_validator("cycles", mode="before")(_cycles)
 
+    @field_serializer("cycles")
+    def _as_text(self, v):
+        return str(v)
+
 
 class DoseBlock(_Strict):
     """One dose given on ``days`` of every cycle in ``cycles`` (to patients matching ``when_age``)."""
@@ -108,6 +112,10 @@ class DoseBlock(_Strict):
 
     _parse_cycles = field_validator("cycles", mode="before")(_cycles)
     _parse_age = field_validator("when_age", mode="before")(_age)
+
+    @field_serializer("cycles", "when_age")
+    def _as_text(self, v):
+        return None if v is None else str(v).removeprefix("age ").removesuffix(" y")
 
     @field_validator("unit", mode="before")
     @classmethod
@@ -175,6 +183,10 @@ class DoseRule(_Strict):
     source: str = Field(min_length=1)
 
     _parse_age = field_validator("when_age", mode="before")(_age)
+
+    @field_serializer("when_age")
+    def _as_text(self, v):
+        return str(v).removeprefix("age ").removesuffix(" y")
 
 
 class RegimenSpec(_Strict):
