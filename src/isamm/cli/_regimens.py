@@ -87,7 +87,7 @@ def _day_ranges(days: tuple[int, ...]) -> str:
 
 def _notes(reg: rg.Regimen) -> None:
     for text in reg.spec.unverified:
-        err_console.print(f"note: {reg.id} [UNVERIFIED] {text}", highlight=False)
+        err_console.print(f"note: {reg.id} [UNVERIFIED] {text}", highlight=False, markup=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:
