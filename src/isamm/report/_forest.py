@@ -14,7 +14,7 @@ from isamm.report._results import cox_terms
 
 __all__ = ["forest_plot"]
 
-_NICE_TICKS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 1, 2, 4, 5, 10, 20, 50, 100)
+_NICE_TICKS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 20, 50, 100)
 
 
 def forest_plot(cox, *, labels: dict[str, str] | None = None, title: str | None = None,

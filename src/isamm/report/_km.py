@@ -49,7 +49,7 @@ def km_ticks(t_max: float, nbins: int = 8) -> np.ndarray:
 def km_plot(
     km,
     *,
-    logrank=None,
+    show_logrank: bool = True,
     title: str | None = None,
     xlabel: str = "Time (months)",
     ylabel: str = "Survival probability",
@@ -64,8 +64,9 @@ def km_plot(
     ----------
     km : isamm.outcomes.KMResult
         Fitted Kaplan–Meier estimate (one or more groups).
-    logrank : isamm.outcomes.LogrankResult, optional
-        When given, its p-value is printed in the plot ("Log-rank p = …").
+    show_logrank : bool
+        Print the p-value of the result's log-rank test (``km.logrank``, present
+        with two or more groups) in the plot.
     title, xlabel, ylabel
         Text; ``xlabel`` should name the time unit (default months, 1 month = 30.4375 days).
     xticks
@@ -99,15 +100,14 @@ def km_plot(
             ax = fig.add_subplot()
         for i, (label, tab) in enumerate(tables.items()):
             color = PALETTE[i % len(PALETTE)]
+            # every curve starts at S(0) = 1; an event at t = 0 shows as a drop at 0
             time = np.concatenate([[0.0], tab["time"].to_numpy(float)])
             surv = np.concatenate([[1.0], tab["surv"].to_numpy(float)])
-            if tab["time"].iloc[0] == 0:  # the table already starts at 0
-                time, surv = time[1:], surv[1:]
             n = int(tab["n_risk"].iloc[0])
             ax.step(time, surv, where="post", color=color, lw=1.4, label=f"{label} (n = {n})", gid=f"km-{i}")
             if ci:
-                lo = np.concatenate([[1.0], tab["lower"].to_numpy(float)])[-len(time):]
-                hi = np.concatenate([[1.0], tab["upper"].to_numpy(float)])[-len(time):]
+                lo = np.concatenate([[1.0], tab["lower"].to_numpy(float)])
+                hi = np.concatenate([[1.0], tab["upper"].to_numpy(float)])
                 ax.fill_between(time, lo, hi, step="post", color=color, alpha=0.18, lw=0, gid=f"km-ci-{i}")
             if censor_marks:
                 cens = tab[tab["n_censor"] > 0]
@@ -122,8 +122,9 @@ def km_plot(
             ax.set_title(title, loc="left")
         if n_groups > 1:
             ax.legend(loc="upper right")
-        if logrank is not None:
-            ax.text(0.02, 0.04, f"Log-rank {p_text(logrank_p(logrank))}", transform=ax.transAxes,
+        p = logrank_p(km) if show_logrank else None
+        if p is not None:
+            ax.text(0.02, 0.04, f"Log-rank {p_text(p)}", transform=ax.transAxes,
                     ha="left", va="bottom", gid="logrank-p")
         if risk_table:
             _draw_risk_table(ax_risk, tables, ticks)

@@ -19,9 +19,16 @@ def _expect(obj, cls_name: str, func: str, attrs: tuple[str, ...]) -> None:
         raise TypeError(f"{func} expects an isamm.outcomes.{cls_name}, got {type(obj).__name__}")
 
 
+def _expect_km(km, func: str) -> None:
+    from isamm.outcomes import KMResult
+
+    if not isinstance(km, KMResult):
+        raise TypeError(f"{func} expects an isamm.outcomes.KMResult (from kaplan_meier), got {type(km).__name__}")
+
+
 def km_step_tables(km) -> dict[str, pd.DataFrame]:
     """Per-group KM step tables ``{label: DataFrame[time, n_risk, n_event, n_censor, surv, lower, upper]}``."""
-    _expect(km, "KMResult", "km_plot", ("tables",))
+    _expect_km(km, "km_plot")
     out = {}
     for label, tab in km.tables.items():
         missing = [c for c in _STEP_COLUMNS if c not in tab.columns]
@@ -31,10 +38,10 @@ def km_step_tables(km) -> dict[str, pd.DataFrame]:
     return out
 
 
-def logrank_p(lr) -> float:
-    """The p-value of a log-rank test result."""
-    _expect(lr, "LogrankResult", "km_plot(logrank=...)", ("p",))
-    return float(lr.p)
+def logrank_p(km) -> float | None:
+    """The p-value of the log-rank test carried by a KM result (None with one group)."""
+    _expect_km(km, "km_plot")
+    return None if km.logrank is None else float(km.logrank.p)
 
 
 def cox_terms(cox) -> pd.DataFrame:
