@@ -72,7 +72,7 @@ def _print_schedule(reg: rg.Regimen, patient: rg.Patient, cal: pd.DataFrame) -> 
     console.print(table)
     for drug, text in cal.groupby("drug", sort=False)["premedication"].first().items():
         if text:
-            console.print(f"premedication ({drug}): {text}", highlight=False)
+            console.print(f"premedication ({drug}): {text}", highlight=False, markup=False)
 
 
 def _day_ranges(days: tuple[int, ...]) -> str:
@@ -136,7 +136,7 @@ def register(app: typer.Typer) -> None:
                               f"{b.dose:g} {unit}", str(b.when_age or ""))  # fmt: skip
         console.print(table)
         for r in s.dose_rules:
-            console.print(f"  rule: {r.drug} {r.from_mg:g} mg → {r.to_mg:g} mg if {r.when_age} ({r.source})", highlight=False)
+            console.print(f"  rule: {r.drug} {r.from_mg:g} mg → {r.to_mg:g} mg if {r.when_age} ({r.source})", highlight=False, markup=False)
 
     @app.command("schedule")
     def schedule_cmd(
