@@ -92,7 +92,8 @@ def test_weeks_horizon():
         ({"cycles": 1.5}, "option cycles"),
         ({"weeks": -1}, "option weeks"),
         ({"cycles": 1, "start_date": "2026-13-01"}, "option start_date: not a date: expected YYYY-MM-DD, got '2026-13-01'"),
-        ({"cycles": 100_000}, "calendar too long"),
+        ({"cycles": 100_000}, "option cycles: calendar too long"),
+        ({"weeks": 10**9}, "option weeks: calendar too long"),
     ],
 )
 def test_bad_horizons(kw, msg):

@@ -250,10 +250,22 @@ def test_isa_sc_pd():
     assert set(isa.route) == {"SC"} and isa["infusion_h"].isna().all()
 
 
+def test_krd_label_schedule():
+    # C1 20 mg/m2 days 1, 2 then 27 mg/m2; days 8, 9 omitted from C13 (day 337 = 1 + 12 x 28); none after C18.
+    cal = sched("KRD", cycles=19)
+    assert days(cal, "carfilzomib", 1, 56) == [1, 2, 8, 9, 15, 16, 29, 30, 36, 37, 43, 44]
+    assert doses(cal, "carfilzomib", 1, 28) == pytest.approx([K20, K20] + [27 * 1.818119] * 4, abs=TOL)
+    assert days(cal, "carfilzomib", 337, 364) == [337, 338, 351, 352]
+    # C18 starts 1 + 17 x 28 = 477 (still days 1, 2, 15, 16); C19 starts 505: no carfilzomib.
+    assert days(cal, "carfilzomib", 477) == [477, 478, 491, 492]
+    assert days(cal, "lenalidomide", 505) == r(505, 525)
+    assert cal.loc[cal.drug == "carfilzomib", "infusion_h"].iloc[0] == pytest.approx(10 / 60, abs=1e-12)
+
+
 def test_every_shipped_regimen_has_a_golden_test():
     tested = {
         "ISA-MONO-20", "ISA-MONO-10", "ISA-MONO-10-Q2W-Q4W", "ISA-MONO-10-QW-Q2W", "ISA-D", "ISA-PD", "PD",
         "ISA-KD", "KD", "ISA-RD", "ISA-VRD", "VRD", "ISA-RVD-HD7", "ISA-KRD", "DARA-IV", "DARA-SC", "D-PD",
-        "D-KD", "D-RD", "D-VD", "ISA-SC-PD",
+        "D-KD", "D-RD", "D-VD", "ISA-SC-PD", "KRD",
     }  # fmt: skip
     assert {reg.id for reg in rg.list_regimens()} == tested

@@ -64,6 +64,9 @@ def _cycle_starts(spec: RegimenSpec, cycles: int | None, weeks: int | None) -> l
         if spec.max_cycles is not None and cycle > spec.max_cycles:
             break
         length = spec.cycle_length(cycle)
+        if start + length - 1 > _MAX_DAYS:
+            option = "cycles" if cycles is not None else "weeks"
+            raise InputError("calendar too long", option=option, expected=f"at most {_MAX_DAYS} days (about 20 years)")
         out.append((cycle, start, length))
         start += length
         cycle += 1
@@ -111,8 +114,6 @@ def expand(
         raise InputError("give exactly one of cycles and weeks", option="cycles/weeks", expected="one horizon")
     start = _parse_date(start_date)
     plan = _cycle_starts(spec, cycles, weeks)
-    if plan and plan[-1][1] + plan[-1][2] > _MAX_DAYS:
-        raise InputError("calendar too long", option="cycles" if cycles else "weeks", expected=f"at most {_MAX_DAYS} days")
     last_day = None if weeks is None else 7 * weeks
 
     rows: list[dict] = []
