@@ -1,0 +1,339 @@
+"""Reading a user's cohort file into a validated table with column roles.
+
+One row per patient. The survival columns (time, event, optional delayed-entry
+time) are checked row by row, so every mistake is reported with the file, the
+spreadsheet row (header = row 1, first patient = row 2) and the column.
+Dates become months with 1 month = 30.4375 days (:mod:`isamm.units`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from isamm.cohort._config import CohortConfig, load_cohort_config
+from isamm.errors import InputError
+from isamm.units import DAYS_PER_MONTH
+
+__all__ = ["Cohort", "read_cohort", "READERS", "ID_NAMES"]
+
+READERS = {".csv": "csv", ".tsv": "tsv", ".txt": "csv", ".xlsx": "excel", ".xls": "excel",
+           ".parquet": "parquet", ".pq": "parquet"}
+ID_NAMES = {"id", "patient", "patient_id", "subject", "subject_id", "usubjid", "pid"}
+FIRST_DATA_ROW = 2  # spreadsheet convention: the header is row 1
+
+
+@dataclass(frozen=True)
+class Cohort:
+    """A validated cohort: the table plus the role of each column.
+
+    Attributes
+    ----------
+    data : pandas.DataFrame
+        One row per patient, in file order (index 0..n-1). When ``dates`` were
+        given, the computed time column (months) is included.
+    time, event, entry : str or None
+        Names of the follow-up time, the 0/1 event indicator and the
+        delayed-entry time (same unit as ``time``).
+    categorical, continuous : tuple of str
+        Covariate columns by type (detected, or as the user declared them).
+    source : str
+        File name the cohort came from (``"<DataFrame>"`` for an in-memory table).
+    time_unit : str
+        ``"months"`` when computed from dates (1 month = 30.4375 days), else
+        ``"as given"``.
+    """
+
+    data: pd.DataFrame
+    time: str | None = None
+    event: str | None = None
+    entry: str | None = None
+    categorical: tuple[str, ...] = ()
+    continuous: tuple[str, ...] = ()
+    source: str = "<DataFrame>"
+    time_unit: str = "as given"
+    ids: tuple[str, ...] = field(default=())
+
+    @property
+    def n(self) -> int:
+        """Number of patients (rows)."""
+        return len(self.data)
+
+    @property
+    def covariates(self) -> tuple[str, ...]:
+        """All covariate columns, categorical first."""
+        return self.categorical + self.continuous
+
+    def column(self, name: str, *, option: str | None = None) -> pd.Series:
+        """A column by name, with an InputError listing the columns when it is absent."""
+        _require_column(self.data, name, self.source, option)
+        return self.data[name]
+
+    def row_of(self, index: int) -> int:
+        """Spreadsheet row number (header = 1) of the patient at ``data.index`` position ``index``."""
+        return int(index) + FIRST_DATA_ROW
+
+
+def read_cohort(
+    path_or_df: str | os.PathLike[str] | pd.DataFrame,
+    *,
+    time: str | None = None,
+    event: str | None = None,
+    entry: str | None = None,
+    dates: Sequence[str] | None = None,
+    categorical: Sequence[str] | None = None,
+    continuous: Sequence[str] | None = None,
+    config: str | os.PathLike[str] | Mapping[str, Any] | CohortConfig | None = None,
+) -> Cohort:
+    """Read and validate a cohort (CSV, TSV, Excel or Parquet file, or a DataFrame).
+
+    Parameters
+    ----------
+    path_or_df
+        File path (format chosen by suffix) or a DataFrame.
+    time
+        Follow-up time column (any unit; the results are in that unit). With
+        ``dates``, the name given to the computed time in months
+        (default ``"time_months"``).
+    event
+        Event column: 1 = event (death, progression), 0 = censored.
+    entry
+        Delayed-entry (left-truncation) time column, same unit as ``time``;
+        each patient must enter before leaving (``entry < time``), as R
+        ``Surv(entry, time, event)`` requires.
+    dates
+        ``(start_column, end_column)``: compute the time as
+        ``(end − start) in days / 30.4375`` months. Dates are parsed as ISO
+        (``2024-03-01``) or any format pandas recognises unambiguously.
+    categorical, continuous
+        Override the detected covariate types. Declared covariates must
+        have at least two distinct values. Undeclared columns are detected:
+        text/boolean columns and numeric columns with at most two distinct
+        values are categorical, other numeric columns continuous; identifier
+        columns (``id``, ``patient_id``, ...) and the survival columns are
+        neither.
+    config
+        A TOML file (or mapping) with the same keys (``time``, ``event``,
+        ``entry``, ``dates``, ``categorical``, ``continuous``), optionally under
+        a ``[cohort]`` table; keyword arguments win over it.
+
+    Returns
+    -------
+    Cohort
+
+    Raises
+    ------
+    isamm.errors.InputError
+        Unreadable file, unknown column, event not 0/1, missing or negative
+        time, entry not before exit, unparseable date, declared covariate
+        with one level.
+    """
+    cfg = load_cohort_config(config) if config is not None else CohortConfig()
+    time = time if time is not None else cfg.time
+    event = event if event is not None else cfg.event
+    entry = entry if entry is not None else cfg.entry
+    dates = dates if dates is not None else cfg.dates
+    categorical = categorical if categorical is not None else cfg.categorical
+    continuous = continuous if continuous is not None else cfg.continuous
+
+    frame, source = _load(path_or_df)
+    frame = frame.reset_index(drop=True)
+
+    time_unit = "as given"
+    if dates is not None:
+        if len(dates) != 2:
+            raise InputError("dates needs two columns", option="dates", expected="(start, end)", got=list(dates))
+        time = time or "time_months"
+        frame[time] = _months_between(frame, dates[0], dates[1], source)
+        time_unit = "months"
+    if time is not None:
+        _require_column(frame, time, source, "time")
+        frame[time] = _numeric(frame, time, source)
+        _check_time(frame, time, source)
+    if event is not None:
+        _require_column(frame, event, source, "event")
+        frame[event] = _event(frame, event, source)
+    if entry is not None:
+        if time is None:
+            raise InputError("an entry column needs a time column", option="entry", expected="time=... as well")
+        _require_column(frame, entry, source, "entry")
+        frame[entry] = _numeric(frame, entry, source)
+        _check_entry(frame, entry, time, source)
+
+    survival_cols = {c for c in (time, event, entry) if c} | set(dates or ())
+    cats, conts, ids = _roles(frame, survival_cols, categorical, continuous, source)
+    return Cohort(data=frame, time=time, event=event, entry=entry, categorical=cats, continuous=conts,
+                  source=source, time_unit=time_unit, ids=ids)
+
+
+def _load(path_or_df) -> tuple[pd.DataFrame, str]:
+    if isinstance(path_or_df, pd.DataFrame):
+        return path_or_df.copy(), "<DataFrame>"
+    path = Path(path_or_df)
+    source = path.name
+    kind = READERS.get(path.suffix.lower())
+    if kind is None:
+        raise InputError("unknown cohort file type", file=source,
+                         expected="a file ending in " + ", ".join(sorted(READERS)), got=path.suffix or "(no suffix)")
+    if not path.is_file():
+        raise InputError("file not found", file=str(path))
+    try:
+        if kind == "csv":
+            frame = pd.read_csv(path)
+        elif kind == "tsv":
+            frame = pd.read_csv(path, sep="\t")
+        elif kind == "excel":
+            frame = pd.read_excel(path)
+        else:
+            frame = pd.read_parquet(path)
+    except (ValueError, OSError, pd.errors.ParserError, ImportError) as exc:
+        raise InputError(f"cannot read the file ({type(exc).__name__}: {exc})", file=source) from None
+    if frame.empty:
+        raise InputError("no patients", file=source, expected="a header row and at least one data row")
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame, source
+
+
+def _require_column(frame: pd.DataFrame, name: str, source: str, option: str | None) -> None:
+    if name not in frame.columns:
+        cols = ", ".join(map(str, frame.columns[:20])) + (" ..." if len(frame.columns) > 20 else "")
+        raise InputError("no such column", file=source, column=name,
+                         option=None if option is None else f"--{option}", expected=f"one of {cols}")
+
+
+def _first_bad(mask: np.ndarray) -> int:
+    return int(np.flatnonzero(mask)[0])
+
+
+def _numeric(frame: pd.DataFrame, col: str, source: str) -> pd.Series:
+    raw = frame[col]
+    values = pd.to_numeric(raw, errors="coerce")
+    bad = (values.isna() & raw.notna()).to_numpy()
+    if bad.any():
+        i = _first_bad(bad)
+        raise InputError("not a number", file=source, row=i + FIRST_DATA_ROW, column=col,
+                         expected="a number", got=raw.iloc[i])
+    missing = values.isna().to_numpy()
+    if missing.any():
+        raise InputError("missing value", file=source, row=_first_bad(missing) + FIRST_DATA_ROW, column=col,
+                         expected="a number (survival columns cannot be empty)")
+    if not np.isfinite(values.to_numpy(float)).all():
+        i = _first_bad(~np.isfinite(values.to_numpy(float)))
+        raise InputError("not finite", file=source, row=i + FIRST_DATA_ROW, column=col,
+                         expected="a finite number", got=raw.iloc[i])
+    return values.astype(float)
+
+
+def _check_time(frame: pd.DataFrame, col: str, source: str) -> None:
+    neg = (frame[col] < 0).to_numpy()
+    if neg.any():
+        i = _first_bad(neg)
+        raise InputError("negative follow-up time", file=source, row=i + FIRST_DATA_ROW, column=col,
+                         expected="a time >= 0", got=float(frame[col].iloc[i]))
+
+
+def _check_entry(frame: pd.DataFrame, entry: str, time: str, source: str) -> None:
+    neg = (frame[entry] < 0).to_numpy()
+    if neg.any():
+        i = _first_bad(neg)
+        raise InputError("negative entry time", file=source, row=i + FIRST_DATA_ROW, column=entry,
+                         expected="an entry time >= 0", got=float(frame[entry].iloc[i]))
+    late = (frame[entry] >= frame[time]).to_numpy()
+    if late.any():
+        i = _first_bad(late)
+        raise InputError(f"entry is not before exit ({time} = {frame[time].iloc[i]:g})", file=source,
+                         row=i + FIRST_DATA_ROW, column=entry, expected=f"{entry} < {time}",
+                         got=float(frame[entry].iloc[i]))
+
+
+def _event(frame: pd.DataFrame, col: str, source: str) -> pd.Series:
+    raw = frame[col]
+    if raw.dtype == bool:
+        return raw.astype(int)
+    values = pd.to_numeric(raw, errors="coerce")
+    ok = values.isin([0, 1]).to_numpy()
+    if not ok.all():
+        i = _first_bad(~ok)
+        got = raw.iloc[i]
+        raise InputError("event must be 0 or 1", file=source, row=i + FIRST_DATA_ROW, column=col,
+                         expected="0 (censored) or 1 (event)", got=None if pd.isna(got) else got)
+    return values.astype(int)
+
+
+def _months_between(frame: pd.DataFrame, start: str, end: str, source: str) -> pd.Series:
+    parsed = {}
+    for col in (start, end):
+        _require_column(frame, col, source, "dates")
+        raw = frame[col]
+        values = pd.to_datetime(raw, errors="coerce", format="mixed") if raw.dtype == object else \
+            pd.to_datetime(raw, errors="coerce")
+        bad = values.isna().to_numpy()
+        if bad.any():
+            i = _first_bad(bad)
+            raise InputError("not a date", file=source, row=i + FIRST_DATA_ROW, column=col,
+                             expected="a date such as 2024-03-01", got=None if pd.isna(raw.iloc[i]) else raw.iloc[i])
+        parsed[col] = values
+    days = (parsed[end] - parsed[start]).dt.total_seconds() / 86400.0
+    neg = (days < 0).to_numpy()
+    if neg.any():
+        i = _first_bad(neg)
+        raise InputError(f"end date before start date ({start} = {frame[start].iloc[i]})", file=source,
+                         row=i + FIRST_DATA_ROW, column=end, expected=f"{end} on or after {start}",
+                         got=frame[end].iloc[i])
+    return days / DAYS_PER_MONTH
+
+
+def _is_categorical(series: pd.Series) -> bool:
+    if not pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
+        return True
+    return series.dropna().nunique() <= 2
+
+
+def _roles(frame, survival_cols, categorical, continuous, source):
+    declared_cat = list(categorical or ())
+    declared_cont = list(continuous or ())
+    for opt, cols in (("categorical", declared_cat), ("continuous", declared_cont)):
+        for col in cols:
+            _require_column(frame, col, source, opt)
+            if frame[col].dropna().nunique() < 2:
+                raise InputError("covariate has a single level", file=source, column=col, option=f"--{opt}",
+                                 expected="at least two distinct values",
+                                 got=sorted(map(str, frame[col].dropna().unique())))
+    both = set(declared_cat) & set(declared_cont)
+    if both:
+        raise InputError("column declared both categorical and continuous", file=source,
+                         column=sorted(both)[0], option="--categorical/--continuous")
+    for col in declared_cont:
+        frame[col] = _continuous(frame, col, source)
+    ids, cats, conts = [], [], []
+    for col in frame.columns:
+        if col in survival_cols:
+            continue
+        if col in declared_cat:
+            cats.append(col)
+        elif col in declared_cont:
+            conts.append(col)
+        elif col.lower() in ID_NAMES:
+            ids.append(col)
+        elif _is_categorical(frame[col]):
+            cats.append(col)
+        else:
+            conts.append(col)
+    return tuple(cats), tuple(conts), tuple(ids)
+
+
+def _continuous(frame: pd.DataFrame, col: str, source: str) -> pd.Series:
+    raw = frame[col]
+    values = pd.to_numeric(raw, errors="coerce")
+    bad = (values.isna() & raw.notna()).to_numpy()
+    if bad.any():
+        i = _first_bad(bad)
+        raise InputError("not a number", file=source, row=i + FIRST_DATA_ROW, column=col,
+                         expected="a number (declared continuous; empty cells are allowed)", got=raw.iloc[i])
+    return values.astype(float)

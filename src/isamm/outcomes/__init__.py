@@ -1,0 +1,20 @@
+"""Outcome statistics on a cohort, configured to match R ``survival`` and tested against it.
+
+Every function returns a frozen result object with ``to_frame()`` (one table)
+and ``to_dict()`` (the ``--json`` output of the matching CLI command).
+
+Public names
+------------
+kaplan_meier, KMResult, KMGroup
+    Kaplan–Meier with R's log CI, median CI and landmarks (``survfit``).
+logrank, LogrankResult
+    Log-rank test, optionally stratified (``survdiff``).
+"""
+
+from isamm.outcomes._km import KMGroup as KMGroup
+from isamm.outcomes._km import KMResult as KMResult
+from isamm.outcomes._km import kaplan_meier as kaplan_meier
+from isamm.outcomes._logrank import LogrankResult as LogrankResult
+from isamm.outcomes._logrank import logrank as logrank
+
+__all__ = ["KMGroup", "KMResult", "LogrankResult", "kaplan_meier", "logrank"]

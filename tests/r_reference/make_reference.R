@@ -1,0 +1,121 @@
+# Reference numbers for isamm.outcomes, computed with R `survival` (and base R, MASS).
+#
+# Run from the repository root:   Rscript tests/r_reference/make_reference.R
+# Writes tests/r_reference/*.json and *.csv, which are committed; the tests
+# read them and never need R. Versions used are recorded in versions.json.
+# Data: tests/data/{mgus2,mayo_myeloma,flchain}.csv, exported unchanged from
+# survival 3.5-3 (see /work/shared/data/README.md of the project).
+suppressPackageStartupMessages({
+  library(survival)
+  library(jsonlite)
+  library(MASS)
+})
+out <- "tests/r_reference"
+save <- function(x, name) write_json(x, file.path(out, name), auto_unbox = TRUE, digits = NA,
+                                      pretty = TRUE, na = "null")
+mgus2 <- read.csv("tests/data/mgus2.csv")
+mayo <- read.csv("tests/data/mayo_myeloma.csv")
+flchain <- read.csv("tests/data/flchain.csv")
+
+save(list(R = R.version.string, survival = as.character(packageVersion("survival")),
+          MASS = as.character(packageVersion("MASS")), jsonlite = as.character(packageVersion("jsonlite"))),
+     "versions.json")
+
+# ---------------------------------------------------------------- Kaplan-Meier
+km_ref <- function(fit, at) {
+  q <- quantile(fit, 0.5)
+  s <- summary(fit, times = at)
+  strata <- if (is.null(fit$strata)) "all" else sub("^[^=]*=", "", names(fit$strata))
+  sgroup <- if (is.null(s$strata)) rep("all", length(s$time)) else sub("^[^=]*=", "", as.character(s$strata))
+  tab <- summary(fit)$table                                # what print(fit) shows
+  if (is.null(dim(tab))) tab <- t(as.matrix(tab))
+  list(groups = strata, n = as.integer(tab[, "records"]), events = as.integer(tab[, "events"]),
+       median = unname(as.numeric(q$quantile)), lower = unname(as.numeric(q$lower)),
+       upper = unname(as.numeric(q$upper)), print_median = unname(tab[, "median"]),
+       print_lower = unname(tab[, "0.95LCL"]), print_upper = unname(tab[, "0.95UCL"]),
+       at = data.frame(group = sgroup, time = s$time, surv = s$surv, lower = s$lower, upper = s$upper,
+                       n_risk = s$n.risk))
+}
+steps <- function(fit, file) {
+  grp <- if (is.null(fit$strata)) rep("all", length(fit$time)) else
+    rep(sub("^[^=]*=", "", names(fit$strata)), fit$strata)
+  write.csv(data.frame(group = grp, time = fit$time, n_risk = fit$n.risk, n_event = fit$n.event,
+                       n_censor = fit$n.censor, surv = fit$surv, std_err = fit$std.err,
+                       lower = fit$lower, upper = fit$upper),
+            file.path(out, file), row.names = FALSE)
+}
+km <- list()
+f <- survfit(Surv(futime, death) ~ 1, mgus2)               # months; conf.type = "log" is the default
+km$mgus2_os <- km_ref(f, c(0, 12, 60, 120, 300, 500)); steps(f, "km_mgus2_os_steps.csv")
+f <- survfit(Surv(futime, death) ~ sex, mgus2)
+km$mgus2_os_sex <- km_ref(f, c(12, 60, 120)); steps(f, "km_mgus2_os_sex_steps.csv")
+f <- survfit(Surv(ptime, pstat) ~ sex, mgus2)              # progression: medians not reached
+km$mgus2_pfs_sex <- km_ref(f, c(60, 120))
+f <- survfit(Surv(entry, futime, death) ~ 1, mayo)         # days; delayed entry
+km$mayo_entry <- km_ref(f, c(30, 365, 1826)); steps(f, "km_mayo_entry_steps.csv")
+mayo$era <- ifelse(mayo$year < 80, "early", "late")
+f <- survfit(Surv(entry, futime, death) ~ era, mayo)
+km$mayo_entry_era <- km_ref(f, c(365, 1826))
+f <- survfit(Surv(futime, death) ~ flc.grp, flchain)      # days; ten groups
+km$flchain_grp <- km_ref(f, c(1826, 3652))
+# hand cases: median on a flat segment at exactly 0.5 (midpoint rule), and at the last point
+f <- survfit(Surv(c(1, 2, 3, 4), c(1, 1, 1, 1)) ~ 1); km$hand_flat <- km_ref(f, c(2, 2.5))
+f <- survfit(Surv(c(1, 2, 3, 4), c(1, 1, 0, 0)) ~ 1); km$hand_last <- km_ref(f, c(3))
+save(km, "km.json")
+
+# ---------------------------------------------------------------- log-rank
+lr <- function(sd) list(chisq = sd$chisq, df = length(sd$n) - 1, p = pchisq(sd$chisq, length(sd$n) - 1, lower.tail = FALSE),
+                        n = as.integer(sd$n), observed = as.numeric(if (is.matrix(sd$obs)) rowSums(sd$obs) else sd$obs))
+logrank <- list(
+  mgus2_os_sex = lr(survdiff(Surv(futime, death) ~ sex, mgus2)),
+  mgus2_pfs_sex = lr(survdiff(Surv(ptime, pstat) ~ sex, mgus2)),
+  flchain_grp = lr(survdiff(Surv(futime, death) ~ flc.grp, flchain)),
+  flchain_sex_strata_mgus = lr(survdiff(Surv(futime, death) ~ sex + strata(mgus), flchain))
+)
+# survdiff refuses (start, stop] data, so the two-group log-rank with delayed entry is written
+# out by hand: risk set start < t <= stop, hypergeometric variance (as survdiff), checked
+# against survdiff on right-censored data first.
+lr_entry <- function(start, stop, event, g) {
+  lev <- sort(unique(g)); O <- 0; E <- 0; V <- 0
+  for (t in sort(unique(stop[event == 1]))) {
+    risk <- start < t & stop >= t; n <- sum(risk); n1 <- sum(risk & g == lev[1])
+    dead <- stop == t & event == 1; d <- sum(dead)
+    O <- O + sum(dead & g == lev[1]); E <- E + d * n1 / n
+    if (n > 1) V <- V + d * (n1 / n) * (1 - n1 / n) * (n - d) / (n - 1)
+  }
+  (O - E)^2 / V
+}
+stopifnot(all.equal(lr_entry(rep(-1, nrow(mgus2)), mgus2$futime, mgus2$death, mgus2$sex),
+                    logrank$mgus2_os_sex$chisq, tolerance = 1e-12))
+x <- lr_entry(mayo$entry, mayo$futime, mayo$death, mayo$era)
+logrank$mayo_entry_era <- list(chisq = x, df = 1, p = pchisq(x, 1, lower.tail = FALSE))
+save(logrank, "logrank.json")
+
+# ---------------------------------------------------------------- Cox
+cox_ref <- function(fit) {
+  s <- summary(fit)
+  z <- cox.zph(fit)                                        # transform = "km" (default)
+  list(n = fit$n, events = fit$nevent, dropped = length(fit$na.action),
+       terms = rownames(s$coefficients), coef = unname(s$coefficients[, "coef"]),
+       hr = unname(s$coefficients[, "exp(coef)"]), se = unname(s$coefficients[, "se(coef)"]),
+       z = unname(s$coefficients[, "z"]), p = unname(s$coefficients[, "Pr(>|z|)"]),
+       lower = unname(s$conf.int[, "lower .95"]), upper = unname(s$conf.int[, "upper .95"]),
+       loglik = fit$loglik, concordance = unname(fit$concordance["concordance"]),
+       concordance_se = unname(fit$concordance["std"]), concordance_counts = as.list(fit$concordance[1:5]),
+       # summary() rounds the Wald statistic; take it from the fit
+       wald = c(unname(fit$wald.test), length(fit$coefficients),
+                pchisq(unname(fit$wald.test), length(fit$coefficients), lower.tail = FALSE)),
+       lr = unname(s$logtest), score = unname(s$sctest),
+       zph_terms = rownames(z$table), zph_chisq = unname(z$table[, "chisq"]),
+       zph_df = unname(z$table[, "df"]), zph_p = unname(z$table[, "p"]))
+}
+flchain$flc.grp <- factor(flchain$flc.grp)
+cox <- list(
+  mgus2_os = cox_ref(coxph(Surv(futime, death) ~ age + sex + hgb + creat + mspike, mgus2)),
+  mgus2_pfs = cox_ref(coxph(Surv(ptime, pstat) ~ age + sex + mspike, mgus2)),
+  mgus2_os_strata = cox_ref(coxph(Surv(futime, death) ~ age + hgb + strata(sex), mgus2)),
+  flchain_grp = cox_ref(coxph(Surv(futime, death) ~ age + sex + flc.grp, flchain)),
+  mayo_entry = cox_ref(coxph(Surv(entry, futime, death) ~ year, mayo)),
+  mgus2_breslow = cox_ref(coxph(Surv(futime, death) ~ age + sex, mgus2, ties = "breslow"))
+)
+save(cox, "cox.json")
