@@ -1,0 +1,254 @@
+"""Reading and validating a long lab table (one row per patient per assessment).
+
+Every problem is an :class:`~isamm.errors.InputError` naming the file, the
+spreadsheet row (header = row 1, first data row = row 2) and the column, while
+they are known; nothing is coerced silently.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from isamm.errors import InputError
+from isamm.response._config import ResponseConfig
+
+__all__ = ["LAB_COLUMNS", "read_labs"]
+
+#: Every column the engine understands: name → (kind, meaning with unit).
+LAB_COLUMNS: dict[str, tuple[str, str]] = {
+    "patient_id": ("id", "patient identifier (required)"),
+    "day": ("day", "days from treatment start; baseline = last assessment at or before day 0 (required)"),
+    "serum_m_g_dl": ("amount", "serum M-protein (SPEP spike), g/dL"),
+    "urine_m_mg_24h": ("amount", "24-h urine M-protein, mg/24 h"),
+    "flc_kappa_mg_l": ("amount", "serum free kappa light chain, mg/L"),
+    "flc_lambda_mg_l": ("amount", "serum free lambda light chain, mg/L"),
+    "serum_ife": ("ife", "serum immunofixation: positive/negative/empty"),
+    "urine_ife": ("ife", "urine immunofixation: positive/negative/empty"),
+    "serum_ife_mab_corrected": ("ife", "serum IFE after removing the therapeutic-antibody band (Hydrashift/DIRA/MS)"),
+    "bm_pc_pct": ("percent", "bone-marrow plasma cells, %"),
+    "bm_clonal_pc": ("bool", "clonal plasma cells in the marrow by IHC/flow (true/false), for sCR"),
+    "new_lesion": ("flag01", "new bone or soft-tissue lesion at this assessment (0/1)"),
+    "new_therapy": ("flag01", "a new line of therapy starts at this day (0/1)"),
+    "calcium_mg_dl": ("amount", "corrected serum calcium, mg/dL"),
+    "isotype": ("patient_text", "per patient, e.g. IgG-kappa, IgA-lambda, kappa light chain"),
+    "anti_cd38": ("patient_bool", "per patient: on isatuximab/daratumumab or within 6 months of it (true/false)"),
+}
+_REQUIRED = ("patient_id", "day")
+_TRUE = {"1", "1.0", "true", "t", "yes", "y"}
+_FALSE = {"0", "0.0", "false", "f", "no", "n"}
+_ISOTYPE = re.compile(r"^\s*(?:(ig[gadme])[\s\-_]*)?(kappa|lambda|κ|λ)(?:[\s\-_]*(?:light[\s\-_]*chain|lc))?\s*$")
+_ISOTYPE_LC_FIRST = re.compile(r"^\s*(?:light[\s\-_]*chain|lc)[\s\-_]*(kappa|lambda|κ|λ)\s*$")
+
+
+def read_labs(source: str | os.PathLike[str] | pd.DataFrame, config: ResponseConfig | None = None) -> pd.DataFrame:
+    """Read and validate a long lab table.
+
+    Parameters
+    ----------
+    source
+        A CSV, Excel (``.xlsx``/``.xls``) or Parquet file, or a DataFrame, with the
+        columns of :data:`LAB_COLUMNS` (only ``patient_id`` and ``day`` required).
+    config
+        Thresholds; only ``serum_m_max_g_dl`` (unit check) is used here.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Every known column present (absent ones added as empty), typed: amounts
+        as float (NaN = not measured), IFE as ``"positive"``/``"negative"``/None,
+        flags as bool, ``heavy_chain`` and ``light_chain`` parsed from ``isotype``,
+        plus ``_row`` (the spreadsheet row) and ``_file``; sorted by patient and day.
+
+    Raises
+    ------
+    InputError
+        Unknown column (with the closest valid name), a non-numeric, negative or
+        implausible value, an unknown IFE word, duplicated (patient, day), a
+        per-patient column that changes within a patient, or a patient without a
+        baseline (no assessment at or before day 0).
+    """
+    config = config or ResponseConfig()
+    raw, name = _load(source)
+    raw.columns = [str(c).strip() for c in raw.columns]
+    _check_columns(raw, name)
+    rows = np.arange(len(raw)) + 2
+    text = raw.astype(object).map(_clean)
+    out = pd.DataFrame({"_row": rows, "_file": name})
+    out["patient_id"] = text["patient_id"]
+    bad = out["patient_id"].isna().to_numpy()
+    if bad.any():
+        raise InputError("missing patient id", file=name, row=int(rows[bad][0]), column="patient_id")
+    out["patient_id"] = out["patient_id"].astype(str)
+    for col, (kind, _) in LAB_COLUMNS.items():
+        if col == "patient_id":
+            continue
+        series = text[col] if col in text else pd.Series([None] * len(text), dtype=object)
+        out[col] = _parse(series.to_numpy(), col, kind, rows, name, config)
+    _check_patients(out, name)
+    return out.sort_values(["patient_id", "day"], kind="stable").reset_index(drop=True)
+
+
+def _load(source) -> tuple[pd.DataFrame, str]:
+    if isinstance(source, pd.DataFrame):
+        return source.reset_index(drop=True).copy(), "<DataFrame>"
+    path = Path(source)
+    name = str(path)
+    if not path.is_file():
+        raise InputError("lab file not found", file=name)
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".csv", ".txt"):
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        elif suffix in (".xlsx", ".xls"):
+            frame = pd.read_excel(path, dtype=object)
+        elif suffix in (".parquet", ".pq"):
+            frame = pd.read_parquet(path)
+        else:
+            raise InputError("unknown file type", file=name, expected=".csv, .xlsx or .parquet", got=suffix or "(none)")
+    except InputError:
+        raise
+    except Exception as exc:  # the reader's own message says what is wrong with the file
+        raise InputError(f"cannot read the file ({type(exc).__name__}: {exc})", file=name) from None
+    return frame, name
+
+
+def _check_columns(raw: pd.DataFrame, name: str) -> None:
+    known = list(LAB_COLUMNS)
+    seen = set()
+    for col in raw.columns:
+        if col in seen:
+            raise InputError("duplicated column", file=name, column=col)
+        seen.add(col)
+        if col not in LAB_COLUMNS:
+            close = difflib.get_close_matches(col.lower(), known, n=1, cutoff=0.5)
+            hint = f"unknown column; did you mean {close[0]!r}?" if close else "unknown column"
+            raise InputError(hint, file=name, row=1, column=col, expected="one of " + ", ".join(known))
+    for col in _REQUIRED:
+        if col not in raw.columns:
+            raise InputError("missing required column", file=name, row=1, column=col)
+
+
+def _clean(value):
+    """Empty cells (blank text, NaN, None) become None; text is stripped."""
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    return value
+
+
+def _parse(values: np.ndarray, col: str, kind: str, rows: np.ndarray, name: str, config: ResponseConfig):
+    if kind in ("amount", "percent", "day"):
+        return _numbers(values, col, kind, rows, name, config)
+    if kind == "ife":
+        out = []
+        for value, row in zip(values, rows):
+            word = None if value is None else str(value).lower()
+            if word not in (None, "positive", "negative"):
+                raise InputError("unknown immunofixation result", file=name, row=int(row), column=col,
+                                 expected="positive, negative or empty", got=value)  # fmt: skip
+            out.append(word)
+        return pd.Series(out, dtype=object)
+    if kind in ("flag01", "bool", "patient_bool"):
+        out = []
+        for value, row in zip(values, rows):
+            word = None if value is None else str(value).lower()
+            if word is None:
+                out.append(False if kind == "flag01" else None)
+            elif word in _TRUE:
+                out.append(True)
+            elif word in _FALSE:
+                out.append(False)
+            else:
+                expected = "0 or 1" if kind == "flag01" else "true or false"
+                raise InputError("not a yes/no value", file=name, row=int(row), column=col, expected=expected, got=value)
+        return pd.Series(out, dtype=object if kind != "flag01" else bool)
+    return pd.Series([None if v is None else str(v) for v in values], dtype=object)  # patient_text
+
+
+def _numbers(values, col, kind, rows, name, config) -> pd.Series:
+    out = np.full(len(values), np.nan)
+    for i, value in enumerate(values):
+        if value is None:
+            continue
+        try:
+            x = float(value)
+        except (TypeError, ValueError):
+            x = np.nan
+        if not np.isfinite(x):
+            raise InputError("not a number", file=name, row=int(rows[i]), column=col, expected="a finite number", got=value)
+        if kind != "day" and x < 0:
+            raise InputError("negative value", file=name, row=int(rows[i]), column=col, expected="a value ≥ 0", got=value)
+        if kind == "percent" and x > 100:
+            raise InputError("not a percentage", file=name, row=int(rows[i]), column=col, expected="0 to 100", got=value)
+        if col == "serum_m_g_dl" and x > config.serum_m_max_g_dl:
+            raise InputError(
+                "serum M-protein this high is almost certainly in g/L (divide by 10 for g/dL)",
+                file=name, row=int(rows[i]), column=col,
+                expected=f"g/dL, at most {config.serum_m_max_g_dl:g}", got=value,
+            )  # fmt: skip
+        out[i] = x
+    if kind == "day":
+        missing = np.isnan(out)
+        if missing.any():
+            raise InputError("missing day", file=name, row=int(rows[missing][0]), column=col,
+                             expected="days from treatment start")  # fmt: skip
+    return pd.Series(out)
+
+
+def _check_patients(out: pd.DataFrame, name: str) -> None:
+    dup = out.duplicated(["patient_id", "day"], keep="first").to_numpy()
+    if dup.any():
+        r = out.loc[dup].iloc[0]
+        first = out[(out["patient_id"] == r["patient_id"]) & (out["day"] == r["day"])]["_row"].iloc[0]
+        raise InputError(
+            f"duplicated assessment: patient {r['patient_id']!r}, day {r['day']:g} already at row {first}",
+            file=name, row=int(r["_row"]), column="day",
+        )  # fmt: skip
+    heavy, light = [], []
+    for pid, group in out.groupby("patient_id", sort=False):
+        if not (group["day"] <= 0).any():
+            raise InputError(
+                f"patient {pid!r} has no baseline", file=name, row=int(group["_row"].min()), column="day",
+                expected="an assessment at or before day 0", got=float(group["day"].min()),
+            )  # fmt: skip
+        for col in ("isotype", "anti_cd38"):
+            values = group[col].dropna()
+            if values.nunique() > 1:
+                other = group[group[col].notna() & (group[col] != values.iloc[0])].iloc[0]
+                raise InputError(
+                    f"{col} must be the same for every row of patient {pid!r}", file=name,
+                    row=int(other["_row"]), column=col, expected=repr(values.iloc[0]), got=other[col],
+                )  # fmt: skip
+        hc, lc = _isotype(group, name)
+        heavy.append(pd.Series(hc, index=group.index))
+        light.append(pd.Series(lc, index=group.index))
+    out["heavy_chain"] = pd.concat(heavy).reindex(out.index) if heavy else None
+    out["light_chain"] = pd.concat(light).reindex(out.index) if light else None
+
+
+def _isotype(group: pd.DataFrame, name: str) -> tuple[str | None, str | None]:
+    """(heavy chain or None, 'kappa'/'lambda' or None) from a text such as 'IgG-kappa'."""
+    values = group["isotype"].dropna()
+    if values.empty:
+        return None, None
+    text = str(values.iloc[0]).lower()
+    m = _ISOTYPE.match(text)
+    if m:
+        heavy, light = m.group(1), m.group(2)
+    else:
+        m = _ISOTYPE_LC_FIRST.match(text)
+        if not m:
+            row = int(group.loc[values.index[0], "_row"])
+            raise InputError("unknown isotype", file=name, row=row, column="isotype",
+                             expected="e.g. IgG-kappa, IgA-lambda, kappa light chain", got=values.iloc[0])  # fmt: skip
+        heavy, light = None, m.group(1)
+    light = {"κ": "kappa", "λ": "lambda"}.get(light, light)
+    return ("Ig" + heavy[2].upper() if heavy else None), light
