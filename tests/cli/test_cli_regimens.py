@@ -142,6 +142,9 @@ BASE = ("--weight-kg", "70", "--height-cm", "170", "--age", "76")
         (("schedule", "ISA-PD", *BASE, "--cycles", "2", "--start-date", "2026-02-30"),
          ["option --start-date", "not a date", "YYYY-MM-DD", "2026-02-30"]),
         (("schedule", "ISA-PD", *BASE, "--cycles", "2", "--start-date", "tomorrow"), ["option --start-date"]),
+        (("schedule", "ISA-PD", *BASE, "--cycles", "2", "--cycle-weights-kg", "70,abc"), ["option --cycle-weights-kg", "abc"]),
+        (("schedule", "ISA-PD", *BASE, "--cycles", "2", "--cycle-weights-kg", "70,7"),
+         ["option --cycle-weights-kg", "cycle 2 weight out of range"]),
     ],
 )  # fmt: skip
 def test_error_paths(cli, args, needles):
@@ -168,3 +171,11 @@ def test_help_everywhere(cli):
                  ("schedule", "--help")):  # fmt: skip
         r = cli(*args)
         assert r.exit_code == 0 and "Usage" in r.stdout
+
+
+def test_cycle_weights(cli):
+    r = cli(*CONTRACT, "--cycle-weights-kg", "70, 65", "--json")
+    assert r.exit_code == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["weight_kg_by_cycle"] == [70, 65]
+    assert [e["dose_mg"] for e in out["events"] if e["drug"] == "isatuximab"] == [700] * 4 + [650] * 2

@@ -126,3 +126,21 @@ def test_dose_events_filter(cal):
     assert len(rg.dose_events(cal, drugs=["daratumumab"])) == 0  # a catalog drug not in this regimen
     with pytest.raises(InputError, match="option drugs: unknown drug"):
         rg.dose_events(cal, drugs="isatuximb")
+
+
+def test_weight_by_cycle():
+    # Sarclisa label: dose on the weight measured before each cycle. 70 kg in C1, 60 kg from C2 on.
+    cal = rg.get("ISA-PD").schedule(PATIENT, cycles=3, weight_kg_by_cycle=[70, 60])
+    isa = cal[cal.drug == "isatuximab"]
+    assert isa["dose_mg"].tolist() == [700.0] * 4 + [600.0] * 4
+    assert isa["dose_basis"].iloc[-1] == "10 mg/kg × 60 kg"
+    # mg/m2 doses keep the baseline BSA (Mosteller 170 cm, 70 kg = 1.818119 m^2).
+    kd = rg.get("ISA-KD").schedule(PATIENT, cycles=2, weight_kg_by_cycle=[70, 60])
+    assert kd.loc[kd.drug == "carfilzomib", "dose_mg"].iloc[-1] == pytest.approx(56 * 1.818119, abs=1e-4)
+
+
+@pytest.mark.parametrize("series, msg", [([], "not a list"), ([70, 5], "cycle 2 weight out of range"), ("70", "not a list"),
+                                         ([70, "x"], "cycle 2 weight")])
+def test_weight_by_cycle_errors(series, msg):
+    with pytest.raises(InputError, match=f"option weight_kg_by_cycle: {msg}"):
+        rg.get("ISA-PD").schedule(PATIENT, cycles=2, weight_kg_by_cycle=series)

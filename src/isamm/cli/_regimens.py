@@ -10,7 +10,7 @@ from rich.table import Table
 
 import isamm.regimens as rg
 from isamm._io import atomic_path, write_json, write_table
-from isamm.cli._common import console, emit_json, err_console
+from isamm.cli._common import console, emit_json, err_console, parse_float_list
 from isamm.errors import InputError
 
 _OPTION = {
@@ -22,6 +22,7 @@ _OPTION = {
     "weeks": "--weeks",
     "cycles/weeks": "--cycles/--weeks",
     "start_date": "--start-date",
+    "weight_kg_by_cycle": "--cycle-weights-kg",
     "regimen": "ID",
 }
 _OUTPUT_SUFFIXES = (".csv", ".json", ".parquet", ".ics")
@@ -148,6 +149,9 @@ def register(app: typer.Typer) -> None:
         cycles: int = typer.Option(None, "--cycles", help="Number of cycles (give this or --weeks)."),
         weeks: int = typer.Option(None, "--weeks", help="Number of weeks from day 1 (give this or --cycles)."),
         start_date: str = typer.Option(None, "--start-date", help="Date of study day 1, YYYY-MM-DD (adds dates)."),
+        cycle_weights: str = typer.Option(
+            None, "--cycle-weights-kg", help="Weights (kg) before cycles 1, 2, ... for mg/kg doses, e.g. 70,68,66 (last carried forward)."
+        ),
         json_out: bool = _JSON,
         output: Path = typer.Option(None, "-o", "--output", help="Write the calendar: .csv, .json, .parquet or .ics."),
     ) -> None:
@@ -163,7 +167,8 @@ def register(app: typer.Typer) -> None:
             raise InputError("an iCalendar file needs calendar dates", option="--start-date", expected="a start date (YYYY-MM-DD) with -o FILE.ics")
         try:
             patient = rg.Patient(weight_kg=weight_kg, height_cm=height_cm, age_y=age, sex=sex)
-            cal = reg.schedule(patient, cycles=cycles, weeks=weeks, start_date=start_date)
+            series = None if cycle_weights is None else parse_float_list(cycle_weights, "--cycle-weights-kg")
+            cal = reg.schedule(patient, cycles=cycles, weeks=weeks, start_date=start_date, weight_kg_by_cycle=series)
         except InputError as exc:
             raise _as_cli(exc) from None
         payload = {
@@ -174,6 +179,7 @@ def register(app: typer.Typer) -> None:
             "cycles": cycles,
             "weeks": weeks,
             "start_date": start_date,
+            "weight_kg_by_cycle": series,
             "unverified": list(reg.spec.unverified),
             "events": rg.schedule_records(cal),
         }

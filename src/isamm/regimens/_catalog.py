@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import tomllib
+from collections.abc import Sequence
 from functools import lru_cache
 from importlib import resources
 
@@ -60,6 +61,7 @@ class Regimen:
         cycles: int | None = None,
         weeks: int | None = None,
         start_date: dt.date | str | None = None,
+        weight_kg_by_cycle: Sequence[float] | None = None,
     ) -> pd.DataFrame:
         """The dosing calendar for ``patient``: one row per administration.
 
@@ -73,6 +75,11 @@ class Regimen:
         start_date
             Calendar date of study day 1 (``datetime.date`` or ``"YYYY-MM-DD"``);
             adds a ``date`` column.
+        weight_kg_by_cycle
+            Actual weight (kg) measured before cycles 1, 2, ...; the last value
+            carries forward. mg/kg doses follow it (the Sarclisa label re-weighs
+            before each cycle); mg/m² doses keep the BSA from ``patient``.
+            Default: ``patient.weight_kg`` for every cycle.
 
         Returns
         -------
@@ -91,7 +98,8 @@ class Regimen:
         InputError
             Bad horizon or date, or a mg/m² dose without ``height_cm``.
         """
-        return expand(self.spec, patient, cycles=cycles, weeks=weeks, start_date=start_date)
+        return expand(self.spec, patient, cycles=cycles, weeks=weeks, start_date=start_date,
+                      weight_kg_by_cycle=weight_kg_by_cycle)
 
     def summary(self) -> dict:
         """Catalog entry: ``id``, ``name``, ``drugs``, ``source`` (first citation) and more."""

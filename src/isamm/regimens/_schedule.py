@@ -73,12 +73,12 @@ def _cycle_starts(spec: RegimenSpec, cycles: int | None, weeks: int | None) -> l
     return out
 
 
-def _dose(spec: RegimenSpec, drug: DrugSpec, block: DoseBlock, patient: Patient) -> tuple[float, str]:
-    """Dose (mg) and a human-readable basis for one block and patient."""
+def _dose(spec: RegimenSpec, drug: DrugSpec, block: DoseBlock, patient: Patient, weight_kg: float) -> tuple[float, str]:
+    """Dose (mg) and a human-readable basis for one block, patient and this cycle's weight."""
     unit = _UNIT_TEXT[block.unit]
     if block.unit == "mg/kg":
-        mg = block.dose * patient.weight_kg
-        basis = f"{block.dose:g} {unit} × {patient.weight_kg:g} kg"
+        mg = block.dose * weight_kg
+        basis = f"{block.dose:g} {unit} × {weight_kg:g} kg"
     elif block.unit == "mg/m2":
         bsa = patient.bsa_m2
         if drug.bsa_cap_m2 is not None and bsa > drug.bsa_cap_m2:
@@ -104,6 +104,7 @@ def expand(
     cycles: int | None = None,
     weeks: int | None = None,
     start_date: dt.date | str | None = None,
+    weight_kg_by_cycle=None,
 ) -> pd.DataFrame:
     """The dosing calendar of ``spec`` for ``patient``; see :meth:`Regimen.schedule`."""
     if not isinstance(patient, Patient):
@@ -114,16 +115,18 @@ def expand(
         raise InputError("give exactly one of cycles and weeks", option="cycles/weeks", expected="one horizon")
     start = _parse_date(start_date)
     plan = _cycle_starts(spec, cycles, weeks)
+    weights = _cycle_weights(weight_kg_by_cycle, patient)
     last_day = None if weeks is None else 7 * weeks
 
     rows: list[dict] = []
     order = {d.name: i for i, d in enumerate(spec.drugs)}
     for cycle, start_day, _length in plan:
+        weight_kg = weights[min(cycle, len(weights)) - 1]
         for drug in spec.drugs:
             for block in drug.doses:
                 if cycle not in block.cycles or (block.when_age and not block.when_age.holds(patient.age_y)):
                     continue
-                mg, basis = _dose(spec, drug, block, patient)
+                mg, basis = _dose(spec, drug, block, patient, weight_kg)
                 for cday in block.days:
                     day = start_day + cday - 1
                     if last_day is not None and day > last_day:
@@ -180,6 +183,26 @@ def _number_and_time(rows: list[dict]) -> None:
         if lead is not None:
             lead_end = lead["time_h"] + (0.0 if math.isnan(lead["infusion_h"]) else lead["infusion_h"])
             r["time_h"] = max(r["time_h"], lead_end)
+
+
+def _cycle_weights(values, patient: Patient) -> list[float]:
+    """Weight (kg) per cycle: the given series (last value carried forward) or the patient's weight."""
+    if values is None:
+        return [patient.weight_kg]
+    option = "weight_kg_by_cycle"
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__len__") or len(values) == 0:
+        raise InputError("not a list of weights", option=option, expected="weights in kg for cycles 1, 2, ...", got=values)
+    lo, hi = 20.0, 350.0  # as Patient.weight_kg
+    out = []
+    for i, v in enumerate(values, start=1):
+        try:
+            w = float(v)
+        except (TypeError, ValueError):
+            w = math.nan
+        if not (lo <= w <= hi):
+            raise InputError(f"cycle {i} weight out of range", option=option, expected=f"a number from {lo:g} to {hi:g}", got=v)
+        out.append(w)
+    return out
 
 
 def _parse_date(value) -> dt.date | None:
