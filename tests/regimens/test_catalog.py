@@ -94,6 +94,9 @@ def test_a_new_regimen_is_a_data_file(tmp_path):
         ('route = "IV"', 'route = "IM"', "route"),
         ('name = "isatuximab"', 'name = "Isatuximab"', "name"),
         ('dose = 10', 'dose = -10', "dose"),
+        ('clock_h = 9.0', 'clock_h = 9.0\nafter = "isatuximab"', "must name a drug that is not itself"),
+        ('clock_h = 9.0', 'clock_h = 9.0\nafter = "pomalidomide"', "not a drug of this regimen"),
+        ('clock_h = 9.0', 'clock_h = 25.0', "clock_h"),
     ],
 )
 def test_bad_files_are_refused_naming_file_and_field(tmp_path, old, new, where):

@@ -17,6 +17,7 @@ _LIMITS = {
     "height_cm": (100.0, 250.0),
     "age_y": (18.0, 120.0),
 }
+WEIGHT_LIMITS_KG = _LIMITS["weight_kg"]
 
 
 def bsa_mosteller(height_cm: float, weight_kg: float) -> float:

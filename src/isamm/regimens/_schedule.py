@@ -17,7 +17,7 @@ import pandas as pd
 
 from isamm.errors import InputError
 from isamm.regimens._infusion import infusion_profile_label, profile_from_label
-from isamm.regimens._patient import Patient
+from isamm.regimens._patient import WEIGHT_LIMITS_KG, Patient
 from isamm.regimens._spec import DoseBlock, DrugSpec, RegimenSpec
 from isamm.units import study_day_to_hours
 
@@ -177,7 +177,7 @@ def _number_and_time(rows: list[dict]) -> None:
     for r in rows:
         drug = r["_spec"]
         r["time_h"] = study_day_to_hours(r["day"], drug.clock_h)
-    for r in rows:  # 'after' chains are one level deep in the catalog; resolve in order anyway
+    for r in rows:  # 'after' targets never have an 'after' themselves (checked on load)
         drug = r["_spec"]
         lead = by_day.get((r["day"], drug.after)) if drug.after else None
         if lead is not None:
@@ -192,7 +192,7 @@ def _cycle_weights(values, patient: Patient) -> list[float]:
     option = "weight_kg_by_cycle"
     if isinstance(values, (str, bytes)) or not hasattr(values, "__len__") or len(values) == 0:
         raise InputError("not a list of weights", option=option, expected="weights in kg for cycles 1, 2, ...", got=values)
-    lo, hi = 20.0, 350.0  # as Patient.weight_kg
+    lo, hi = WEIGHT_LIMITS_KG
     out = []
     for i, v in enumerate(values, start=1):
         try:

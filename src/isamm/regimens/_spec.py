@@ -245,6 +245,8 @@ class RegimenSpec(_Strict):
         for d in self.drugs:
             if d.after is not None and d.after not in names:
                 raise ValueError(f"{d.name}: after = {d.after!r} is not a drug of this regimen")
+            if d.after is not None and (d.after == d.name or self.drugs[names.index(d.after)].after is not None):
+                raise ValueError(f"{d.name}: after = {d.after!r} must name a drug that is not itself 'after' another")
         for r in self.dose_rules:
             if r.drug not in names:
                 raise ValueError(f"dose rule for {r.drug!r}, which is not a drug of this regimen")
