@@ -46,6 +46,9 @@ def test_schedule_json_contract(cli):
     assert r.exit_code == 0, r.stderr
     out = json.loads(r.stdout)
     assert out["regimen"] == "ISA-PD"
+    # the documented keys (README "Regimens and dosing calendars"); adding keys is allowed, removing is not
+    assert {"regimen", "name", "patient", "bsa_m2", "cycles", "weeks", "start_date", "weight_kg_by_cycle",
+            "unverified", "events"} <= set(out)  # fmt: skip
     ev = out["events"]
     for e in ev:
         assert {"day", "cycle", "cycle_day", "drug", "dose_mg", "route", "infusion_h"} <= set(e)

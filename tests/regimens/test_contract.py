@@ -144,3 +144,12 @@ def test_weight_by_cycle():
 def test_weight_by_cycle_errors(series, msg):
     with pytest.raises(InputError, match=f"option weight_kg_by_cycle: {msg}"):
         rg.get("ISA-PD").schedule(PATIENT, cycles=2, weight_kg_by_cycle=series)
+
+
+def test_ics_needs_dates(cal):
+    with pytest.raises(InputError, match="option start_date: an iCalendar file needs calendar dates"):
+        rg.schedule_to_ics(cal, "ISA-PD")
+    dated = rg.get("ISA-PD").schedule(PATIENT, cycles=1, start_date=dt.date(2026, 1, 5))
+    text = rg.schedule_to_ics(dated, "ISA-PD", dtstamp=dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)).decode()
+    assert text.count("BEGIN:VEVENT") == len(dated)
+    assert "DTSTART:20260105T090000" in text and "DURATION:PT3H20M" in text  # 1st isatuximab: 200 min
