@@ -62,9 +62,11 @@ def _root(
 # Each stage registers its commands here (one line per stage module).
 from isamm.cli import _demo  # noqa: E402
 from isamm.cli import _regimens  # noqa: E402
+from isamm.cli import _cohort  # noqa: E402
 
 _demo.register(app)
 _regimens.register(app)
+_cohort.register(app)
 
 
 def main() -> None:

@@ -6,10 +6,13 @@ km_plot, forest_plot, roc_plot
     matplotlib figures drawn from :mod:`isamm.outcomes` result objects.
 save_figure
     Write a figure as PNG and SVG, atomically.
+cohort_report
+    Cohort file + analysis config → report.html, results.json, figures (PNG, SVG).
 AnalysisConfig, load_config
     The validated TOML analysis configuration of a cohort report.
 """
 
+from isamm.report._cohort_report import cohort_report as cohort_report
 from isamm.report._config import AnalysisConfig as AnalysisConfig
 from isamm.report._config import load_config as load_config
 from isamm.report._figures import save_figure as save_figure
@@ -18,4 +21,6 @@ from isamm.report._km import km_plot as km_plot
 from isamm.report._km import number_at_risk as number_at_risk
 from isamm.report._roc import roc_plot as roc_plot
 
-__all__ = ["km_plot", "forest_plot", "roc_plot", "number_at_risk", "save_figure", "AnalysisConfig", "load_config"]
+__all__ = [
+    "cohort_report",
+   "km_plot", "forest_plot", "roc_plot", "number_at_risk", "save_figure", "AnalysisConfig", "load_config"]

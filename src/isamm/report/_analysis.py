@@ -1,0 +1,147 @@
+"""Running the statistics a cohort report asks for, with :mod:`isamm.outcomes`.
+
+This is the only module of :mod:`isamm.report` that calls the statistics; it
+computes nothing itself. Its output, :class:`CohortAnalysis`, holds the
+``isamm.outcomes`` result objects that the figures, the HTML and
+``results.json`` are all drawn from — so the three always agree.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from isamm import outcomes
+from isamm.cohort import read_cohort
+from isamm.errors import InputError
+from isamm.report._config import AnalysisConfig
+
+__all__ = ["CohortAnalysis", "EndpointAnalysis", "CutoffAnalysis", "run_analysis", "read_configured_cohort"]
+
+
+@dataclass
+class EndpointAnalysis:
+    key: str
+    label: str
+    km: object                      # KMResult, whole cohort
+    km_by_group: object | None      # KMResult by config.group
+    logrank: object | None          # LogrankResult by config.group
+    cox_univariable: list = field(default_factory=list)   # one CoxResult per covariate
+    cox_multivariable: object | None = None
+
+
+@dataclass
+class CutoffAnalysis:
+    endpoint: str
+    roc: object                     # CutoffResult
+    group_column: str               # derived column, e.g. "hgb < 11.85"
+    labels: tuple[str, str]         # (low group, high group)
+    km: object
+    logrank: object
+    cox: object
+
+
+@dataclass
+class CohortAnalysis:
+    config: AnalysisConfig
+    cohort_file: Path
+    sha256: str
+    frame: pd.DataFrame
+    table1: object | None = None
+    response: object | None = None
+    endpoints: dict[str, EndpointAnalysis] = field(default_factory=dict)
+    cutoff: CutoffAnalysis | None = None
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def read_configured_cohort(cfg: AnalysisConfig, cohort: Path) -> pd.DataFrame:
+    """Read the cohort file and check that every column the config names exists."""
+    frame = read_cohort(cohort).data
+    missing = [(col, key) for col, key in cfg.columns().items() if col not in frame.columns]
+    if missing:
+        col, key = missing[0]
+        src = cfg.source.name if cfg.source else "the config"
+        raise InputError(f"column named by {src} key {key!r} not found", file=cohort.name, column=col,
+                         expected="one of " + ", ".join(map(str, frame.columns)))
+    return frame
+
+
+def run_analysis(cfg: AnalysisConfig, cohort: Path) -> CohortAnalysis:
+    """Run every analysis the config asks for; return the result objects."""
+    cohort = Path(cohort)
+    frame = read_configured_cohort(cfg, cohort)
+    out = CohortAnalysis(config=cfg, cohort_file=cohort, sha256=_sha256(cohort), frame=frame)
+    if cfg.table1 is not None:
+        by = cfg.table1.by or cfg.group
+        out.table1 = outcomes.table1(frame, variables=cfg.table1.variables, by=by,
+                                     categorical=cfg.table1.categorical or None)
+    if cfg.response is not None:
+        out.response = outcomes.orr(frame[cfg.response.column], responders=cfg.response.responders)
+    for key, ep in cfg.endpoints.items():
+        # row-by-row checks of this endpoint's columns (event 0/1, time >= 0, entry < exit), naming file and row
+        data = read_cohort(cohort, time=ep.time, event=ep.event, entry=ep.entry).data
+        out.endpoints[key] = _run_endpoint(cfg, key, data)
+    if cfg.cutoff is not None:
+        ep = cfg.endpoints[cfg.cutoff.endpoint]
+        data = read_cohort(cohort, time=ep.time, event=ep.event, entry=ep.entry).data
+        out.cutoff = _run_cutoff(cfg, data)
+    return out
+
+
+def _km(data: pd.DataFrame, ep, landmarks, group: str | None = None):
+    entry = data[ep.entry] if ep.entry else None
+    return outcomes.kaplan_meier(data[ep.time], data[ep.event], entry=entry, at=landmarks,
+                                 group=None if group is None else data[group])
+
+
+def _run_endpoint(cfg: AnalysisConfig, key: str, data: pd.DataFrame) -> EndpointAnalysis:
+    ep = cfg.endpoints[key]
+    km = _km(data, ep, cfg.landmarks)
+    km_g = None
+    if cfg.group:
+        # like R survfit(Surv(t, e) ~ g), patients with a missing group are left out of the comparison
+        km_g = _km(data[data[cfg.group].notna()], ep, cfg.landmarks, cfg.group)
+    ea = EndpointAnalysis(key=key, label=cfg.endpoint_label(key), km=km, km_by_group=km_g,
+                          logrank=None if km_g is None else km_g.logrank)
+    if cfg.cox is not None and (cfg.cox.endpoints is None or key in cfg.cox.endpoints):
+        if cfg.cox.univariable:
+            ea.cox_univariable = [_cox(cfg, data, ep, [c]) for c in cfg.cox.covariates]
+        if cfg.cox.multivariable and len(cfg.cox.covariates) > 1:
+            ea.cox_multivariable = _cox(cfg, data, ep, cfg.cox.covariates)
+    return ea
+
+
+def _cox(cfg: AnalysisConfig, data: pd.DataFrame, ep, covariates: list[str], categorical=None):
+    categorical = categorical if categorical is not None else [c for c in cfg.cox.categorical if c in covariates]
+    return outcomes.cox(data, time=ep.time, event=ep.event, covariates=covariates, entry=ep.entry,
+                        categorical=categorical or None)
+
+
+def _run_cutoff(cfg: AnalysisConfig, data: pd.DataFrame) -> CutoffAnalysis:
+    c = cfg.cutoff
+    ep = cfg.endpoints[c.endpoint]
+    roc = outcomes.roc_cutoff(data[c.marker], data[ep.event], direction=c.direction)
+    value = float(roc.cutoff)
+    name = c.label or c.marker
+    low, high = f"{name} < {value:.4g}", f"{name} ≥ {value:.4g}"
+    # the group the marker flags as "at risk" first, so the HR reads like the seed's "Hb < 11.8: HR 3.5"
+    at_risk, reference = (low, high) if c.direction == "below" else (high, low)
+    marker = data[c.marker]
+    group_column = f"{name} cut-off"
+    grouped = data.assign(**{group_column: np.where(marker < value, low, high)})[marker.notna()]
+    km = _km(grouped, ep, cfg.landmarks, group_column)
+    cx = outcomes.cox(grouped, time=ep.time, event=ep.event, covariates=[group_column], entry=ep.entry,
+                      categorical=[group_column], reference={group_column: reference})
+    return CutoffAnalysis(endpoint=c.endpoint, roc=roc, group_column=group_column, labels=(at_risk, reference),
+                          km=km, logrank=km.logrank, cox=cx)

@@ -1,0 +1,165 @@
+"""The report's sections as view models: tables of formatted strings and figure references.
+
+Numbers come from the results' ``to_dict()`` — the same dictionaries that go
+into ``results.json`` — so the HTML and the JSON cannot disagree.
+"""
+
+from __future__ import annotations
+
+from isamm.report._analysis import CohortAnalysis
+from isamm.report._figures import format_p
+from isamm.report._html import Block, FigureRef, Section, Table, fmt_ci, fmt_num, fmt_pct
+
+__all__ = ["build_sections"]
+
+
+def build_sections(a: CohortAnalysis, figs: dict[str, FigureRef]) -> list[Section]:
+    sections = []
+    if a.table1 is not None:
+        sections.append(_table1_section(a))
+    if a.response is not None:
+        sections.append(_response_section(a))
+    for key in a.endpoints:
+        sections.append(_endpoint_section(a, key, figs))
+    if a.cutoff is not None:
+        sections.append(_cutoff_section(a, figs))
+    return sections
+
+
+def _figs(figs: dict[str, FigureRef], *ids: str) -> list[FigureRef]:
+    return [figs[i] for i in ids if i in figs]
+
+
+def _table1_section(a: CohortAnalysis) -> Section:
+    frame = a.table1.to_frame()
+    columns = [str(c) for c in frame.columns]
+    rows = [["" if v is None or v != v else (format_p(v) if col == "p" else str(v)) for col, v in zip(columns, row)]
+            for row in frame.itertuples(index=False)]
+    by = (a.config.table1.by or a.config.group) if a.config.table1 else None
+    caption = "Table 1. Patient characteristics" + (f" by {by}" if by else "")
+    note = "Continuous variables: median [IQR]; categorical: n (%). Missing values are not counted in percentages."
+    return Section(id="table1", heading="Patient characteristics", blocks=[Block(tables=[Table(columns, rows, caption, note)])])
+
+
+def _response_section(a: CohortAnalysis) -> Section:
+    d = a.response.to_dict()
+    responders = ", ".join(a.config.response.responders)
+    rows = [[f"Overall response ({responders})", f"{d['k']}/{d['n']}", fmt_pct(d["proportion"]),
+             fmt_ci(100 * d["ci"][0], 100 * d["ci"][1])]]
+    tab = Table(["", "n/N", "%", "95% CI (exact)"], rows, "Response")
+    return Section(id="response", heading="Response", blocks=[Block(tables=[tab])])
+
+
+def _km_table(km: dict, landmarks: list[float], unit: str, caption: str) -> Table:
+    columns = ["Group", "n", "Events", f"Median, {unit} (95% CI)"]
+    # "event-free at t" reads right for every endpoint (OS: alive; progression: not progressed)
+    columns += [f"At {t:g} {unit}, % (95% CI)" for t in landmarks]
+    rows = []
+    for g in km["groups"]:
+        lo, hi = g["median_ci"]
+        row = [_group_label(g["group"]), str(g["n"]), str(g["events"]), f"{fmt_num(g['median'])} ({fmt_ci(lo, hi)})"]
+        at = {round(x["time"], 9): x for x in g.get("at", [])}
+        for t in landmarks:
+            x = at.get(round(t, 9))
+            row.append("—" if x is None else f"{fmt_pct(x['surv'])} ({fmt_ci(*(None if v is None else 100 * v for v in x['ci']))})")
+        rows.append(row)
+    note = ("Percentages are Kaplan–Meier estimates of remaining event-free at that time. "
+            "NR: not reached (the curve or its confidence limit stays above 50%).")
+    return Table(columns, rows, caption, note=note)
+
+
+def _group_label(label) -> str:
+    return "All patients" if label == "all" else str(label)
+
+
+def _logrank_text(lr: dict, group: str) -> str:
+    return (f"Log-rank test by {group}: χ² = {lr['chisq']:.2f} on {lr['df']} df, p = {format_p(lr['p'])}."
+            .replace("p = <", "p < "))
+
+
+def _endpoint_section(a: CohortAnalysis, key: str, figs: dict[str, FigureRef]) -> Section:
+    cfg, ep = a.config, a.endpoints[key]
+    unit = cfg.time_unit
+    km = ep.km.to_dict()
+    overall = km["groups"][0]
+    lo, hi = overall["median_ci"]
+    paras = [f"{overall['n']} patients, {overall['events']} events. Kaplan–Meier median "
+             f"{fmt_num(overall['median'])} {unit} (95% CI {fmt_ci(lo, hi)})."]
+    blocks = [Block(tables=[_km_table(km, cfg.landmarks, unit, f"{ep.label}: Kaplan–Meier estimates")],
+                    figures=_figs(figs, f"{key}_km"))]
+    if ep.km_by_group is not None:
+        gid = next((i for i in figs if i.startswith(f"{key}_km_by_")), None)
+        blocks.append(Block(heading=f"By {cfg.group}",
+                            paragraphs=[_logrank_text(ep.logrank.to_dict(), cfg.group)],
+                            tables=[_km_table(ep.km_by_group.to_dict(), cfg.landmarks, unit,
+                                              f"{ep.label} by {cfg.group}")],
+                            figures=_figs(figs, gid) if gid else []))
+    if ep.cox_univariable or ep.cox_multivariable is not None:
+        blocks.append(_cox_block(ep, figs))
+    return Section(id=f"endpoint-{key}", heading=ep.label, paragraphs=paras, blocks=blocks)
+
+
+def _cox_block(ep, figs: dict[str, FigureRef]) -> Block:
+    uni = {}
+    notes = []
+    for m in ep.cox_univariable:
+        d = m.to_dict()
+        for t in d["terms"]:
+            uni[t["term"]] = (t, d)
+    multi = ep.cox_multivariable.to_dict() if ep.cox_multivariable is not None else None
+    terms = list(uni) + [t["term"] for t in (multi["terms"] if multi else []) if t["term"] not in uni]
+    mt = {t["term"]: t for t in multi["terms"]} if multi else {}
+    columns = ["Term"]
+    if uni:
+        columns += ["Univariable HR (95% CI)", "p", "n (events)"]
+    if multi:
+        columns += ["Multivariable HR (95% CI)", "p"]
+    rows = []
+    for term in terms:
+        row = [term]
+        if uni:
+            t, d = uni.get(term, (None, None))
+            row += _hr_cells(t) + ([f"{d['n']} ({d['events']})"] if d else [""])
+        if multi:
+            row += _hr_cells(mt.get(term))
+        rows.append(row)
+    if multi:
+        notes.append(f"Multivariable model: n = {multi['n']}, {multi['events']} events, "
+                     f"concordance {multi['concordance']:.3f}.")
+    notes.append("Rows with a missing covariate are left out of that model (complete-case analysis, as R does).")
+    tab = Table(columns, rows, f"{ep.label}: Cox proportional-hazards models", note=" ".join(notes))
+    return Block(heading="Cox regression", tables=[tab],
+                 figures=_figs(figs, f"{ep.key}_forest_univariable", f"{ep.key}_forest_multivariable"))
+
+
+def _hr_cells(t: dict | None) -> list[str]:
+    if t is None:
+        return ["", ""]
+    lo, hi = t["ci"]
+    return [f"{fmt_num(t['hr'], 2)} ({fmt_ci(lo, hi, 2)})", format_p(t["p"])]
+
+
+def _cutoff_section(a: CohortAnalysis, figs: dict[str, FigureRef]) -> Section:
+    cfg, c = a.config, a.cutoff
+    cc = cfg.cutoff
+    name = cc.label or cc.marker
+    ep_label = cfg.endpoint_label(c.endpoint)
+    r = c.roc.to_dict()
+    unit = f" {cc.unit}" if cc.unit else ""
+    rows = [[name, f"{r['cutoff']:.4g}{unit}", f"{r['auc']:.3f}", f"{r['youden_j']:.3f}",
+             f"{fmt_pct(r['sensitivity'])}", f"{fmt_pct(r['specificity'])}"]]
+    tab = Table(["Marker", "Cut-off", "AUC", "Youden J", "Sensitivity, %", "Specificity, %"], rows,
+                f"ROC analysis of {name} for {ep_label.lower()} events",
+                note=f"Outcome: the {ep_label.lower()} event indicator (column {cfg.endpoints[c.endpoint].event!r}), "
+                     f"ignoring time; values {cc.direction} the cut-off predict the event.")
+    hr = c.cox.to_dict()["terms"][0]
+    blocks = [Block(tables=[tab], figures=_figs(figs, "cutoff_roc")),
+              Block(heading=f"{ep_label} by the {name} cut-off",
+                    paragraphs=[_logrank_text(c.logrank.to_dict(), "cut-off group"),
+                                f"Hazard ratio {c.labels[0]} vs {c.labels[1]}: {_hr_cells(hr)[0]}, "
+                                f"p = {format_p(hr['p'])}.".replace("p = <", "p < ")],
+                    tables=[_km_table(c.km.to_dict(), cfg.landmarks, cfg.time_unit, f"{ep_label} by {name} cut-off")],
+                    figures=_figs(figs, "cutoff_km"))]
+    paras = ["A cut-off chosen on the same data it is then tested on overstates its prognostic value; "
+             "confirm it in an independent cohort before using it."]
+    return Section(id="cutoff", heading=f"{name} cut-off (ROC, Youden index)", paragraphs=paras, blocks=blocks)

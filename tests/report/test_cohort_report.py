@@ -1,0 +1,152 @@
+"""The cohort report: sections present, values escaped, self-contained, atomic, numbers equal isamm.outcomes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+
+import pandas as pd
+import pytest
+from numpy.testing import assert_allclose
+
+from conftest import SHARED
+from isamm.errors import InputError
+from isamm.outcomes import kaplan_meier
+from isamm.report import cohort_report, load_config
+
+CONFIG = """
+title = "Test cohort"
+group = "sex"
+landmarks = [12, 60]
+
+[endpoints.os]
+label = "Overall survival"
+time = "futime"
+event = "death"
+
+[endpoints.pfs]
+label = "Progression"
+time = "ptime"
+event = "pstat"
+"""
+
+
+@pytest.fixture(scope="module")
+def mgus_small(tmp_path_factory):
+    """300 rows of mgus2 with a hostile group label and a hostile free-text column."""
+    folder = tmp_path_factory.mktemp("cohort")
+    frame = pd.read_csv(SHARED / "data" / "mgus2.csv").head(300)
+    frame["sex"] = frame["sex"].replace({"M": "<script>alert(1)</script>"})
+    path = folder / "cohort <&>.csv"
+    frame.to_csv(path, index=False)
+    return path, frame
+
+
+@pytest.fixture(scope="module")
+def report(mgus_small, tmp_path_factory):
+    path, frame = mgus_small
+    out = tmp_path_factory.mktemp("out")
+    config = out.parent / "analysis.toml"
+    config.write_text(CONFIG, encoding="utf-8")
+    results = cohort_report(config, out, cohort=path)
+    return out, results, frame, path
+
+
+def test_files_written_and_nothing_else(report):
+    out, results, _, _ = report
+    assert sorted(p.name for p in out.iterdir()) == ["figures", "report.html", "results.json"]
+    figs = sorted(p.name for p in (out / "figures").iterdir())
+    assert figs == sorted(f"{stem}.{ext}" for stem in ("os_km", "os_km_by_sex", "pfs_km", "pfs_km_by_sex")
+                          for ext in ("png", "svg"))
+    assert results["figures"]["os_km"] == ["figures/os_km.png", "figures/os_km.svg"]
+    assert json.loads((out / "results.json").read_text()) == json.loads(json.dumps(results))
+
+
+def test_results_equal_isamm_outcomes(report):
+    _, results, frame, path = report
+    for key, (time, event) in {"os": ("futime", "death"), "pfs": ("ptime", "pstat")}.items():
+        km = kaplan_meier(frame[time], frame[event], at=[12, 60])
+        by_sex = kaplan_meier(frame[time], frame[event], group=frame["sex"], at=[12, 60])
+        got = results["endpoints"][key]
+        assert got["km"] == json.loads(json.dumps(km.to_dict()))
+        assert got["km_by_group"] == json.loads(json.dumps(by_sex.to_dict()))
+        assert_allclose(got["logrank"]["p"], by_sex.logrank.p, rtol=0)
+    assert results["input"]["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert results["input"]["n_rows"] == 300
+
+
+def test_sections_and_methods(report):
+    out, results, _, path = report
+    html = (out / "report.html").read_text(encoding="utf-8")
+    for section in ('id="endpoint-os"', 'id="endpoint-pfs"', 'id="methods"'):
+        assert section in html
+    assert "By sex" in html and "Log-rank test by sex" in html
+    assert "conf.type = &#34;log&#34;" in html or 'conf.type = "log"' in html
+    assert hashlib.sha256(path.read_bytes()).hexdigest() in html
+    assert "isamm " + results["isamm_version"] in html
+    median = results["endpoints"]["os"]["km"]["groups"][0]["median"]
+    assert f"{median:.1f}" in html
+
+
+def test_user_values_are_escaped(report):
+    out, _, _, _ = report
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "<script" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "cohort &lt;&amp;&gt;.csv" in html
+
+
+def test_self_contained(report):
+    out, _, _, _ = report
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert not re.search(r"https?://", html)
+    assert "<link" not in html and "<script" not in html
+    srcs = re.findall(r'src="([^"]*)"', html)
+    assert len(srcs) == 4 and all(s.startswith("data:image/png;base64,") for s in srcs)
+
+
+def test_failure_leaves_previous_outputs_untouched(report, tmp_path):
+    out, _, _, path = report
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    bad = tmp_path / "bad.toml"
+    bad.write_text(CONFIG.replace('group = "sex"', 'group = "stage"'), encoding="utf-8")
+    with pytest.raises(InputError, match="column 'stage'"):
+        cohort_report(bad, out, cohort=path)
+    after = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert after == before  # same files, same bytes, no temporary folder left
+
+
+def test_missing_column_names_the_config_key(mgus_small, tmp_path):
+    path, _ = mgus_small
+    cfg = tmp_path / "analysis.toml"
+    cfg.write_text(CONFIG.replace('time = "ptime"', 'time = "progtime"'), encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        cohort_report(cfg, tmp_path / "out", cohort=path)
+    assert str(info.value).startswith(f"{path.name}, column 'progtime': column named by analysis.toml key "
+                                      "'endpoints.pfs.time' not found")
+    assert not (tmp_path / "out").exists()
+
+
+def test_bad_event_value_names_file_row_and_column(mgus_small, tmp_path):
+    _, frame = mgus_small
+    bad = frame.copy()
+    bad.loc[4, "death"] = 2  # spreadsheet row 6 (header is row 1)
+    path = tmp_path / "c.csv"
+    bad.to_csv(path, index=False)
+    cfg = tmp_path / "analysis.toml"
+    cfg.write_text(CONFIG, encoding="utf-8")
+    with pytest.raises(InputError, match=r"c\.csv, row 6, column 'death'"):
+        cohort_report(cfg, tmp_path / "out", cohort=path)
+
+
+def test_cohort_from_config_relative_path(mgus_small, tmp_path):
+    path, _ = mgus_small
+    (tmp_path / "data.csv").write_bytes(path.read_bytes())
+    cfg = tmp_path / "analysis.toml"
+    cfg.write_text('cohort = "data.csv"\n' + CONFIG, encoding="utf-8")
+    results = cohort_report(cfg, tmp_path / "out")  # no cohort argument: the config's, relative to it
+    assert results["input"]["file"] == "data.csv"
+    no_cohort = load_config(cfg).model_copy(update={"cohort": None})
+    with pytest.raises(InputError, match="no cohort file given"):
+        cohort_report(no_cohort, tmp_path / "o2")
