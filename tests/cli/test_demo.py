@@ -1,0 +1,29 @@
+"""``isamm demo``: the main job runs and leaves complete, consistent outputs."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+import isamm
+
+
+def test_demo_writes_calendar_outputs(cli, tmp_path):
+    r = cli("demo", "--output-dir", tmp_path)
+    assert r.exit_code == 0, r.stderr
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest["isamm_version"] == isamm.__version__
+    cal = pd.read_csv(tmp_path / "isa-pd_calendar.csv")
+    ics = (tmp_path / "isa-pd_calendar.ics").read_text()
+    # one VEVENT per administration
+    assert ics.count("BEGIN:VEVENT") == len(cal) == manifest["steps"]["calendar"]["administrations"]
+    # 68-year-old, 70 kg on the label schedule: 10 mg/kg = 700 mg, C1 weekly then days 1 and 15
+    # (Sarclisa label; regimens.md §2.3), 6 cycles → 4 + 5 × 2 = 14 isatuximab infusions.
+    isa = cal[cal["drug"] == "isatuximab"]
+    assert len(isa) == 14
+    assert set(isa["dose_mg"]) == {700.0}
+    dex = cal[cal["drug"] == "dexamethasone"]
+    assert set(dex["dose_mg"]) == {40.0}  # < 75 years: no age reduction
+    # no temporary files left behind
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
