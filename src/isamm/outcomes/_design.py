@@ -1,0 +1,101 @@
+"""Model frames as R builds them: complete cases, factor dummies named ``sexM``, collinearity checks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from isamm.errors import InputError, ModelError
+
+__all__ = ["Design", "model_frame", "r_levels"]
+
+
+@dataclass(frozen=True)
+class Design:
+    """Complete-case rows and the design matrix of a regression model.
+
+    ``X`` has one column per model term column, named as R names them:
+    a numeric covariate keeps its name, a categorical covariate ``sex`` with
+    levels F < M gives the column ``sexM`` (treatment contrast, first level
+    the reference). ``terms`` maps each covariate to its columns.
+    """
+
+    rows: pd.DataFrame
+    X: pd.DataFrame
+    terms: dict[str, list[str]]
+    n_dropped: int
+
+
+def r_levels(values: pd.Series) -> list:
+    """Distinct non-missing values in R's factor order (sorted; numbers numerically)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return [c for c in values.cat.categories if (values == c).any()]
+    return sorted(values.dropna().unique(), key=lambda v: (isinstance(v, str), v))
+
+
+def _is_categorical(series: pd.Series, forced: set[str]) -> bool:
+    return (series.name in forced or not pd.api.types.is_numeric_dtype(series)
+            or pd.api.types.is_bool_dtype(series))
+
+
+def model_frame(frame: pd.DataFrame, needed: list[str], covariates: list[str],
+                categorical=None, source: str = "<DataFrame>") -> Design:
+    """Drop rows with a missing value in ``needed`` (as R ``na.omit``) and build the design matrix.
+
+    Raises
+    ------
+    InputError
+        Unknown column; a covariate with a single level (or constant) among the complete cases.
+    ModelError
+        A covariate column that is a linear combination of earlier ones (R would give NA), named.
+    """
+    for col in needed:
+        if col not in frame.columns:
+            raise InputError("no such column", file=source, column=col,
+                             expected="one of " + ", ".join(map(str, frame.columns)))
+    forced = set(categorical or ())
+    unknown = forced - set(covariates)
+    if unknown:
+        raise InputError("categorical column is not a covariate", option="categorical",
+                         expected=f"one of {covariates}", got=sorted(unknown))
+    complete = frame[needed].notna().all(axis=1)
+    rows = frame.loc[complete, needed].reset_index(drop=True)
+    if rows.empty:
+        raise InputError("no complete rows", file=source, expected=f"rows with all of {needed} present")
+    cols, terms = {}, {}
+    for cov in covariates:
+        series = rows[cov]
+        if _is_categorical(series, forced):
+            levels = r_levels(series)
+            if len(levels) < 2:
+                raise InputError("covariate has a single level among complete rows", file=source, column=cov,
+                                 expected="at least two levels", got=[str(v) for v in levels])
+            terms[cov] = []
+            for level in levels[1:]:
+                name = f"{cov}{level}"
+                cols[name] = (series == level).astype(float).to_numpy()
+                terms[cov].append(name)
+        else:
+            values = series.to_numpy(dtype=float)
+            if np.ptp(values) == 0:
+                raise InputError("covariate is constant among complete rows", file=source, column=cov,
+                                 expected="at least two distinct values", got=float(values[0]))
+            cols[cov] = values
+            terms[cov] = [cov]
+    X = pd.DataFrame(cols)
+    _check_collinear(X)
+    return Design(rows=rows, X=X, terms=terms, n_dropped=int((~complete).sum()))
+
+
+def _check_collinear(X: pd.DataFrame) -> None:
+    # A Cox model has no intercept, but it is invariant to shifts: centre the columns.
+    centred = X - X.mean()
+    for k in range(1, X.shape[1] + 1):
+        sub = centred.iloc[:, :k].to_numpy()
+        if np.linalg.matrix_rank(sub, tol=1e-9 * max(1.0, np.abs(sub).max()) * np.sqrt(len(sub))) < k:
+            col = X.columns[k - 1]
+            raise ModelError(f"covariate column {col!r} is collinear with earlier covariates "
+                             f"({', '.join(X.columns[:k - 1])}); R would report its coefficient as NA. "
+                             "Drop it or one of the others.")
