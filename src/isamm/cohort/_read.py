@@ -207,6 +207,13 @@ def _require_column(frame: pd.DataFrame, name: str, source: str, option: str | N
                          option=None if option is None else f"--{option}", expected=f"one of {cols}")
 
 
+def _py(value):
+    """A cell as a plain Python value for messages (NumPy scalars print as ``np.int64(2)``); None if missing."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    return value.item() if hasattr(value, "item") else value
+
+
 def _first_bad(mask: np.ndarray) -> int:
     return int(np.flatnonzero(mask)[0])
 
@@ -218,7 +225,7 @@ def _numeric(frame: pd.DataFrame, col: str, source: str) -> pd.Series:
     if bad.any():
         i = _first_bad(bad)
         raise InputError("not a number", file=source, row=i + FIRST_DATA_ROW, column=col,
-                         expected="a number", got=raw.iloc[i])
+                         expected="a number", got=_py(raw.iloc[i]))
     missing = values.isna().to_numpy()
     if missing.any():
         raise InputError("missing value", file=source, row=_first_bad(missing) + FIRST_DATA_ROW, column=col,
@@ -226,7 +233,7 @@ def _numeric(frame: pd.DataFrame, col: str, source: str) -> pd.Series:
     if not np.isfinite(values.to_numpy(float)).all():
         i = _first_bad(~np.isfinite(values.to_numpy(float)))
         raise InputError("not finite", file=source, row=i + FIRST_DATA_ROW, column=col,
-                         expected="a finite number", got=raw.iloc[i])
+                         expected="a finite number", got=_py(raw.iloc[i]))
     return values.astype(float)
 
 
@@ -262,7 +269,7 @@ def _event(frame: pd.DataFrame, col: str, source: str) -> pd.Series:
         i = _first_bad(~ok)
         got = raw.iloc[i]
         raise InputError("event must be 0 or 1", file=source, row=i + FIRST_DATA_ROW, column=col,
-                         expected="0 (censored) or 1 (event)", got=None if pd.isna(got) else got)
+                         expected="0 (censored) or 1 (event)", got=_py(got))
     return values.astype(int)
 
 
@@ -277,7 +284,7 @@ def _months_between(frame: pd.DataFrame, start: str, end: str, source: str) -> p
         if bad.any():
             i = _first_bad(bad)
             raise InputError("not a date", file=source, row=i + FIRST_DATA_ROW, column=col,
-                             expected="a date such as 2024-03-01", got=None if pd.isna(raw.iloc[i]) else raw.iloc[i])
+                             expected="a date such as 2024-03-01", got=_py(raw.iloc[i]))
         parsed[col] = values
     days = (parsed[end] - parsed[start]).dt.total_seconds() / 86400.0
     neg = (days < 0).to_numpy()
@@ -285,7 +292,7 @@ def _months_between(frame: pd.DataFrame, start: str, end: str, source: str) -> p
         i = _first_bad(neg)
         raise InputError(f"end date before start date ({start} = {frame[start].iloc[i]})", file=source,
                          row=i + FIRST_DATA_ROW, column=end, expected=f"{end} on or after {start}",
-                         got=frame[end].iloc[i])
+                         got=_py(frame[end].iloc[i]))
     return days / DAYS_PER_MONTH
 
 
@@ -335,5 +342,5 @@ def _continuous(frame: pd.DataFrame, col: str, source: str) -> pd.Series:
     if bad.any():
         i = _first_bad(bad)
         raise InputError("not a number", file=source, row=i + FIRST_DATA_ROW, column=col,
-                         expected="a number (declared continuous; empty cells are allowed)", got=raw.iloc[i])
+                         expected="a number (declared continuous; empty cells are allowed)", got=_py(raw.iloc[i]))
     return values.astype(float)

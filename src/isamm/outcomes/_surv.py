@@ -19,6 +19,10 @@ __all__ = ["TIME_TOLERANCE", "as_float_array", "as_event_array", "check_survival
 TIME_TOLERANCE = float(np.sqrt(np.finfo(float).eps))  # R: sqrt(.Machine$double.eps)
 
 
+def _plain(value):
+    return value.item() if hasattr(value, "item") else value
+
+
 def as_float_array(values, name: str) -> np.ndarray:
     """1-D float array; InputError naming the argument on non-numbers or NaN."""
     try:
@@ -29,7 +33,7 @@ def as_float_array(values, name: str) -> np.ndarray:
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise InputError(f"element {i + 1} is missing or not finite", option=name, expected="finite numbers",
-                         got=arr[i])
+                         got=_plain(arr[i]))
     return arr
 
 
@@ -41,7 +45,7 @@ def as_event_array(values, name: str = "event") -> np.ndarray:
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise InputError(f"element {i + 1} is not 0 or 1", option=name, expected="0 (censored) or 1 (event)",
-                         got=arr[i])
+                         got=_plain(arr[i]))
     return num.astype(int)
 
 
@@ -56,7 +60,7 @@ def check_survival(time, event, entry=None) -> tuple[np.ndarray, np.ndarray, np.
         raise InputError("no observations", option="time", expected="at least one subject")
     if (t < 0).any():
         i = int(np.flatnonzero(t < 0)[0])
-        raise InputError(f"element {i + 1} is negative", option="time", expected="times >= 0", got=t[i])
+        raise InputError(f"element {i + 1} is negative", option="time", expected="times >= 0", got=_plain(t[i]))
     s = None
     if entry is not None:
         s = as_float_array(entry, "entry")
@@ -67,12 +71,12 @@ def check_survival(time, event, entry=None) -> tuple[np.ndarray, np.ndarray, np.
         if late.any():
             i = int(np.flatnonzero(late)[0])
             raise InputError(f"element {i + 1}: entry is not before exit ({t[i]:g})", option="entry",
-                             expected="entry < time", got=s[i])
+                             expected="entry < time", got=_plain(s[i]))
         s, t = timefix(s, t)
         if (s >= t).any():  # R aeqSurv: "an interval has effective length 0"
             i = int(np.flatnonzero(s >= t)[0])
             raise InputError(f"element {i + 1}: entry and exit times are equal within rounding", option="entry",
-                             expected="entry < time", got=s[i])
+                             expected="entry < time", got=_plain(s[i]))
     else:
         (t,) = timefix(t)
     return t, e, s

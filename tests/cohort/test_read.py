@@ -1,0 +1,116 @@
+"""Cohort reader: formats, column roles, dates → months, and every InputError path."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from isamm.cohort import read_cohort
+from isamm.errors import InputError
+
+from pathlib import Path
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+
+
+def test_mgus2_roles_and_counts():
+    c = read_cohort(DATA / "mgus2.csv", time="futime", event="death")
+    assert c.n == 1384 and c.source == "mgus2.csv"
+    assert c.categorical == ("sex", "pstat")
+    assert c.continuous == ("age", "dxyr", "hgb", "creat", "mspike", "ptime")
+    assert c.ids == ("id",)
+    assert int(c.data["death"].sum()) == 963  # R: survfit(Surv(futime, death) ~ 1, mgus2) events
+
+
+def test_overrides_win_over_detection():
+    c = read_cohort(DATA / "mgus2.csv", time="futime", event="death", categorical=["dxyr"], continuous=["pstat"])
+    assert "dxyr" in c.categorical and "pstat" in c.continuous
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".parquet", ".tsv"])
+def test_other_formats_read_the_same(tmp_path, suffix):
+    d = pd.read_csv(DATA / "mgus2.csv").head(50)
+    path = tmp_path / f"c{suffix}"
+    {".xlsx": lambda: d.to_excel(path, index=False), ".parquet": lambda: d.to_parquet(path),
+     ".tsv": lambda: d.to_csv(path, sep="\t", index=False)}[suffix]()
+    c = read_cohort(path, time="futime", event="death")
+    pd.testing.assert_series_equal(c.data["futime"], d["futime"].astype(float))
+
+
+def test_dates_become_months_of_30_4375_days():
+    d = pd.DataFrame({"start": ["2024-01-01", "2024-01-01"], "end": ["2024-01-31", "2025-01-01"], "dead": [1, 0]})
+    c = read_cohort(d, event="dead", dates=("start", "end"))
+    # 30 days and 366 days (2024 is a leap year), by hand
+    np.testing.assert_allclose(c.data["time_months"], [30 / 30.4375, 366 / 30.4375], rtol=1e-15)
+    assert c.time == "time_months" and c.time_unit == "months"
+
+
+def test_config_toml(tmp_path):
+    cfg = tmp_path / "cohort.toml"
+    cfg.write_text('[cohort]\ntime = "futime"\nevent = "death"\ncategorical = ["sex"]\n')
+    c = read_cohort(DATA / "mgus2.csv", config=cfg)
+    assert (c.time, c.event) == ("futime", "death")
+    cfg.write_text('[cohort]\ntime = "futime"\nevnt = "death"\n')
+    with pytest.raises(InputError, match="cohort.toml.*cohort.evnt"):
+        read_cohort(DATA / "mgus2.csv", config=cfg)
+
+
+def _frame(**cols):
+    base = {"t": [5.0, 3.0, 8.0], "e": [1, 0, 1], "x": [1.0, 2.0, 3.0]}
+    base.update(cols)
+    return pd.DataFrame(base)
+
+
+@pytest.mark.parametrize(
+    ("frame", "kwargs", "message"),
+    [
+        (_frame(e=[1, 2, 0]), {}, "row 3, column 'e': event must be 0 or 1: expected 0 (censored) or 1 (event), got 2"),
+        (_frame(e=[1, None, 0]), {}, "row 3, column 'e': event must be 0 or 1"),
+        (_frame(t=[5.0, -1.0, 2.0]), {}, "row 3, column 't': negative follow-up time"),
+        (_frame(t=[5.0, "abc", 2.0]), {}, "row 3, column 't': not a number"),
+        (_frame(t=[5.0, None, 2.0]), {}, "row 3, column 't': missing value"),
+        (_frame(s=[0.0, 3.0, 1.0]), {"entry": "s"}, "row 3, column 's': entry is not before exit"),
+        (_frame(c=["a", "a", "a"]), {"categorical": ["c"]}, "column 'c', option --categorical: covariate has a single"),
+        (_frame(), {"continuous": ["nope"]}, "column 'nope', option --continuous: no such column"),
+        (_frame(), {"time": "time"}, "column 'time', option --time: no such column"),
+    ],
+)
+def test_errors_name_row_and_column(frame, kwargs, message):
+    kw = {"time": "t", "event": "e", **kwargs}
+    with pytest.raises(InputError) as err:
+        read_cohort(frame, **kw)
+    assert message in str(err.value)
+
+
+def test_bad_date_is_named(tmp_path):
+    path = tmp_path / "c.csv"
+    pd.DataFrame({"start": ["2024-01-01", "yesterday"], "end": ["2024-02-01", "2024-03-01"],
+                  "e": [1, 0]}).to_csv(path, index=False)
+    with pytest.raises(InputError, match="c.csv, row 3, column 'start': not a date"):
+        read_cohort(path, event="e", dates=("start", "end"))
+
+
+def test_end_before_start_is_named():
+    d = pd.DataFrame({"start": ["2024-05-01"], "end": ["2024-03-01"], "e": [1]})
+    with pytest.raises(InputError, match="row 2, column 'end': end date before start date"):
+        read_cohort(d, event="e", dates=("start", "end"))
+
+
+def test_unknown_suffix_and_missing_file(tmp_path):
+    with pytest.raises(InputError, match="unknown cohort file type"):
+        read_cohort(tmp_path / "c.sav")
+    with pytest.raises(InputError, match="file not found"):
+        read_cohort(tmp_path / "c.csv")
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.tuples(st.floats(0, 1e4, allow_nan=False), st.integers(0, 1)), min_size=1, max_size=30))
+def test_valid_survival_data_round_trips(rows):
+    d = pd.DataFrame(rows, columns=["t", "e"])
+    c = read_cohort(d, time="t", event="e")
+    assert c.n == len(rows)
+    assert set(c.data["e"]) <= {0, 1}
+    np.testing.assert_array_equal(c.data["t"], d["t"])
