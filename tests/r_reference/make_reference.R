@@ -119,3 +119,82 @@ cox <- list(
   mgus2_breslow = cox_ref(coxph(Surv(futime, death) ~ age + sex, mgus2, ties = "breslow"))
 )
 save(cox, "cox.json")
+
+# ---------------------------------------------------------------- ROC / Youden (no pROC: by hand)
+# Thresholds are midpoints between adjacent distinct marker values (plus -Inf, Inf); "below"
+# calls a subject positive when marker < cut. Youden J = sens + spec - 1, first maximum in
+# ascending cut order (which.max), compared in integers (TP*N - FP*P) so that equal J's
+# are equal. AUC by the Mann-Whitney rank formula (ties count 1/2).
+roc_ref <- function(marker, outcome, direction) {
+  ok <- !is.na(marker) & !is.na(outcome); m <- marker[ok]; y <- outcome[ok]
+  v <- sort(unique(m)); cuts <- c(-Inf, (head(v, -1) + tail(v, -1)) / 2, Inf)
+  sens <- spec <- jint <- numeric(length(cuts))
+  for (k in seq_along(cuts)) {
+    pos <- if (direction == "above") m > cuts[k] else m < cuts[k]
+    tp <- sum(pos & y == 1); fp <- sum(pos & y == 0)
+    sens[k] <- tp / sum(y == 1); spec[k] <- 1 - fp / sum(y == 0)
+    jint[k] <- tp * sum(y == 0) - fp * sum(y == 1)
+  }
+  j <- sens + spec - 1; i <- which.max(jint)
+  s <- if (direction == "above") m else -m
+  n1 <- sum(y == 1); n0 <- sum(y == 0)
+  auc <- (sum(rank(s)[y == 1]) - n1 * (n1 + 1) / 2) / (n1 * n0)
+  list(n = sum(ok), n_dropped = sum(!ok), cutoff = cuts[i], youden_j = j[i], sensitivity = sens[i],
+       specificity = spec[i], auc = auc, n_thresholds = length(cuts))
+}
+roc <- list(
+  mgus2_hgb_death = roc_ref(mgus2$hgb, mgus2$death, "below"),
+  mgus2_creat_death = roc_ref(mgus2$creat, mgus2$death, "above"),
+  flchain_kappa_mgus = roc_ref(flchain$kappa, flchain$mgus, "below")
+)
+save(roc, "roc.json")
+
+# ---------------------------------------------------------------- tests of tables and proportions
+ft <- function(tab) { f <- fisher.test(tab); list(table = unclass(tab), p = f$p.value,
+  odds_ratio = unname(f$estimate), ci = as.numeric(f$conf.int)) }
+ct <- function(tab, correct = TRUE) { x <- suppressWarnings(chisq.test(tab, correct = correct))
+  list(table = unclass(tab), chisq = unname(x$statistic), df = unname(x$parameter), p = x$p.value) }
+bt <- function(k, n) { b <- binom.test(k, n); list(k = k, n = n, estimate = unname(b$estimate),
+  ci = as.numeric(b$conf.int), p = b$p.value) }
+tests <- list(
+  fisher_sex_pstat = ft(table(mgus2$sex, mgus2$pstat)),
+  fisher_tea = ft(matrix(c(3, 1, 1, 3), 2)),
+  chisq_sex_pstat_yates = ct(table(mgus2$sex, mgus2$pstat)),
+  chisq_sex_pstat_plain = ct(table(mgus2$sex, mgus2$pstat), correct = FALSE),
+  chisq_grp_sex = ct(table(flchain$flc.grp, flchain$sex)),
+  binom_orr_seed004 = bt(29, 51),    # seed 004: ORR 29/51 (56.9%)
+  binom_zero = bt(0, 12), binom_all = bt(12, 12)
+)
+save(tests, "tests.json")
+
+# ---------------------------------------------------------------- ordinal regression (MASS::polr)
+mgus2$mspike_cat <- cut(mgus2$mspike, c(-Inf, 0.5, 1.5, Inf), labels = c("low", "mid", "high"),
+                        ordered_result = TRUE)
+# Tight optimiser tolerance (the default reltol 1e-8 leaves R's own estimates uncertain at ~1e-5), and
+# age in decades: polr's standard errors come from optimHess with a fixed step of 1e-3, which on
+# age in years (coefficient ~0.005, x ~70) is off by 1e-4 relative; in decades it is accurate.
+mgus2$age10 <- mgus2$age / 10
+po <- polr(mspike_cat ~ age10 + sex + hgb, data = mgus2, Hess = TRUE, control = list(reltol = 1e-14))
+sp <- coef(summary(po))
+ordinal <- list(n = nrow(po$model), n_dropped = length(po$na.action), terms = names(coef(po)),
+                coef = unname(coef(po)), se = unname(sp[names(coef(po)), "Std. Error"]),
+                zeta_names = names(po$zeta), zeta = unname(po$zeta), loglik = as.numeric(logLik(po)))
+save(ordinal, "ordinal.json")
+
+# ---------------------------------------------------------------- Table 1 ingredients
+q <- function(x) unname(quantile(x, c(0.25, 0.5, 0.75), na.rm = TRUE))   # type 7
+table1 <- list(
+  age_by_sex = list(F = q(mgus2$age[mgus2$sex == "F"]), M = q(mgus2$age[mgus2$sex == "M"]),
+                    all = q(mgus2$age), p = wilcox.test(age ~ sex, mgus2)$p.value),
+  hgb_by_sex = list(F = q(mgus2$hgb[mgus2$sex == "F"]), M = q(mgus2$hgb[mgus2$sex == "M"]),
+                    missing = sum(is.na(mgus2$hgb)), p = wilcox.test(hgb ~ sex, mgus2)$p.value),
+  pstat_by_sex = list(counts = unclass(table(mgus2$pstat, mgus2$sex)),
+                      p = fisher.test(table(mgus2$pstat, mgus2$sex))$p.value),
+  age_by_grp = list(p = kruskal.test(age ~ flc.grp, flchain)$p.value,
+                    stat = unname(kruskal.test(age ~ flc.grp, flchain)$statistic)),
+  sex_by_grp = list(p = chisq.test(table(flchain$sex, flchain$flc.grp))$p.value),
+  # small samples without ties: R's exact Wilcoxon test
+  wilcox_small = list(x = c(1.1, 2.3, 3.5, 4.2, 5.9), y = c(2.0, 6.1, 7.7, 8.4),
+                      p = wilcox.test(c(1.1, 2.3, 3.5, 4.2, 5.9), c(2.0, 6.1, 7.7, 8.4))$p.value)
+)
+save(table1, "table1.json")
