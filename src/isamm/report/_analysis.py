@@ -32,6 +32,7 @@ class EndpointAnalysis:
     logrank: object | None          # LogrankResult by config.group
     cox_univariable: list = field(default_factory=list)   # one CoxResult per covariate
     cox_multivariable: object | None = None
+    zph: pd.DataFrame | None = None  # cox.zph of the multivariable model: term, chisq, df, p
 
 
 @dataclass
@@ -84,10 +85,13 @@ def run_analysis(cfg: AnalysisConfig, cohort: Path) -> CohortAnalysis:
     out = CohortAnalysis(config=cfg, cohort_file=cohort, sha256=_sha256(cohort), frame=frame)
     if cfg.table1 is not None:
         by = cfg.table1.by or cfg.group
-        out.table1 = outcomes.table1(frame, variables=cfg.table1.variables, by=by,
-                                     categorical=cfg.table1.categorical or None)
+        out.table1 = outcomes.table1(frame, by=by, variables=cfg.table1.variables,
+                                     categorical=cfg.table1.categorical or None,
+                                     continuous=cfg.table1.continuous or None)
     if cfg.response is not None:
-        out.response = outcomes.orr(frame[cfg.response.column], responders=cfg.response.responders)
+        r = cfg.response
+        out.response = outcomes.orr(frame[r.column], threshold=r.threshold, evaluable_only=r.evaluable_only,
+                                    source=cohort.name, column=r.column)
     for key, ep in cfg.endpoints.items():
         # row-by-row checks of this endpoint's columns (event 0/1, time >= 0, entry < exit), naming file and row
         data = read_cohort(cohort, time=ep.time, event=ep.event, entry=ep.entry).data
@@ -119,6 +123,7 @@ def _run_endpoint(cfg: AnalysisConfig, key: str, data: pd.DataFrame) -> Endpoint
             ea.cox_univariable = [_cox(cfg, data, ep, [c]) for c in cfg.cox.covariates]
         if cfg.cox.multivariable and len(cfg.cox.covariates) > 1:
             ea.cox_multivariable = _cox(cfg, data, ep, cfg.cox.covariates)
+            ea.zph = ea.cox_multivariable.zph()
     return ea
 
 
@@ -134,14 +139,16 @@ def _run_cutoff(cfg: AnalysisConfig, data: pd.DataFrame) -> CutoffAnalysis:
     roc = outcomes.roc_cutoff(data[c.marker], data[ep.event], direction=c.direction)
     value = float(roc.cutoff)
     name = c.label or c.marker
-    low, high = f"{name} < {value:.4g}", f"{name} ≥ {value:.4g}"
+    unit = f" {c.unit}" if c.unit else ""
+    low, high = f"{name} < {value:.4g}{unit}", f"{name} ≥ {value:.4g}{unit}"
     # the group the marker flags as "at risk" first, so the HR reads like the seed's "Hb < 11.8: HR 3.5"
     at_risk, reference = (low, high) if c.direction == "below" else (high, low)
     marker = data[c.marker]
     group_column = f"{name} cut-off"
-    grouped = data.assign(**{group_column: np.where(marker < value, low, high)})[marker.notna()]
+    # R factor with the reference level first, so the Cox term is "at risk vs reference"
+    groups = pd.Categorical(np.where(marker < value, low, high), categories=[reference, at_risk])
+    grouped = data.assign(**{group_column: groups})[marker.notna()]
     km = _km(grouped, ep, cfg.landmarks, group_column)
-    cx = outcomes.cox(grouped, time=ep.time, event=ep.event, covariates=[group_column], entry=ep.entry,
-                      categorical=[group_column], reference={group_column: reference})
+    cx = outcomes.cox(grouped, time=ep.time, event=ep.event, covariates=[group_column], entry=ep.entry)
     return CutoffAnalysis(endpoint=c.endpoint, roc=roc, group_column=group_column, labels=(at_risk, reference),
                           km=km, logrank=km.logrank, cox=cx)

@@ -56,7 +56,7 @@ def cohort_report(config: AnalysisConfig | str | os.PathLike[str], output_dir: s
         The content of ``results.json``: ``title``, ``isamm_version``, ``generated``,
         ``input`` (file, sha256, n_rows), ``config``, ``table1``, ``response``,
         ``endpoints`` (per key: label, km, km_by_group, logrank, cox_univariable,
-        cox_multivariable), ``cutoff`` and ``figures`` (id → relative paths). Each
+        cox_multivariable, cox_zph), ``cutoff`` and ``figures`` (id → relative paths). Each
         statistics entry is the matching ``isamm.outcomes`` result's ``to_dict()``.
     """
     cfg = config if isinstance(config, AnalysisConfig) else load_config(config)
@@ -123,27 +123,34 @@ def _draw_figures(a: CohortAnalysis, folder: Path) -> dict[str, FigureRef]:
         paths = save_figure(fig, folder / fid)
         figs[fid] = FigureRef(id=fid, caption=caption, png=paths[0], files=[f"figures/{p.name}" for p in paths])
 
+    def km(result, ylabel):
+        return km_plot(result, ylabel=ylabel, xlabel=f"Time ({unit})", t_max=cfg.plot_max_time)
+
+    labels = cfg.cox.labels if cfg.cox else {}
     for key, ep in a.endpoints.items():
-        add(f"{key}_km", km_plot(ep.km, ylabel=ep.label, xlabel=f"Time ({unit})"),
+        ylabel = cfg.endpoints[key].ylabel or ep.label
+        add(f"{key}_km", km(ep.km, ylabel),
             f"{ep.label}: Kaplan–Meier estimate with 95% CI (shaded) and censoring marks (+).")
         if ep.km_by_group is not None:
             add(f"{key}_km_by_{_slug(cfg.group)}",
-                km_plot(ep.km_by_group, ylabel=ep.label, xlabel=f"Time ({unit})"),
+                km(ep.km_by_group, ylabel),
                 f"{ep.label} by {cfg.group}: Kaplan–Meier estimates with 95% CI and log-rank test.")
         if ep.cox_univariable:
-            add(f"{key}_forest_univariable", forest_plot(ep.cox_univariable, title=f"{ep.label}: univariable Cox models"),
+            add(f"{key}_forest_univariable", forest_plot(ep.cox_univariable, labels=labels,
+                                                                  title=f"{ep.label}: univariable Cox models"),
                 f"{ep.label}: hazard ratios from univariable Cox models (one model per row).")
         if ep.cox_multivariable is not None:
-            add(f"{key}_forest_multivariable", forest_plot(ep.cox_multivariable, title=f"{ep.label}: multivariable Cox model"),
+            add(f"{key}_forest_multivariable", forest_plot(ep.cox_multivariable, labels=labels,
+                                                                     title=f"{ep.label}: multivariable Cox model"),
                 f"{ep.label}: hazard ratios from the multivariable Cox model.")
     if a.cutoff is not None:
         c, cc = a.cutoff, cfg.cutoff
         ep_label = cfg.endpoint_label(c.endpoint)
         name = cc.label or cc.marker
-        add("cutoff_roc", roc_plot(c.roc, marker_label=name, unit=cc.unit,
-                                   title=f"{name} for {ep_label.lower()} events"),
-            f"ROC curve of {name} against the {ep_label.lower()} event indicator; dot: Youden-optimal cut-off.")
-        add("cutoff_km", km_plot(c.km, ylabel=ep_label, xlabel=f"Time ({unit})"),
+        event = cfg.endpoints[c.endpoint].event_label
+        add("cutoff_roc", roc_plot(c.roc, marker_label=name, unit=cc.unit, title=f"ROC of {name} for {event}"),
+            f"ROC curve of {name} for {event} during follow-up (time ignored); dot: Youden-optimal cut-off.")
+        add("cutoff_km", km(c.km, cfg.endpoints[c.endpoint].ylabel or ep_label),
             f"{ep_label} by the ROC-derived {name} cut-off.")
     return figs
 
@@ -178,6 +185,7 @@ def _results_dict(a: CohortAnalysis, figures: dict[str, FigureRef], generated: d
             "logrank": _to_dict(ep.logrank),
             "cox_univariable": [m.to_dict() for m in ep.cox_univariable],
             "cox_multivariable": _to_dict(ep.cox_multivariable),
+            "cox_zph": None if ep.zph is None else ep.zph.to_dict(orient="records"),
         }
     if a.cutoff is not None:
         c = a.cutoff

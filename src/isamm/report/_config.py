@@ -41,8 +41,6 @@ from isamm.errors import InputError
 
 __all__ = ["AnalysisConfig", "Endpoint", "load_config"]
 
-_IMWG_RESPONDERS = ("sCR", "CR", "VGPR", "PR")  # IMWG 2016: overall response = PR or better
-
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -55,12 +53,17 @@ class Endpoint(_Strict):
     event: str = Field(min_length=1, description="column with 1 = event, 0 = censored")
     label: str | None = Field(None, description="display name, e.g. 'Overall survival'")
     entry: str | None = Field(None, description="column with the delayed-entry time (left truncation)")
+    event_label: str = Field("event", description="what the event is, for text: 'death', 'progression'")
+    ylabel: str | None = Field(None, description="y-axis label of the KM plots (default: label), "
+                               "e.g. 'Free of progression'")
 
 
 class Table1Config(_Strict):
     variables: list[str] = Field(min_length=1)
     by: str | None = Field(None, description="column to split by; default the top-level `group`")
     categorical: list[str] = Field(default_factory=list, description="force these variables to be categorical")
+    continuous: list[str] = Field(default_factory=list, description="force these variables to be continuous")
+    labels: dict[str, str] = Field(default_factory=dict, description="display names of variables")
 
 
 class CoxConfig(_Strict):
@@ -69,6 +72,8 @@ class CoxConfig(_Strict):
     univariable: bool = True
     multivariable: bool = True
     categorical: list[str] = Field(default_factory=list, description="force these covariates to be categorical")
+    labels: dict[str, str] = Field(default_factory=dict, description="display names of model terms, e.g. "
+                                   "{sexM = 'Male (vs female)'}")
 
 
 class CutoffConfig(_Strict):
@@ -80,8 +85,10 @@ class CutoffConfig(_Strict):
 
 
 class ResponseConfig(_Strict):
-    column: str = Field(min_length=1, description="best-response column (IMWG categories)")
-    responders: list[str] = Field(default_factory=lambda: list(_IMWG_RESPONDERS), min_length=1)
+    column: str = Field(min_length=1, description="best-response column (IMWG codes sCR, CR, VGPR, PR, MR, SD, PD, NE)")
+    threshold: Literal["sCR", "CR", "VGPR", "PR", "MR", "SD"] = Field(
+        "PR", description="lowest category counted as a response (IMWG overall response: PR or better)")
+    evaluable_only: bool = Field(False, description="leave NE patients out of the denominator")
 
 
 class AnalysisConfig(_Strict):
@@ -92,6 +99,7 @@ class AnalysisConfig(_Strict):
     time_unit: Literal["months", "days", "weeks", "years"] = "months"
     group: str | None = None
     landmarks: list[float] = Field(default_factory=list)
+    plot_max_time: float | None = Field(None, gt=0, description="right end of the KM plots' x axis (time_unit)")
     endpoints: dict[str, Endpoint] = Field(min_length=1)
     table1: Table1Config | None = None
     cox: CoxConfig | None = None

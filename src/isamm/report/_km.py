@@ -54,6 +54,7 @@ def km_plot(
     xlabel: str = "Time (months)",
     ylabel: str = "Survival probability",
     xticks: Sequence[float] | None = None,
+    t_max: float | None = None,
     ci: bool = True,
     censor_marks: bool = True,
     risk_table: bool = True,
@@ -72,6 +73,10 @@ def km_plot(
     xticks
         Times (same unit as the KM table) for the x ticks and the number-at-risk
         columns; default: about 8 round values from 0 to the last observed time.
+    t_max
+        Right end of the x axis (default: the last observed time). Cutting the
+        plot where few patients remain at risk avoids over-reading a noisy tail;
+        the estimate itself is unchanged.
     ci, censor_marks, risk_table
         Draw the pointwise confidence band (the KM result's own ``lower``/``upper``),
         a ``+`` at each censoring time, and the number-at-risk table.
@@ -83,9 +88,12 @@ def km_plot(
         Save with :func:`isamm.report.save_figure`.
     """
     tables = km_step_tables(km)
-    t_max = max(float(tab["time"].max()) for tab in tables.values() if len(tab)) if tables else 0.0
-    if not t_max > 0:
-        raise InputError("nothing to plot", option="km", expected="a KM result with follow-up time > 0", got=t_max)
+    last = max(float(tab["time"].max()) for tab in tables.values() if len(tab)) if tables else 0.0
+    if not last > 0:
+        raise InputError("nothing to plot", option="km", expected="a KM result with follow-up time > 0", got=last)
+    if t_max is not None and not t_max > 0:
+        raise InputError("the x-axis end must be positive", option="t_max", expected="a time > 0", got=t_max)
+    t_max = last if t_max is None else float(t_max)
     ticks = km_ticks(t_max) if xticks is None else np.asarray(sorted(float(x) for x in xticks))
     n_groups = len(tables)
 
@@ -121,7 +129,7 @@ def km_plot(
         if title:
             ax.set_title(title, loc="left")
         if n_groups > 1:
-            ax.legend(loc="upper right")
+            ax.legend(loc="best")
         p = logrank_p(km) if show_logrank else None
         if p is not None:
             ax.text(0.02, 0.04, f"Log-rank {p_text(p)}", transform=ax.transAxes,

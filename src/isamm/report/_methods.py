@@ -38,7 +38,7 @@ def methods_paragraphs(a: CohortAnalysis) -> list[str]:
                     + (f", delayed entry {e.entry!r}" if e.entry else "") + ")" for k, e in cfg.endpoints.items())
     paras.append(
         f"Time-to-event endpoints: {eps}; times in {unit}"
-        + (" (1 month = 30.4375 days)" if unit == "months" else "") + ". "
+        + (" (isamm's convention: 1 month = 30.4375 days)" if unit == "months" else "") + ". "
         "Survival was estimated with the Kaplan–Meier method; pointwise 95% confidence intervals use "
         "Greenwood's variance on the log scale (R survival::survfit, conf.type = \"log\"), and the 95% CI of "
         "the median is the Brookmeyer–Crowley interval read from those curves, as R reports it. "
@@ -51,7 +51,8 @@ def methods_paragraphs(a: CohortAnalysis) -> list[str]:
             "(R coxph, ties = \"efron\"), Wald 95% confidence intervals and Wald p-values; categorical terms "
             "are named as R names them (e.g. sexM, against the first level). Each covariate was first fitted "
             "alone (univariable), then all together (multivariable). Patients with a missing covariate were left "
-            "out of that model (complete cases, R na.action = na.omit)."
+            "out of that model (complete cases, R na.action = na.omit). Proportional hazards were checked with the "
+            "scaled Schoenfeld residual test of the multivariable model (R cox.zph, transform = \"km\")."
         )
     if cfg.cutoff is not None:
         c = cfg.cutoff

@@ -14,21 +14,16 @@ __all__ = ["km_step_tables", "logrank_p", "cox_terms", "roc_arrays"]
 _STEP_COLUMNS = ["time", "n_risk", "n_event", "n_censor", "surv", "lower", "upper"]
 
 
-def _expect(obj, cls_name: str, func: str, attrs: tuple[str, ...]) -> None:
-    if type(obj).__name__ != cls_name or not all(hasattr(obj, a) for a in attrs):
+def _expect(obj, cls_name: str, func: str) -> None:
+    from isamm import outcomes
+
+    if not isinstance(obj, getattr(outcomes, cls_name)):
         raise TypeError(f"{func} expects an isamm.outcomes.{cls_name}, got {type(obj).__name__}")
-
-
-def _expect_km(km, func: str) -> None:
-    from isamm.outcomes import KMResult
-
-    if not isinstance(km, KMResult):
-        raise TypeError(f"{func} expects an isamm.outcomes.KMResult (from kaplan_meier), got {type(km).__name__}")
 
 
 def km_step_tables(km) -> dict[str, pd.DataFrame]:
     """Per-group KM step tables ``{label: DataFrame[time, n_risk, n_event, n_censor, surv, lower, upper]}``."""
-    _expect_km(km, "km_plot")
+    _expect(km, "KMResult", "km_plot")
     out = {}
     for label, tab in km.tables.items():
         missing = [c for c in _STEP_COLUMNS if c not in tab.columns]
@@ -40,18 +35,18 @@ def km_step_tables(km) -> dict[str, pd.DataFrame]:
 
 def logrank_p(km) -> float | None:
     """The p-value of the log-rank test carried by a KM result (None with one group)."""
-    _expect_km(km, "km_plot")
+    _expect(km, "KMResult", "km_plot")
     return None if km.logrank is None else float(km.logrank.p)
 
 
 def cox_terms(cox) -> pd.DataFrame:
     """Cox model terms as ``DataFrame[term, hr, lower, upper, p]`` in model order."""
-    _expect(cox, "CoxResult", "forest_plot", ("to_frame",))
+    _expect(cox, "CoxResult", "forest_plot")
     frame = cox.to_frame()
     return frame[["term", "hr", "lower", "upper", "p"]].reset_index(drop=True)
 
 
 def roc_arrays(cut):
-    """``(fpr, tpr, cutoff, sensitivity, specificity, auc)`` of a ROC cut-off result."""
-    _expect(cut, "CutoffResult", "roc_plot", ("fpr", "tpr", "cutoff", "sensitivity", "specificity", "auc"))
-    return cut.fpr, cut.tpr, float(cut.cutoff), float(cut.sensitivity), float(cut.specificity), float(cut.auc)
+    """``(fpr, tpr, cutoff, sensitivity, specificity, auc, direction)`` of a ROC cut-off result."""
+    _expect(cut, "CutoffResult", "roc_plot")
+    return cut.fpr, cut.tpr, float(cut.cutoff), float(cut.sensitivity), float(cut.specificity), float(cut.auc), cut.direction

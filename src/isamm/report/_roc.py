@@ -20,7 +20,7 @@ def roc_plot(cut, *, title: str | None = None, marker_label: str = "marker", uni
         Result of :func:`isamm.outcomes.roc_cutoff` (``fpr``, ``tpr``, ``cutoff``,
         ``sensitivity``, ``specificity``, ``auc``).
     title, marker_label, unit
-        Text; the annotation reads "Youden cut-off: hgb 11.85 g/dL".
+        Text; the legend reads "Youden cut-off: hgb < 11.85 g/dL" (">" with ``direction="above"``).
 
     Returns
     -------
@@ -29,7 +29,8 @@ def roc_plot(cut, *, title: str | None = None, marker_label: str = "marker", uni
         the result's own ``fpr``/``tpr``), the diagonal, and one point at
         (1 − specificity, sensitivity) of the chosen cut-off.
     """
-    fpr, tpr, cutoff, sens, spec, auc = roc_arrays(cut)
+    fpr, tpr, cutoff, sens, spec, auc, direction = roc_arrays(cut)
+    sign = "<" if direction == "below" else ">"
     with house_style():
         fig = Figure(figsize=(4.6, 4.4), layout="constrained")
         ax = fig.add_subplot()
@@ -37,7 +38,7 @@ def roc_plot(cut, *, title: str | None = None, marker_label: str = "marker", uni
         ax.plot(np.asarray(fpr, float), np.asarray(tpr, float), color=PALETTE[0], lw=1.5, drawstyle="default",
                 label=f"AUC = {auc:.3f}", gid="roc-curve")
         ax.plot([1 - spec], [sens], "o", color=PALETTE[1], ms=6, gid="roc-youden",
-                label=f"Youden cut-off: {marker_label} {cutoff:.4g}{(' ' + unit) if unit else ''}")
+                label=f"Youden cut-off: {marker_label} {sign} {cutoff:.4g}{(' ' + unit) if unit else ''}")
         ax.annotate(f"sens {sens:.2f}, spec {spec:.2f}", (1 - spec, sens), xytext=(8, -14),
                     textcoords="offset points", fontsize=8)
         ax.set_xlim(-0.01, 1.01)

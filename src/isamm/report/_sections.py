@@ -31,22 +31,45 @@ def _figs(figs: dict[str, FigureRef], *ids: str) -> list[FigureRef]:
 
 
 def _table1_section(a: CohortAnalysis) -> Section:
-    frame = a.table1.to_frame()
-    columns = [str(c) for c in frame.columns]
-    rows = [["" if v is None or v != v else (format_p(v) if col == "p" else str(v)) for col, v in zip(columns, row)]
-            for row in frame.itertuples(index=False)]
-    by = (a.config.table1.by or a.config.group) if a.config.table1 else None
-    caption = "Table 1. Patient characteristics" + (f" by {by}" if by else "")
-    note = "Continuous variables: median [IQR]; categorical: n (%). Missing values are not counted in percentages."
-    return Section(id="table1", heading="Patient characteristics", blocks=[Block(tables=[Table(columns, rows, caption, note)])])
+    t1 = a.table1
+    labels = a.config.table1.labels
+    frame = t1.to_frame()
+    n_row = frame[frame["kind"] == "n"].iloc[0]
+    columns = ["Characteristic", f"All (n = {n_row['overall']})"]
+    columns += [f"{g} (n = {n_row[g]})" for g in t1.groups]
+    if t1.groups:
+        columns += ["p", "Test"]
+    rows, indent = [], []
+    for r in frame.to_dict(orient="records"):  # records, not itertuples: group labels need not be identifiers
+        kind, var = r["kind"], labels.get(r["variable"], r["variable"])
+        if kind == "n":
+            continue
+        label = {"continuous": f"{var}, median [IQR]", "categorical": var}.get(kind, r["level"])
+        cells = [label, r["overall"]] + [r[g] for g in t1.groups]
+        if t1.groups:
+            p = r["p"]
+            cells += ["" if p is None or p != p else format_p(p), r["test"] or ""]
+        rows.append([str(c) for c in cells])
+        indent.append(kind in ("level", "missing"))
+    by = t1.by
+    caption = "Table 1. Patient characteristics" + (f" by {labels.get(by, by)}" if by else "")
+    note = ("Continuous variables: median [interquartile range]; categorical: n (% of patients with the value "
+            "recorded); missing values counted on their own row.")
+    if t1.n_missing_by:
+        note += f" {t1.n_missing_by} patients without a value of {by} are not shown."
+    return Section(id="table1", heading="Patient characteristics",
+                   blocks=[Block(tables=[Table(columns, rows, caption, note, indent)])])
 
 
 def _response_section(a: CohortAnalysis) -> Section:
     d = a.response.to_dict()
-    responders = ", ".join(a.config.response.responders)
-    rows = [[f"Overall response ({responders})", f"{d['k']}/{d['n']}", fmt_pct(d["proportion"]),
-             fmt_ci(100 * d["ci"][0], 100 * d["ci"][1])]]
-    tab = Table(["", "n/N", "%", "95% CI (exact)"], rows, "Response")
+    rows = [[c, str(k), fmt_pct(k / d["n"]), ""] for c, k in d["counts"].items() if k or c != "NE"]
+    rows += [[f"Overall response (≥{d['threshold']})", str(d["responders"]), fmt_pct(d["orr"]),
+              fmt_ci(100 * d["ci"][0], 100 * d["ci"][1])]]
+    rows += [[r["level"], str(r["k"]), fmt_pct(r["proportion"]), fmt_ci(100 * r["ci"][0], 100 * r["ci"][1])]
+             for r in d["rates"] if r["level"] != f"≥{d['threshold']}"]
+    tab = Table(["Best response (IMWG)", "n", "%", "95% CI"], rows, f"Best response, n = {d['n']} patients",
+                note="95% CI: exact (Clopper–Pearson), as R binom.test.")
     return Section(id="response", heading="Response", blocks=[Block(tables=[tab])])
 
 
@@ -95,11 +118,11 @@ def _endpoint_section(a: CohortAnalysis, key: str, figs: dict[str, FigureRef]) -
                                               f"{ep.label} by {cfg.group}")],
                             figures=_figs(figs, gid) if gid else []))
     if ep.cox_univariable or ep.cox_multivariable is not None:
-        blocks.append(_cox_block(ep, figs))
+        blocks.append(_cox_block(ep, figs, cfg.cox.labels if cfg.cox else {}))
     return Section(id=f"endpoint-{key}", heading=ep.label, paragraphs=paras, blocks=blocks)
 
 
-def _cox_block(ep, figs: dict[str, FigureRef]) -> Block:
+def _cox_block(ep, figs: dict[str, FigureRef], labels: dict[str, str]) -> Block:
     uni = {}
     notes = []
     for m in ep.cox_univariable:
@@ -116,7 +139,7 @@ def _cox_block(ep, figs: dict[str, FigureRef]) -> Block:
         columns += ["Multivariable HR (95% CI)", "p"]
     rows = []
     for term in terms:
-        row = [term]
+        row = [labels.get(term, term)]
         if uni:
             t, d = uni.get(term, (None, None))
             row += _hr_cells(t) + ([f"{d['n']} ({d['events']})"] if d else [""])
@@ -124,8 +147,16 @@ def _cox_block(ep, figs: dict[str, FigureRef]) -> Block:
             row += _hr_cells(mt.get(term))
         rows.append(row)
     if multi:
-        notes.append(f"Multivariable model: n = {multi['n']}, {multi['events']} events, "
-                     f"concordance {multi['concordance']:.3f}.")
+        zph = ep.zph
+        global_p = float(zph.loc[zph["term"] == "GLOBAL", "p"].iloc[0])
+        notes.append(f"Multivariable model: n = {multi['n']}, {multi['events']} events "
+                     f"({multi['n_dropped']} patients with a missing covariate left out), "
+                     f"concordance {multi['concordance']:.3f}; proportional-hazards test (cox.zph) "
+                     f"global p = {format_p(global_p)}.".replace("p = <", "p < "))
+        flagged = [labels.get(t, t) for t, p in zip(zph["term"], zph["p"]) if t != "GLOBAL" and p < 0.05]
+        if flagged:
+            notes.append("The proportional-hazards assumption is doubtful (cox.zph p < 0.05) for: "
+                         + ", ".join(flagged) + "; read their hazard ratios as averages over follow-up.")
     notes.append("Rows with a missing covariate are left out of that model (complete-case analysis, as R does).")
     tab = Table(columns, rows, f"{ep.label}: Cox proportional-hazards models", note=" ".join(notes))
     return Block(heading="Cox regression", tables=[tab],
@@ -144,14 +175,16 @@ def _cutoff_section(a: CohortAnalysis, figs: dict[str, FigureRef]) -> Section:
     cc = cfg.cutoff
     name = cc.label or cc.marker
     ep_label = cfg.endpoint_label(c.endpoint)
+    event = cfg.endpoints[c.endpoint].event_label
     r = c.roc.to_dict()
     unit = f" {cc.unit}" if cc.unit else ""
     rows = [[name, f"{r['cutoff']:.4g}{unit}", f"{r['auc']:.3f}", f"{r['youden_j']:.3f}",
              f"{fmt_pct(r['sensitivity'])}", f"{fmt_pct(r['specificity'])}"]]
     tab = Table(["Marker", "Cut-off", "AUC", "Youden J", "Sensitivity, %", "Specificity, %"], rows,
-                f"ROC analysis of {name} for {ep_label.lower()} events",
-                note=f"Outcome: the {ep_label.lower()} event indicator (column {cfg.endpoints[c.endpoint].event!r}), "
-                     f"ignoring time; values {cc.direction} the cut-off predict the event.")
+                f"ROC analysis of {name} for {event}",
+                note=f"Outcome: {event} during follow-up (column {cfg.endpoints[c.endpoint].event!r} = 1), "
+                     f"time ignored; values {cc.direction} the cut-off predict {event}. "
+                     f"{r['n']} patients with {name} measured ({r['n_dropped']} without), {r['n_positive']} with {event}.")
     hr = c.cox.to_dict()["terms"][0]
     blocks = [Block(tables=[tab], figures=_figs(figs, "cutoff_roc")),
               Block(heading=f"{ep_label} by the {name} cut-off",
