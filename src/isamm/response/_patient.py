@@ -53,7 +53,7 @@ def assess_patient(group: pd.DataFrame, cfg: ResponseConfig) -> PatientResponse:
     """Assess one patient's rows (validated by :func:`read_labs`, sorted by day)."""
     pid = str(group["patient_id"].iloc[0])
     anti_cd38 = bool(group["anti_cd38"].dropna().iloc[0]) if group["anti_cd38"].notna().any() else False
-    heavy, light = group["heavy_chain"].iloc[0], group["light_chain"].iloc[0]
+    heavy, light = (None if pd.isna(v) else v for v in (group["heavy_chain"].iloc[0], group["light_chain"].iloc[0]))
 
     # Step 1: baseline = last value at or before day 0, per parameter [PROJECT CHOICE: per parameter,
     # so a urine collected a few days before the serum still counts].
@@ -202,9 +202,9 @@ def _complete_response(level, track, values, row, involved, heavy, anti_cd38, ma
         text += ", normal FLC ratio"
     if ratio_normal is True and marrow_clonal is False:
         return "sCR", text + "; normal FLC ratio and no clonal marrow PC (R0)", flags
-    if ratio_normal is None or marrow_clonal is None:
-        return "CR", text + "; sCR not assessable (FLC ratio or marrow clonality missing, M2)", flags + [_MISSING]
-    return "CR", text, flags
+    if ratio_normal is False or marrow_clonal is True:
+        return "CR", text, flags
+    return "CR", text + "; sCR not assessable (FLC ratio or marrow clonality missing, M2)", flags + [_MISSING]
 
 
 def _summarise(pid, track, assessments, pd_kind, flags, cfg) -> PatientResponse:

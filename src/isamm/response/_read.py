@@ -78,9 +78,10 @@ def read_labs(source: str | os.PathLike[str] | pd.DataFrame, config: ResponseCon
     raw.columns = [str(c).strip() for c in raw.columns]
     _check_columns(raw, name)
     rows = np.arange(len(raw)) + 2
-    text = raw.astype(object).map(_clean)
+    # Cleaned cells kept as Python objects (a DataFrame would turn None back into NaN).
+    text = {col: np.array([_clean(v) for v in raw[col].tolist()], dtype=object) for col in raw.columns}
     out = pd.DataFrame({"_row": rows, "_file": name})
-    out["patient_id"] = text["patient_id"]
+    out["patient_id"] = pd.Series(text["patient_id"], dtype=object)
     bad = out["patient_id"].isna().to_numpy()
     if bad.any():
         raise InputError("missing patient id", file=name, row=int(rows[bad][0]), column="patient_id")
@@ -88,8 +89,8 @@ def read_labs(source: str | os.PathLike[str] | pd.DataFrame, config: ResponseCon
     for col, (kind, _) in LAB_COLUMNS.items():
         if col == "patient_id":
             continue
-        series = text[col] if col in text else pd.Series([None] * len(text), dtype=object)
-        out[col] = _parse(series.to_numpy(), col, kind, rows, name, config)
+        values = text[col] if col in text else np.full(len(raw), None, dtype=object)
+        out[col] = _parse(values, col, kind, rows, name, config)
     _check_patients(out, name)
     return out.sort_values(["patient_id", "day"], kind="stable").reset_index(drop=True)
 
