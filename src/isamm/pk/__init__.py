@@ -1,0 +1,37 @@
+"""Population pharmacokinetics of isatuximab and daratumumab.
+
+Models are sourced data files (``isamm/data/pk/*.toml``) plus a small
+structural function; :func:`simulate` integrates N patients at once
+(arrays ``[patient, time]``, concentrations in µg/mL).
+"""
+
+from isamm.pk._model import COVARIATES, PKModel, available_models, covariate_frame, load_model
+from isamm.pk._simulate import (
+    Patients,
+    Simulation,
+    add_residual_error,
+    sample_covariates,
+    sample_patients,
+    simulate,
+    simulate_parameters,
+    typical_patients,
+)
+from isamm.pk._structural import STRUCTURES, linear_cl_fau
+
+__all__ = [
+    "COVARIATES",
+    "PKModel",
+    "available_models",
+    "covariate_frame",
+    "load_model",
+    "Patients",
+    "Simulation",
+    "add_residual_error",
+    "sample_covariates",
+    "sample_patients",
+    "simulate",
+    "simulate_parameters",
+    "typical_patients",
+    "STRUCTURES",
+    "linear_cl_fau",
+]

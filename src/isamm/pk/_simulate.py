@@ -1,0 +1,281 @@
+"""Patients (covariates + random effects) and the ``simulate`` front door."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from isamm.errors import InputError
+from isamm.pk._dosing import build_dosing
+from isamm.pk._engine import integrate
+from isamm.pk._model import PKModel, covariate_frame, load_model
+from isamm.pk._structural import STRUCTURES
+
+__all__ = ["Patients", "typical_patients", "sample_patients", "sample_covariates", "simulate", "simulate_parameters", "Simulation", "check_times"]
+
+
+@dataclass(frozen=True)
+class Patients:
+    """N patients for one model: a validated covariate table and random effects ``etas[N, n_random_effects]``.
+
+    ``etas`` are on each parameter's own scale (log scale for log-normal IIV);
+    zeros give the covariate-adjusted typical patient.
+    """
+
+    model: PKModel
+    covariates: pd.DataFrame
+    etas: np.ndarray
+
+    def __post_init__(self) -> None:
+        if self.etas.shape != (len(self.covariates), len(self.model.random_effects)):
+            raise InputError("random effects have the wrong shape", option="etas",
+                             expected=f"({len(self.covariates)}, {len(self.model.random_effects)})", got=self.etas.shape)
+        if not np.all(np.isfinite(self.etas)):
+            raise InputError("random effects must be finite", option="etas")
+
+    def __len__(self) -> int:
+        return len(self.covariates)
+
+    def parameters(self) -> dict[str, np.ndarray]:
+        """Individual parameters (arrays of length N, units as in the model file)."""
+        return self.model.individual_parameters(self.covariates, self.etas)
+
+    def parameter_frame(self) -> pd.DataFrame:
+        """Covariates and individual parameters, one row per patient."""
+        return pd.concat([self.covariates.reset_index(drop=True), pd.DataFrame(self.parameters())], axis=1)
+
+
+def typical_patients(model: PKModel | str, covariates: pd.DataFrame | None = None, **values: float) -> Patients:
+    """Patients without IIV: one default patient, or one per row of ``covariates``.
+
+    Keyword values (``weight_kg=60, non_igg=1``) override the defaults for the one-patient case.
+    """
+    model = load_model(model)
+    if covariates is None:
+        covariates = pd.DataFrame([values]) if values else None
+    elif values:
+        raise InputError("give either a covariate table or keyword covariates, not both", option="covariates")
+    cov = covariate_frame(model, covariates, n=1)
+    return Patients(model, cov, np.zeros((len(cov), len(model.random_effects))))
+
+
+def sample_covariates(model: PKModel | str, n: int, seed: int) -> pd.DataFrame:
+    """Sample a covariate table from the model's ``[population]`` spec (seeded).
+
+    Continuous covariates are log-normal around the median, truncated to [min, max]
+    by resampling; binary covariates are Bernoulli with the given share.
+    """
+    model = load_model(model)
+    _check_n(n)
+    rng = np.random.default_rng(seed)
+    spec = model.population
+    out = {}
+    for name in model.covariates:
+        sp = getattr(spec, name)
+        if isinstance(sp, float):
+            out[name] = (rng.random(n) < sp).astype(float)
+        else:
+            x = sp.median * np.exp(sp.log_sd * rng.standard_normal(n))
+            bad = (x < sp.min) | (x > sp.max)
+            while bad.any():
+                x[bad] = sp.median * np.exp(sp.log_sd * rng.standard_normal(int(bad.sum())))
+                bad = (x < sp.min) | (x > sp.max)
+            out[name] = x
+    return pd.DataFrame(out)
+
+
+def sample_patients(model: PKModel | str, n: int | None = None, *, seed: int, covariates: pd.DataFrame | None = None) -> Patients:
+    """Patients with sampled IIV (diagonal Omega from the model file), reproducible by ``seed``.
+
+    With ``covariates`` the table gives the patients (``n`` is its length);
+    without it ``n`` covariate sets are drawn by :func:`sample_covariates`.
+    """
+    model = load_model(model)
+    if covariates is None:
+        if n is None:
+            raise InputError("give the number of patients or a covariate table", option="--patients")
+        cov = sample_covariates(model, n, seed)
+    else:
+        cov = covariate_frame(model, covariates)
+    rng = np.random.default_rng([seed, 1])
+    etas = rng.standard_normal((len(cov), len(model.random_effects))) * model.omegas
+    return Patients(model, covariate_frame(model, cov), etas)
+
+
+def _check_n(n) -> None:
+    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
+        raise InputError("invalid number of patients", option="--patients", expected="an integer >= 1", got=n)
+
+
+@dataclass(frozen=True)
+class Simulation:
+    """Result of :func:`simulate`: arrays ``[patient, time]``.
+
+    Attributes
+    ----------
+    times_h : (T,) output times, hours from 00:00 of study day 1.
+    conc_ug_ml : (N, T) model-predicted concentration (µg/mL); pre-dose at bolus times.
+    auc_ug_h_ml : (N, T) cumulative AUC from the start of integration (µg·h/mL), exact to the ODE tolerance.
+    observed_ug_ml : (N, T) concentration with residual error, or ``None``.
+    status : (N,) 0 = integrated to tolerance (any failure raises ModelError).
+    """
+
+    model_id: str
+    times_h: np.ndarray
+    conc_ug_ml: np.ndarray
+    auc_ug_h_ml: np.ndarray
+    observed_ug_ml: np.ndarray | None
+    status: np.ndarray
+    n_steps: np.ndarray
+    patients: Patients | None = field(repr=False)
+
+    def auc_between(self, t1_h: float, t2_h: float) -> np.ndarray:
+        """AUC (µg·h/mL) from ``t1_h`` to ``t2_h`` per patient; both must be output times."""
+        i1, i2 = (self._index(t) for t in (t1_h, t2_h))
+        return self.auc_ug_h_ml[:, i2] - self.auc_ug_h_ml[:, i1]
+
+    def _index(self, t: float) -> int:
+        i = int(np.searchsorted(self.times_h, t))
+        if i >= self.times_h.size or abs(self.times_h[i] - t) > 1e-9 * max(1.0, abs(t)):
+            raise InputError("not an output time", option="times_h", expected="one of the simulated times", got=t)
+        return i
+
+    def to_frame(self) -> pd.DataFrame:
+        """Long table: patient, time_h, conc_ug_ml (and observed_ug_ml)."""
+        n, nt = self.conc_ug_ml.shape
+        frame = pd.DataFrame({
+            "patient": np.repeat(np.arange(n), nt),
+            "time_h": np.tile(self.times_h, n),
+            "conc_ug_ml": self.conc_ug_ml.ravel(),
+        })
+        if self.observed_ug_ml is not None:
+            frame["observed_ug_ml"] = self.observed_ug_ml.ravel()
+        frame["model"] = self.model_id
+        return frame
+
+
+def check_times(times_h, option: str = "times_h") -> np.ndarray:
+    """Validate output times: finite, ≥ 0, at least one; returned sorted and unique."""
+    try:
+        arr = np.asarray(times_h, dtype=float).ravel()
+    except (TypeError, ValueError):
+        raise InputError("times must be numbers", option=option, got=times_h) from None
+    if arr.size == 0:
+        raise InputError("no output times", option=option, expected="at least one time")
+    bad = ~np.isfinite(arr) | (arr < 0)
+    if bad.any():
+        raise InputError("invalid time", option=option, expected="finite times >= 0 h", got=float(arr[bad][0]))
+    return np.unique(arr)
+
+
+def simulate(
+    model: PKModel | str,
+    patients: Patients | pd.DataFrame | None,
+    events: pd.DataFrame,
+    times_h,
+    *,
+    residual_error: bool = False,
+    seed: int | None = None,
+    rtol: float = 1e-8,
+    atol_ug_ml: float = 1e-6,
+) -> Simulation:
+    """Simulate concentrations of N patients over their dosing calendars.
+
+    Parameters
+    ----------
+    model
+        A :class:`PKModel` or a model id (``"isatuximab_fau2020"``, ``"daratumumab_xu2020"``,
+        ``"daratumumab_luo2021"``).
+    patients
+        :class:`Patients` (covariates + random effects), a covariate table (typical
+        patients with those covariates) or ``None`` (one default typical patient).
+    events
+        Dose events (``isamm.regimens`` schema; rows of other drugs are ignored),
+        optionally with a ``patient`` column (0-based) for per-patient calendars/amounts.
+    times_h
+        Output times (h from 00:00 of study day 1); sorted and de-duplicated.
+    residual_error
+        Add the model's residual error to ``observed_ug_ml`` (needs ``seed``).
+    rtol, atol_ug_ml
+        Local error tolerances of the integrator (relative; absolute in µg/mL).
+
+    Returns
+    -------
+    Simulation
+    """
+    model = load_model(model)
+    if patients is None or isinstance(patients, pd.DataFrame):
+        patients = typical_patients(model, patients)
+    if patients.model.id != model.id:
+        raise InputError("patients were made for another model", option="patients", expected=model.id, got=patients.model.id)
+    res = simulate_parameters(model, patients.parameters(), events, times_h, rtol=rtol, atol_ug_ml=atol_ug_ml)
+    observed = None
+    if residual_error:
+        if seed is None:
+            raise InputError("residual error needs a seed", option="--seed")
+        observed = add_residual_error(model, res.conc_ug_ml, seed)
+    return Simulation(model.id, res.times_h, res.conc_ug_ml, res.auc_ug_h_ml, observed, res.status, res.n_steps, patients)
+
+
+# Parameters that may be zero (switching a pathway off); all others must be > 0. CLm may be negative.
+_MAY_BE_ZERO = {"Vm", "Vmax", "KDES", "ka", "CLinf", "CL", "Q"}
+
+
+def simulate_parameters(
+    model: PKModel | str,
+    parameters,
+    events: pd.DataFrame,
+    times_h,
+    *,
+    rtol: float = 1e-8,
+    atol_ug_ml: float = 1e-6,
+) -> Simulation:
+    """Simulate patients given their individual parameters directly (no covariate model, no IIV).
+
+    ``parameters`` is a table or mapping with one column per model parameter
+    (units as in the model file), one row per patient; e.g. post-hoc estimates.
+    Setting ``Vm``/``Vmax`` (and ``CLm``) to 0 switches the nonlinear (and
+    time-varying) terms off.
+    """
+    model = load_model(model)
+    for name, v, lo in (("rtol", rtol, 1e-13), ("atol_ug_ml", atol_ug_ml, 0.0)):
+        if not (isinstance(v, (int, float)) and math.isfinite(v) and lo < v < 1):
+            raise InputError("invalid tolerance", option=name, expected=f"a number in ({lo}, 1)", got=v)
+    frame = pd.DataFrame(parameters).reset_index(drop=True)
+    unknown = [c for c in frame.columns if c not in model.parameters]
+    missing = [c for c in model.parameters if c not in frame.columns]
+    if unknown or missing:
+        raise InputError("parameter table does not match the model", column=str((unknown or missing)[0]),
+                         expected="columns " + ", ".join(model.parameters))
+    params = {}
+    for name in model.parameters:
+        v = pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=float)
+        ok = np.isfinite(v) & ((v >= 0) if name in _MAY_BE_ZERO else (v > 0))
+        if name == "CLm":
+            ok = np.isfinite(v)
+        if not ok.all():
+            i = int(np.flatnonzero(~ok)[0])
+            raise InputError("invalid individual parameter", row=i + 1, column=name,
+                             expected="a finite number " + (">= 0" if name in _MAY_BE_ZERO else "> 0"), got=float(v[i]))
+        params[name] = v
+    times = check_times(times_h)
+    n = len(frame)
+    dosing = build_dosing(events, n, model.drug, list(model.model.routes))
+    structure = STRUCTURES[model.model.structure]
+    k = structure.prepare(params)
+    f = params.get("F", np.ones(n))
+    res = integrate(structure, k, f, dosing, times, rtol=rtol, atol_ug_ml=atol_ug_ml)
+    return Simulation(model.id, times, res.conc_ug_ml, res.auc_ug_h_ml, None,
+                      np.zeros(n, dtype=np.int8), res.n_steps, None)
+
+
+def add_residual_error(model: PKModel, conc_ug_ml: np.ndarray, seed: int) -> np.ndarray:
+    """Observed concentrations: C·(1 + prop·ε1) + add·ε2, times exp(log_sd·ε3) (model's residual block)."""
+    rng = np.random.default_rng([seed, 2])
+    r = model.residual
+    e = rng.standard_normal((3,) + conc_ug_ml.shape)
+    obs = conc_ug_ml * (1 + r.proportional_cv * e[0]) + r.additive_ug_ml * e[1]
+    return obs * np.exp(r.log_sd * e[2])
