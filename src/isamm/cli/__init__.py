@@ -63,10 +63,12 @@ def _root(
 from isamm.cli import _demo  # noqa: E402
 from isamm.cli import _regimens  # noqa: E402
 from isamm.cli import _cohort  # noqa: E402
+from isamm.cli import _outcomes  # noqa: E402
 
 _demo.register(app)
 _regimens.register(app)
 _cohort.register(app)
+_outcomes.register(app)
 
 
 def main() -> None:

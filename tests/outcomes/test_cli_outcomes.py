@@ -1,0 +1,187 @@
+"""The outcome commands: JSON contracts (numbers from the R references), outputs, and every error path."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from numpy.testing import assert_allclose
+
+from ._ref import DATA, RTOL, ref
+
+MGUS2 = str(DATA / "mgus2.csv")
+
+
+def _json(result):
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def _error(result, *fragments):
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    for f in fragments:
+        assert f in lines[0], lines[0]
+    return lines[0]
+
+
+def test_km_json_contract_equals_r(cli):
+    out = _json(cli("km", MGUS2, "--time", "futime", "--event", "death", "--group", "sex", "--at", "12,60,120",
+                    "--json"))
+    assert set(out) == {"groups", "logrank"}
+    r = ref("km")["mgus2_os_sex"]
+    assert [g["group"] for g in out["groups"]] == r["groups"]
+    assert [g["median"] for g in out["groups"]] == r["median"]
+    assert [g["median_ci"] for g in out["groups"]] == [[lo, hi] for lo, hi in zip(r["lower"], r["upper"])]
+    at = pd.DataFrame(r["at"])
+    f12 = out["groups"][0]["at"][0]
+    row = at[(at.group == "F") & (at.time == 12)].iloc[0]
+    assert f12["n_risk"] == row["n_risk"]
+    assert_allclose([f12["surv"], *f12["ci"]], [row["surv"], row["lower"], row["upper"]], rtol=RTOL)
+    assert_allclose(out["logrank"]["chisq"], ref("logrank")["mgus2_os_sex"]["chisq"], rtol=RTOL)
+    assert out["logrank"]["df"] == 1
+
+
+def test_km_delayed_entry_and_outputs(cli, tmp_path):
+    target = tmp_path / "km.json"
+    res = cli("km", DATA / "mayo_myeloma.csv", "--time", "futime", "--event", "death", "--entry", "entry",
+              "-o", target)
+    assert res.exit_code == 0 and "wrote" in res.stderr
+    out = json.loads(target.read_text())
+    r = ref("km")["mayo_entry"]
+    assert out["groups"][0]["median"] == r["print_median"]
+    assert "logrank" not in out
+    csv = tmp_path / "km.csv"
+    assert cli("km", MGUS2, "--time", "futime", "--event", "death", "-o", csv).exit_code == 0
+    assert list(pd.read_csv(csv).columns) == ["group", "n", "events", "median", "median_lower", "median_upper"]
+
+
+def test_km_plot(cli, tmp_path):
+    pytest.importorskip("isamm.report")
+    png = tmp_path / "km.png"
+    res = cli("km", MGUS2, "--time", "futime", "--event", "death", "--group", "sex", "--plot", png)
+    assert res.exit_code == 0, res.stderr
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_km_dates(cli, tmp_path):
+    path = tmp_path / "c.csv"
+    pd.DataFrame({"start": ["2024-01-01", "2024-01-01", "2024-01-01"], "last": ["2024-07-01", "2024-03-01", "2025-01-01"],
+                  "dead": [1, 1, 0]}).to_csv(path, index=False)
+    out = _json(cli("km", path, "--dates", "start,last", "--event", "dead", "--json"))
+    # deaths at 182 and 60 days → months 182/30.4375 and 60/30.4375; S drops to 1/3 at the second:
+    # median = first time S <= 0.5 = 182 days
+    assert_allclose(out["groups"][0]["median"], 182 / 30.4375, rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("args", "fragments"),
+    [
+        (["--time", "futime", "--event", "sex"], ["mgus2.csv, row 2, column 'sex'", "event must be 0 or 1"]),
+        (["--time", "nope", "--event", "death"], ["column 'nope'", "--time", "no such column"]),
+        (["--event", "death"], ["option --time", "no follow-up time"]),
+        (["--time", "futime", "--event", "death", "--at", "12,x"], ["option --at", "not a number"]),
+        (["--time", "futime", "--event", "death", "--group", "hgb"], ["row 167", "column 'hgb'", "missing value"]),
+        (["--time", "futime", "--event", "death", "--entry", "ptime"], ["column 'ptime'", "entry is not before exit"]),
+    ],
+)
+# row 167: the first line of mgus2.csv with hgb = NA (`grep -n NA tests/data/mgus2.csv`)
+def test_km_errors(cli, args, fragments):
+    _error(cli("km", MGUS2, *args), *fragments)
+
+
+def test_km_missing_file_and_bad_output_dir(cli, tmp_path):
+    _error(cli("km", tmp_path / "none.csv", "--time", "t", "--event", "e"), "file not found")
+    _error(cli("km", MGUS2, "--time", "futime", "--event", "death", "-o", tmp_path / "no" / "x.json"),
+           "output directory does not exist")
+
+
+def test_km_group_without_events_is_reported(cli, tmp_path):
+    path = tmp_path / "c.csv"
+    pd.DataFrame({"t": [1, 2, 3, 4, 5, 6], "e": [1, 1, 1, 0, 0, 0], "arm": list("aaabbb")}).to_csv(path, index=False)
+    out = _json(cli("km", path, "--time", "t", "--event", "e", "--group", "arm", "--json"))
+    b = out["groups"][1]
+    assert (b["events"], b["median"], b["median_ci"]) == (0, None, [None, None])
+    assert out["logrank"]["df"] == 1
+
+
+def test_cox_json_equals_r(cli):
+    out = _json(cli("cox", MGUS2, "--time", "futime", "--event", "death", "--covariates",
+                    "age,sex,hgb,creat,mspike", "--zph", "--json"))
+    r = ref("cox")["mgus2_os"]
+    assert (out["n"], out["events"], out["n_dropped"]) == (r["n"], r["events"], r["dropped"])
+    assert [t["term"] for t in out["terms"]] == r["terms"]
+    assert_allclose([t["hr"] for t in out["terms"]], r["hr"], rtol=RTOL)
+    assert_allclose([t["ci"] for t in out["terms"]], list(zip(r["lower"], r["upper"])), rtol=RTOL)
+    assert_allclose([t["p"] for t in out["terms"]], r["p"], rtol=RTOL)
+    assert_allclose(out["concordance"], r["concordance"], rtol=1e-10)
+    assert_allclose([z["chisq"] for z in out["zph"]], r["zph_chisq"], rtol=RTOL)
+
+
+def test_cox_errors(cli, tmp_path):
+    _error(cli("cox", MGUS2, "--time", "futime", "--event", "death", "--covariates", "age,weight"),
+           "column 'weight'", "no such column")
+    d = pd.read_csv(MGUS2)
+    d["age2"] = d["age"] * 2
+    path = tmp_path / "c.csv"
+    d.to_csv(path, index=False)
+    _error(cli("cox", path, "--time", "futime", "--event", "death", "--covariates", "age,age2"),
+           "'age2' is collinear")
+    _error(cli("cox", MGUS2, "--time", "futime", "--event", "death", "--covariates", "age", "--ties", "exact"),
+           "option ties", "efron")
+
+
+def test_cutoff_json_equals_r(cli):
+    out = _json(cli("cutoff", MGUS2, "--marker", "hgb", "--outcome", "death", "--direction", "below", "--json"))
+    r = ref("roc")["mgus2_hgb_death"]
+    assert {"cutoff", "youden_j", "sensitivity", "specificity", "auc"} <= set(out)
+    assert_allclose([out[k] for k in ("cutoff", "youden_j", "sensitivity", "specificity", "auc")],
+                    [r[k] for k in ("cutoff", "youden_j", "sensitivity", "specificity", "auc")], rtol=1e-10)
+
+
+def test_cutoff_errors(cli):
+    _error(cli("cutoff", MGUS2, "--marker", "hgb", "--outcome", "death", "--direction", "up"), "option --direction")
+    _error(cli("cutoff", MGUS2, "--marker", "sex", "--outcome", "death"), "row 2, column 'sex'", "not a number")
+    _error(cli("cutoff", MGUS2, "--marker", "hgb", "--outcome", "age"), "column 'age'", "event must be 0 or 1")
+
+
+def test_table1_json(cli):
+    out = _json(cli("table1", MGUS2, "--by", "sex", "--variables", "age,pstat", "--json"))
+    assert out["groups"] == ["F", "M"]
+    age = next(r for r in out["rows"] if r["variable"] == "age")
+    assert_allclose(age["p"], ref("table1")["age_by_sex"]["p"], rtol=1e-8)
+    assert age["test"] == "Wilcoxon rank-sum"
+    _error(cli("table1", MGUS2, "--by", "arm"), "column 'arm'", "--by")
+
+
+def test_orr_json_and_error(cli, tmp_path):
+    path = tmp_path / "resp.csv"
+    codes = ["sCR"] * 3 + ["CR"] * 4 + ["VGPR"] * 7 + ["PR"] * 15 + ["SD"] * 12 + ["PD"] * 10
+    pd.DataFrame({"id": range(51), "best": codes}).to_csv(path, index=False)
+    out = _json(cli("orr", path, "--response", "best", "--json"))
+    assert (out["n"], out["responders"]) == (51, 29)
+    assert_allclose(out["ci"], ref("tests")["binom_orr_seed004"]["ci"], rtol=1e-8)
+    pd.DataFrame({"best": ["PR", "CR", "good"]}).to_csv(path, index=False)
+    _error(cli("orr", path, "--response", "best"), "resp.csv, row 4, column 'best'", "got 'good'")
+
+
+def test_ordinal_json_equals_polr(cli, tmp_path):
+    d = pd.read_csv(MGUS2)
+    d["mspike_cat"] = pd.cut(d["mspike"], [-float("inf"), 0.5, 1.5, float("inf")], labels=["low", "mid", "high"])
+    d["age10"] = d["age"] / 10
+    path = tmp_path / "m.csv"
+    d.to_csv(path, index=False)
+    out = _json(cli("ordinal", path, "--response", "mspike_cat", "--covariates", "age10,sex,hgb",
+                    "--levels", "low,mid,high", "--json"))
+    r = ref("ordinal")
+    assert_allclose([t["coef"] for t in out["terms"]], r["coef"], rtol=RTOL)
+    assert out["levels"] == ["low", "mid", "high"]
+
+
+@pytest.mark.parametrize("command", ["km", "cox", "cutoff", "table1", "orr", "ordinal"])
+def test_help(cli, command):
+    res = cli(command, "--help")
+    assert res.exit_code == 0 and "--json" in res.stdout
