@@ -12,6 +12,7 @@ from numpy.testing import assert_allclose
 
 from conftest import SHARED
 from isamm.errors import InputError
+from isamm import outcomes
 from isamm.outcomes import kaplan_meier
 from isamm.report import cohort_report, load_config
 
@@ -29,6 +30,12 @@ event = "death"
 label = "Progression"
 time = "ptime"
 event = "pstat"
+
+[table1]
+variables = ["age", "hgb", "response"]
+
+[response]
+column = "response"
 """
 
 
@@ -38,6 +45,9 @@ def mgus_small(tmp_path_factory):
     folder = tmp_path_factory.mktemp("cohort")
     frame = pd.read_csv(SHARED / "data" / "mgus2.csv").head(300)
     frame["sex"] = frame["sex"].replace({"M": "<script>alert(1)</script>"})
+    # a made-up best response (IMWG codes), cycling through the categories, for the ORR section
+    codes = ["sCR", "CR", "VGPR", "PR", "MR", "SD", "PD", "NE"]
+    frame["response"] = [codes[i % len(codes)] for i in range(len(frame))]
     path = folder / "cohort <&>.csv"
     frame.to_csv(path, index=False)
     return path, frame
@@ -72,6 +82,11 @@ def test_results_equal_isamm_outcomes(report):
         assert got["km"] == json.loads(json.dumps(km.to_dict()))
         assert got["km_by_group"] == json.loads(json.dumps(by_sex.to_dict()))
         assert_allclose(got["logrank"]["p"], by_sex.logrank.p, rtol=0)
+    assert results["table1"] == json.loads(json.dumps(
+        outcomes.table1(frame, by="sex", variables=["age", "hgb", "response"]).to_dict()))
+    assert results["response"] == json.loads(json.dumps(outcomes.orr(frame["response"]).to_dict()))
+    # 300 = 37·8 + 4, so sCR, CR, VGPR and PR occur 38 times each: 4 × 38 = 152 responders (hand count)
+    assert results["response"]["responders"] == 152
     assert results["input"]["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
     assert results["input"]["n_rows"] == 300
 
@@ -79,9 +94,11 @@ def test_results_equal_isamm_outcomes(report):
 def test_sections_and_methods(report):
     out, results, _, path = report
     html = (out / "report.html").read_text(encoding="utf-8")
-    for section in ('id="endpoint-os"', 'id="endpoint-pfs"', 'id="methods"'):
+    for section in ('id="table1"', 'id="response"', 'id="endpoint-os"', 'id="endpoint-pfs"', 'id="methods"'):
         assert section in html
     assert "By sex" in html and "Log-rank test by sex" in html
+    assert "Table 1. Patient characteristics by sex" in html and "Overall response (≥PR)" in html
+    assert "Clopper–Pearson" in html
     assert "conf.type = &#34;log&#34;" in html or 'conf.type = "log"' in html
     assert hashlib.sha256(path.read_bytes()).hexdigest() in html
     assert "isamm " + results["isamm_version"] in html

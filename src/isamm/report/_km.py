@@ -88,6 +88,8 @@ def km_plot(
         Save with :func:`isamm.report.save_figure`.
     """
     tables = km_step_tables(km)
+    if list(tables) == ["all"]:  # isamm.outcomes' label for an ungrouped estimate
+        tables = {"All": tables["all"]}
     last = max(float(tab["time"].max()) for tab in tables.values() if len(tab)) if tables else 0.0
     if not last > 0:
         raise InputError("nothing to plot", option="km", expected="a KM result with follow-up time > 0", got=last)
