@@ -126,3 +126,28 @@ def test_km_with_groups_carries_logrank_and_json_contract():
     assert set(out["logrank"]) == {"chisq", "df", "p"}
     assert_allclose(out["logrank"]["chisq"], ref("logrank")["mgus2_os_sex"]["chisq"], rtol=RTOL)
     assert "logrank" not in kaplan_meier(d["futime"], d["death"]).to_dict()
+
+
+def test_logrank_singular_variance_as_r():
+    """R: survdiff(Surv(c(1,1,1,2), c(0,0,0,1)) ~ c("b","b","b","a")) prints Chisq = 0 on 0 df, p = 1
+    (the only event occurs when one subject is at risk, so the variance is 0)."""
+    res = logrank([1, 1, 1, 2], [0, 0, 0, 1], ["b", "b", "b", "a"])
+    assert (res.chisq, res.df, res.p) == (0.0, 0, 1.0)
+
+
+@pytest.mark.parametrize("name", ["mgus2_os_sex", "flchain_grp", "flchain_sex_strata_mgus", "mayo_entry_era"])
+def test_logrank_equals_statsmodels_survdiff(name):
+    """A second, independent implementation (statsmodels) agrees where its variance is regular."""
+    from statsmodels.duration.survfunc import survdiff
+
+    dname, time, event, group, strata, entry = LOGRANK[name]
+    d = _mayo() if dname == "mayo" else data(dname)
+    kw = {}
+    if strata:
+        kw["strata"] = d[strata].to_numpy()
+    if entry:
+        kw["entry"] = d[entry].to_numpy()
+    chisq, _ = survdiff(d[time].to_numpy(float), d[event].to_numpy(), d[group].to_numpy(), **kw)
+    res = logrank(d[time], d[event], d[group], strata=None if strata is None else d[strata],
+                  entry=None if entry is None else d[entry])
+    assert_allclose(res.chisq, chisq, rtol=1e-9)

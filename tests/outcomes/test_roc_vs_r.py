@@ -52,6 +52,8 @@ def test_errors():
         roc_cutoff([1, 2, 3], [1, 1, 1])
     with pytest.raises(InputError, match="not 0 or 1"):
         roc_cutoff([1, 2, 3], [0, 1, 2])
+    with pytest.raises(InputError, match="element 2 of the marker is not a number"):
+        roc_cutoff([1, "high", 3], [0, 1, 1])
 
 
 @settings(max_examples=60, deadline=None)

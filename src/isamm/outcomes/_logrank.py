@@ -7,7 +7,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy.stats import chi2
-from statsmodels.duration.survfunc import survdiff
 
 from isamm.errors import InputError
 from isamm.outcomes._surv import check_survival
@@ -87,8 +86,11 @@ def logrank(time, event, group, *, strata=None, entry=None) -> LogrankResult:
 
     Notes
     -----
-    Computed by :func:`statsmodels.duration.survfunc.survdiff` (unweighted,
-    i.e. R's ``rho = 0``), after merging nearly equal times as R does.
+    The algorithm of R ``survdiff`` (``rho = 0``), written out because
+    :func:`statsmodels.duration.survfunc.survdiff` (equal where defined, see
+    the tests) fails on a singular variance, where R reports χ² = 0 on 0 df
+    (e.g. the only event happens when one subject is at risk). Nearly equal
+    times are merged first, as R does.
     """
     t, e, s = check_survival(time, event, entry)
     g, levels = group_labels(group)
@@ -98,19 +100,55 @@ def logrank(time, event, group, *, strata=None, entry=None) -> LogrankResult:
         raise InputError("the log-rank test needs two or more groups", option="group",
                          expected="at least 2 distinct groups", got=[str(v) for v in levels])
     codes = pd.Categorical(g, categories=levels).codes
-    kwargs = {}
+    st = np.zeros(len(t), dtype=int)
     if strata is not None:
-        st = pd.Series(np.asarray(strata, dtype=object).ravel())
-        if st.isna().any() or len(st) != len(t):
+        raw = pd.Series(np.asarray(strata, dtype=object).ravel())
+        if raw.isna().any() or len(raw) != len(t):
             raise InputError("strata must have one non-missing value per subject", option="strata")
-        kwargs["strata"] = pd.Categorical(st).codes
-    if s is not None:
-        kwargs["entry"] = s
+        st = pd.Categorical(raw).codes
     if e.sum() == 0:
         raise InputError("no events: the log-rank test is undefined", option="event", expected="at least one event")
-    chisq, _ = survdiff(t, e, codes, **kwargs)
-    p = chi2.sf(chisq, len(levels) - 1)  # statsmodels' 1 - cdf underflows to 0 below ~1e-16
+    observed, expected, var = _score(t, e, s, codes, st, len(levels))
+    chisq, df = _chisq(observed, expected, var)
+    p = float(chi2.sf(chisq, df)) if df > 0 else 1.0
     n = tuple(int((codes == k).sum()) for k in range(len(levels)))
     ev = tuple(int(e[codes == k].sum()) for k in range(len(levels)))
-    return LogrankResult(chisq=float(chisq), df=len(levels) - 1, p=float(p), groups=tuple(str(v) for v in levels),
+    return LogrankResult(chisq=float(chisq), df=df, p=p, groups=tuple(str(v) for v in levels),
                          n=n, events=ev, stratified=strata is not None)
+
+
+def _score(t, e, s, codes, strata, k):
+    """Observed and expected events per group and the hypergeometric covariance, summed over strata."""
+    observed, expected, var = np.zeros(k), np.zeros(k), np.zeros((k, k))
+    for stratum in np.unique(strata):
+        ins = strata == stratum
+        ts, es, gs = t[ins], e[ins], codes[ins]
+        times = np.unique(ts[es == 1])
+        n = np.zeros((len(times), k))
+        d = np.zeros((len(times), k))
+        for g in range(k):
+            mine = gs == g
+            exits = np.sort(ts[mine])
+            n[:, g] = len(exits) - np.searchsorted(exits, times, side="left")  # exit >= t
+            if s is not None:  # minus entry >= t: risk set entry < t <= exit
+                entries = np.sort(s[ins][mine])
+                n[:, g] -= len(entries) - np.searchsorted(entries, times, side="left")
+            d[:, g] = np.bincount(np.searchsorted(times, ts[mine & (es == 1)]), minlength=len(times))
+        n_all, d_all = n.sum(axis=1), d.sum(axis=1)
+        frac = n / n_all[:, None]
+        observed += d.sum(axis=0)
+        expected += (d_all[:, None] * frac).sum(axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            scale = np.where(n_all > 1, d_all * (n_all - d_all) / (n_all - 1), 0.0)
+        var += np.einsum("t,tk,kl->kl", scale, frac, np.eye(k)) - np.einsum("t,tk,tl->kl", scale, frac, frac)
+    return observed, expected, var
+
+
+def _chisq(observed, expected, var) -> tuple[float, int]:
+    """R ``survdiff``: groups with expected > 0, the first of them dropped, ``(O − E)ᵀ V⁻¹ (O − E)``."""
+    keep = np.flatnonzero(expected > 0)
+    if len(keep) < 2:
+        return 0.0, 0
+    idx = keep[1:]
+    u = (observed - expected)[idx]
+    return float(u @ np.linalg.solve(var[np.ix_(idx, idx)], u)), len(idx)

@@ -87,7 +87,13 @@ def roc_cutoff(marker, outcome, *, direction: str = "below") -> CutoffResult:
     """
     if direction not in ("below", "above"):
         raise InputError("unknown direction", option="--direction", expected="'below' or 'above'", got=direction)
-    m = pd.to_numeric(pd.Series(np.asarray(marker).ravel()), errors="coerce")
+    m_raw = pd.Series(np.asarray(marker, dtype=object).ravel())
+    m = pd.to_numeric(m_raw, errors="coerce")
+    bad = (m.isna() & m_raw.notna()).to_numpy()
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise InputError(f"element {i + 1} of the marker is not a number", option="marker", expected="numbers",
+                         got=str(m_raw.iloc[i]))
     y_raw = pd.Series(np.asarray(outcome, dtype=object).ravel())
     if len(m) != len(y_raw):
         raise InputError("marker and outcome differ in length", option="outcome", expected=f"{len(m)} values",
