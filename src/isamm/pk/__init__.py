@@ -5,6 +5,7 @@ structural function; :func:`simulate` integrates N patients at once
 (arrays ``[patient, time]``, concentrations in µg/mL).
 """
 
+from isamm.pk._exposure import METRICS, Exposure, exposure, linear_half_life_h, summarise
 from isamm.pk._model import COVARIATES, PKModel, available_models, covariate_frame, load_model
 from isamm.pk._simulate import (
     Patients,
@@ -19,6 +20,11 @@ from isamm.pk._simulate import (
 from isamm.pk._structural import STRUCTURES, linear_cl_fau
 
 __all__ = [
+    "METRICS",
+    "Exposure",
+    "exposure",
+    "linear_half_life_h",
+    "summarise",
     "COVARIATES",
     "PKModel",
     "available_models",
