@@ -61,11 +61,13 @@ def _root(
 
 # Each stage registers its commands here (one line per stage module).
 from isamm.cli import _demo  # noqa: E402
+from isamm.cli import _response  # noqa: E402
 from isamm.cli import _regimens  # noqa: E402
 from isamm.cli import _cohort  # noqa: E402
 from isamm.cli import _outcomes  # noqa: E402
 
 _demo.register(app)
+_response.register(app)
 _regimens.register(app)
 _cohort.register(app)
 _outcomes.register(app)

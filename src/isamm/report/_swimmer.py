@@ -51,7 +51,7 @@ def swimmer_plot(result, *, title: str | None = None, months: bool = True) -> Fi
     bars = []
     for p in result.patients:
         visits = [a for a in p.assessments if a.response is not None]
-        new_line = len(visits) < len(p.assessments)
+        new_line = next((a.day for a in p.assessments if a.response is None), None)  # day the next line starts
         end = visits[-1].day if visits else 0.0
         bars.append((end, p, visits, new_line))
     bars.sort(key=lambda b: (b[0], b[1].patient_id))
@@ -69,20 +69,21 @@ def swimmer_plot(result, *, title: str | None = None, months: bool = True) -> Fi
             elif p.unconfirmed_pd_day is not None:
                 ax.plot(p.unconfirmed_pd_day / scale, y, marker="X", markerfacecolor="white", color="black",
                         markersize=7, linestyle="none")  # fmt: skip
-            if new_line:
-                ax.plot(end / scale, y, marker="|", color="black", markersize=10, linestyle="none")
+            if new_line is not None:
+                ax.plot(new_line / scale, y, marker="|", color="black", markersize=10, linestyle="none")
         ax.set_yticks(range(len(bars)), [f"{b[1].patient_id} ({b[1].best_response})" for b in bars])
         ax.set_xlabel("Time since start of treatment (" + ("months" if months else "days") + ")")
         ax.set_xlim(left=0)
         ax.set_title(title or "Response over time (IMWG 2016)")
         used = {a.response for _, _, visits, _ in bars for a in visits}
         handles = [Patch(color=c, label=k) for k, c in RESPONSE_COLOURS.items() if k in used]
-        handles += [
-            ax.plot([], [], marker="X", color="black", linestyle="none", label="progression")[0],
-            ax.plot([], [], marker="X", markerfacecolor="white", color="black", linestyle="none",
-                    label="unconfirmed PD")[0],  # fmt: skip
-            ax.plot([], [], marker="|", color="black", markersize=10, linestyle="none", label="new therapy")[0],
-        ]
+        markers = [
+            (any(b[1].progression_day is not None for b in bars), dict(marker="X", color="black"), "progression"),
+            (any(b[1].progression_day is None and b[1].unconfirmed_pd_day is not None for b in bars),
+             dict(marker="X", markerfacecolor="white", color="black"), "unconfirmed PD"),
+            (any(b[3] is not None for b in bars), dict(marker="|", color="black", markersize=10), "new therapy"),
+        ]  # fmt: skip
+        handles += [ax.plot([], [], linestyle="none", label=label, **style)[0] for used_, style, label in markers if used_]
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
         fig.tight_layout()
     return fig

@@ -36,7 +36,7 @@ def _defaults() -> dict[str, Any]:
 
 
 def _default(key: str) -> Any:
-    return Field(default_factory=lambda: _defaults()[key])
+    return Field(default_factory=lambda: _defaults()[key], gt=0)
 
 
 class ResponseConfig(BaseModel):
@@ -100,9 +100,6 @@ class ResponseConfig(BaseModel):
 
     @model_validator(mode="after")
     def _check(self) -> ResponseConfig:
-        for name, value in self:
-            if isinstance(value, float) and not value > 0:
-                raise ValueError(f"{name} must be a number > 0, got {value}")
         if not self.flc_ratio_low < self.flc_ratio_high:
             raise ValueError("flc_ratio_low must be below flc_ratio_high")
         return self

@@ -127,7 +127,9 @@ def _check_columns(raw: pd.DataFrame, name: str) -> None:
             raise InputError("duplicated column", file=name, column=col)
         seen.add(col)
         if col not in LAB_COLUMNS:
-            close = difflib.get_close_matches(col.lower(), known, n=1, cutoff=0.5)
+            # A name missing its unit suffix ("serum_m") is a prefix of the right one; else the closest spelling.
+            close = [k for k in known if k.startswith(col.lower())] or difflib.get_close_matches(
+                col.lower(), known, n=1, cutoff=0.5)
             hint = f"unknown column; did you mean {close[0]!r}?" if close else "unknown column"
             raise InputError(hint, file=name, row=1, column=col, expected="one of " + ", ".join(known))
     for col in _REQUIRED:

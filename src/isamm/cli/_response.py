@@ -1,0 +1,117 @@
+"""``isamm response assess``: IMWG 2016 response from a long lab table."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from isamm._io import TABLE_FORMATS, write_json, write_table
+from isamm.cli._common import console, emit_json, err_console
+from isamm.errors import InputError
+
+_FIGURES = (".png", ".svg", ".pdf")
+_OPTION = {"serum_measurable_g_dl": "--serum-measurable-g-dl"}
+
+
+class NadirRule(str, Enum):
+    running_minimum = "running_minimum"
+    confirmed = "confirmed"
+
+
+class AntiCD38IFE(str, Enum):
+    flag = "flag"
+    assume_cr = "assume_cr"
+    off = "off"
+
+
+def _fmt(x) -> str:
+    return "" if x is None else f"{x:g}"
+
+
+def _print(result) -> None:
+    table = Table(title="IMWG 2016 response")
+    for col in ("patient", "measurable", "best", "PD day", "unconfirmed PD", "TTR (d)",
+                "DoR (d)", "flags"):  # fmt: skip
+        table.add_column(col)
+    for p in result.patients:
+        dor = _fmt(p.duration_of_response_days) + ("" if p.dor_event in (None, True) else "+")
+        table.add_row(p.patient_id, p.measurable, p.best_response, _fmt(p.progression_day), _fmt(p.unconfirmed_pd_day),
+                      _fmt(p.time_to_response_days), dor, ", ".join(p.flags))  # fmt: skip
+    console.print(table)
+    s = result.summary()
+    pct = {k: "—" if s[k] is None else f"{100 * s[k]:.1f}%" for k in ("orr", "vgpr_or_better", "cbr", "dcr")}
+    console.print(f"n = {s['n']}: ORR (≥PR) {pct['orr']}, ≥VGPR {pct['vgpr_or_better']}, CBR (≥MR) {pct['cbr']}, "
+                  f"DCR (≥MR or SD ≥ 8 weeks) {pct['dcr']}", highlight=False)  # fmt: skip
+
+
+def register(app: typer.Typer) -> None:
+    response_app = typer.Typer(help="IMWG 2016 response and progression from serial labs.", no_args_is_help=True)
+    app.add_typer(response_app, name="response")
+
+    @response_app.command("assess")
+    def assess_cmd(
+        labs: Path = typer.Argument(..., help="Lab table (CSV, Excel or Parquet): one row per patient per assessment."),
+        json_out: bool = typer.Option(False, "--json", help="Print JSON on stdout (keys documented in the README)."),
+        output: Path | None = typer.Option(None, "-o", "--output",
+                                           help="Write one row per assessment (.csv/.parquet) or the JSON (.json)."),
+        config: Path | None = typer.Option(None, "--config", help="TOML file of thresholds and choices."),
+        plot: Path | None = typer.Option(None, "--plot", help="Write a swimmer plot (.png, .svg or .pdf)."),
+        serum_measurable: float | None = typer.Option(None, "--serum-measurable-g-dl",
+                                                      help="Serum M-protein measurable at baseline (IMWG 1.0; many trials 0.5)."),
+        nadir_rule: NadirRule | None = typer.Option(None, "--nadir-rule", help="Nadir for progression (default running_minimum)."),
+        count_unconfirmed_pd: bool | None = typer.Option(None, "--count-unconfirmed-pd/--no-count-unconfirmed-pd",
+                                                         help="Count a PD that could not be confirmed as progression."),
+        anti_cd38_ife: AntiCD38IFE | None = typer.Option(None, "--anti-cd38-ife",
+                                                         help="Possibly drug-positive serum IFE: flag (default), assume_cr or off."),
+        waive_urine_ife: bool | None = typer.Option(None, "--waive-urine-ife/--strict-urine-ife",
+                                                    help="Accept CR without a urine IFE when urine was never positive."),
+    ) -> None:  # fmt: skip
+        """Response at every assessment, best confirmed response, progression day, ORR/CBR/DCR."""
+        from isamm.response import assess, load_config
+
+        if output is not None and output.suffix.lower() not in TABLE_FORMATS:
+            raise InputError("unknown output format", option="--output",
+                             expected="a file name ending in " + ", ".join(sorted(TABLE_FORMATS)), got=output.name)  # fmt: skip
+        if plot is not None and plot.suffix.lower() not in _FIGURES:
+            raise InputError("unknown figure format", option="--plot", expected="a file name ending in .png, .svg or .pdf",
+                             got=plot.name)  # fmt: skip
+        for path, option in ((output, "--output"), (plot, "--plot")):
+            if path is not None and not path.resolve().parent.is_dir():
+                raise InputError("output directory does not exist", option=option, got=str(path))
+        overrides = {
+            "serum_measurable_g_dl": serum_measurable,
+            "nadir_rule": None if nadir_rule is None else nadir_rule.value,
+            "count_unconfirmed_pd": count_unconfirmed_pd,
+            "anti_cd38_ife": None if anti_cd38_ife is None else anti_cd38_ife.value,
+            "waive_urine_ife": waive_urine_ife,
+        }
+        try:  # options first, so that an error names the option rather than the setting
+            load_config(None, **overrides)
+        except InputError as exc:
+            raise InputError(exc.detail, option=_OPTION.get(exc.option, exc.option), expected=exc.expected,
+                             got=exc.got) from None  # fmt: skip
+        result = assess(labs, config, **overrides)
+        if plot is not None:  # drawn before any file is written: a failure leaves nothing behind
+            from isamm.report._swimmer import swimmer_plot
+
+            fig = swimmer_plot(result)
+        if output is not None:
+            if output.suffix.lower() == ".json":
+                write_json(output, result.to_dict())
+            else:
+                write_table(output, result.to_frame())
+            err_console.print(f"wrote {output}", highlight=False, soft_wrap=True)
+        if plot is not None:
+            from isamm._io import atomic_path
+            from isamm.report._figures import house_style
+
+            with atomic_path(plot) as tmp, house_style():
+                fig.savefig(tmp, format=plot.suffix.lower().lstrip("."), dpi=150, bbox_inches="tight")
+            err_console.print(f"wrote {plot}", highlight=False, soft_wrap=True)
+        if json_out:
+            emit_json(result.to_dict())
+        else:
+            _print(result)
