@@ -167,3 +167,24 @@ def test_cohort_from_config_relative_path(mgus_small, tmp_path):
     no_cohort = load_config(cfg).model_copy(update={"cohort": None})
     with pytest.raises(InputError, match="no cohort file given"):
         cohort_report(no_cohort, tmp_path / "o2")
+
+
+def test_a_group_without_events_is_reported_not_fatal(mgus_small, tmp_path):
+    _, frame = mgus_small
+    data = frame.copy()
+    # "rare" = yes only for censored patients: no events in that level, so its HR diverges (R: "may be infinite")
+    data["rare"] = "no"
+    data.loc[data.index[data["death"] == 0][:5], "rare"] = "yes"
+    path = tmp_path / "c.csv"
+    data.to_csv(path, index=False)
+    cfg = tmp_path / "analysis.toml"
+    cfg.write_text(CONFIG + '\n[cox]\ncovariates = ["age", "rare"]\nendpoints = ["os"]\n', encoding="utf-8")
+    results = cohort_report(cfg, tmp_path / "out", cohort=path)
+    os_ = results["endpoints"]["os"]
+    assert os_["cox_univariable"][0]["terms"][0]["term"] == "age"
+    assert os_["cox_univariable"][1]["covariates"] == ["rare"]
+    assert "diverges" in os_["cox_univariable"][1]["error"]
+    assert "error" in os_["cox_multivariable"] and os_["cox_zph"] is None
+    html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert "not estimable" in html and "Univariable model of rare not estimable" in html
+    assert "os_forest_univariable" in results["figures"] and "os_forest_multivariable" not in results["figures"]

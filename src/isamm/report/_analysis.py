@@ -17,10 +17,26 @@ import pandas as pd
 
 from isamm import outcomes
 from isamm.cohort import read_cohort
-from isamm.errors import InputError
+from isamm.errors import InputError, ModelError
 from isamm.report._config import AnalysisConfig
 
-__all__ = ["CohortAnalysis", "EndpointAnalysis", "CutoffAnalysis", "run_analysis", "read_configured_cohort"]
+__all__ = ["CohortAnalysis", "EndpointAnalysis", "CutoffAnalysis", "NotEstimable", "run_analysis",
+           "read_configured_cohort"]
+
+
+@dataclass(frozen=True)
+class NotEstimable:
+    """A model that could not be fitted (e.g. no events in one group): reported, not fatal.
+
+    Like R, which fits the other models and warns about this one, the report goes on
+    and says why this model has no estimate.
+    """
+
+    covariates: tuple[str, ...]
+    reason: str
+
+    def to_dict(self) -> dict:
+        return {"covariates": list(self.covariates), "error": self.reason}
 
 
 @dataclass
@@ -123,14 +139,18 @@ def _run_endpoint(cfg: AnalysisConfig, key: str, data: pd.DataFrame) -> Endpoint
             ea.cox_univariable = [_cox(cfg, data, ep, [c]) for c in cfg.cox.covariates]
         if cfg.cox.multivariable and len(cfg.cox.covariates) > 1:
             ea.cox_multivariable = _cox(cfg, data, ep, cfg.cox.covariates)
-            ea.zph = ea.cox_multivariable.zph()
+            if not isinstance(ea.cox_multivariable, NotEstimable):
+                ea.zph = ea.cox_multivariable.zph()
     return ea
 
 
 def _cox(cfg: AnalysisConfig, data: pd.DataFrame, ep, covariates: list[str], categorical=None):
     categorical = categorical if categorical is not None else [c for c in cfg.cox.categorical if c in covariates]
-    return outcomes.cox(data, time=ep.time, event=ep.event, covariates=covariates, entry=ep.entry,
-                        categorical=categorical or None)
+    try:
+        return outcomes.cox(data, time=ep.time, event=ep.event, covariates=covariates, entry=ep.entry,
+                            categorical=categorical or None)
+    except ModelError as exc:
+        return NotEstimable(tuple(covariates), str(exc))
 
 
 def _run_cutoff(cfg: AnalysisConfig, data: pd.DataFrame) -> CutoffAnalysis:
@@ -149,6 +169,9 @@ def _run_cutoff(cfg: AnalysisConfig, data: pd.DataFrame) -> CutoffAnalysis:
     groups = pd.Categorical(np.where(marker < value, low, high), categories=[reference, at_risk])
     grouped = data.assign(**{group_column: groups})[marker.notna()]
     km = _km(grouped, ep, cfg.landmarks, group_column)
-    cx = outcomes.cox(grouped, time=ep.time, event=ep.event, covariates=[group_column], entry=ep.entry)
+    try:
+        cx = outcomes.cox(grouped, time=ep.time, event=ep.event, covariates=[group_column], entry=ep.entry)
+    except ModelError as exc:
+        cx = NotEstimable((group_column,), str(exc))
     return CutoffAnalysis(endpoint=c.endpoint, roc=roc, group_column=group_column, labels=(at_risk, reference),
                           km=km, logrank=km.logrank, cox=cx)

@@ -23,7 +23,7 @@ from pathlib import Path
 from isamm import __version__
 from isamm._io import to_json
 from isamm.errors import InputError
-from isamm.report._analysis import CohortAnalysis, run_analysis
+from isamm.report._analysis import CohortAnalysis, NotEstimable, run_analysis
 from isamm.report._config import AnalysisConfig, load_config
 from isamm.report._figures import save_figure
 from isamm.report._forest import forest_plot
@@ -135,11 +135,12 @@ def _draw_figures(a: CohortAnalysis, folder: Path) -> dict[str, FigureRef]:
             add(f"{key}_km_by_{_slug(cfg.group)}",
                 km(ep.km_by_group, ylabel),
                 f"{ep.label} by {cfg.group}: Kaplan–Meier estimates with 95% CI and log-rank test.")
-        if ep.cox_univariable:
-            add(f"{key}_forest_univariable", forest_plot(ep.cox_univariable, labels=labels,
+        fitted = [m for m in ep.cox_univariable if not isinstance(m, NotEstimable)]
+        if fitted:
+            add(f"{key}_forest_univariable", forest_plot(fitted, labels=labels,
                                                                   title=f"{ep.label}: univariable Cox models"),
                 f"{ep.label}: hazard ratios from univariable Cox models (one model per row).")
-        if ep.cox_multivariable is not None:
+        if ep.cox_multivariable is not None and not isinstance(ep.cox_multivariable, NotEstimable):
             add(f"{key}_forest_multivariable", forest_plot(ep.cox_multivariable, labels=labels,
                                                                      title=f"{ep.label}: multivariable Cox model"),
                 f"{ep.label}: hazard ratios from the multivariable Cox model.")

@@ -6,7 +6,7 @@ into ``results.json`` — so the HTML and the JSON cannot disagree.
 
 from __future__ import annotations
 
-from isamm.report._analysis import CohortAnalysis
+from isamm.report._analysis import CohortAnalysis, NotEstimable
 from isamm.report._figures import format_p
 from isamm.report._html import Block, FigureRef, Section, Table, fmt_ci, fmt_num, fmt_pct
 
@@ -123,13 +123,22 @@ def _endpoint_section(a: CohortAnalysis, key: str, figs: dict[str, FigureRef]) -
 
 
 def _cox_block(ep, figs: dict[str, FigureRef], labels: dict[str, str]) -> Block:
-    uni = {}
-    notes = []
+    uni, notes = {}, []
     for m in ep.cox_univariable:
+        if isinstance(m, NotEstimable):
+            uni[m.covariates[0]] = (None, None)
+            notes.append(f"Univariable model of {labels.get(m.covariates[0], m.covariates[0])} not estimable: "
+                         f"{m.reason}")
+            continue
         d = m.to_dict()
         for t in d["terms"]:
             uni[t["term"]] = (t, d)
-    multi = ep.cox_multivariable.to_dict() if ep.cox_multivariable is not None else None
+    multi_obj = ep.cox_multivariable
+    multi = None
+    if isinstance(multi_obj, NotEstimable):
+        notes.append(f"Multivariable model not estimable: {multi_obj.reason}")
+    elif multi_obj is not None:
+        multi = multi_obj.to_dict()
     terms = list(uni) + [t["term"] for t in (multi["terms"] if multi else []) if t["term"] not in uni]
     mt = {t["term"]: t for t in multi["terms"]} if multi else {}
     columns = ["Term"]
@@ -142,7 +151,10 @@ def _cox_block(ep, figs: dict[str, FigureRef], labels: dict[str, str]) -> Block:
         row = [labels.get(term, term)]
         if uni:
             t, d = uni.get(term, (None, None))
-            row += _hr_cells(t) + ([f"{d['n']} ({d['events']})"] if d else [""])
+            if term in uni and t is None:
+                row += ["not estimable", "", ""]
+            else:
+                row += _hr_cells(t) + ([f"{d['n']} ({d['events']})"] if d else [""])
         if multi:
             row += _hr_cells(mt.get(term))
         rows.append(row)
@@ -185,12 +197,16 @@ def _cutoff_section(a: CohortAnalysis, figs: dict[str, FigureRef]) -> Section:
                 note=f"Outcome: {event} during follow-up (column {cfg.endpoints[c.endpoint].event!r} = 1), "
                      f"time ignored; values {cc.direction} the cut-off predict {event}. "
                      f"{r['n']} patients with {name} measured ({r['n_dropped']} without), {r['n_positive']} with {event}.")
-    hr = c.cox.to_dict()["terms"][0]
+    if isinstance(c.cox, NotEstimable):
+        hr_text = f"Hazard ratio {c.labels[0]} vs {c.labels[1]}: not estimable ({c.cox.reason})."
+    else:
+        hr = c.cox.to_dict()["terms"][0]
+        hr_text = (f"Hazard ratio {c.labels[0]} vs {c.labels[1]}: {_hr_cells(hr)[0]}, "
+                   f"p = {format_p(hr['p'])}.".replace("p = <", "p < "))
     blocks = [Block(tables=[tab], figures=_figs(figs, "cutoff_roc")),
               Block(heading=f"{ep_label} by the {name} cut-off",
                     paragraphs=[_logrank_text(c.logrank.to_dict(), "cut-off group"),
-                                f"Hazard ratio {c.labels[0]} vs {c.labels[1]}: {_hr_cells(hr)[0]}, "
-                                f"p = {format_p(hr['p'])}.".replace("p = <", "p < ")],
+                                hr_text],
                     tables=[_km_table(c.km.to_dict(), cfg.landmarks, cfg.time_unit, f"{ep_label} by {name} cut-off")],
                     figures=_figs(figs, "cutoff_km"))]
     paras = ["A cut-off chosen on the same data it is then tested on overstates its prognostic value; "
