@@ -14,7 +14,9 @@ from scipy.integrate import solve_ivp
 def fau_rhs(t, y, rate, p, t_first):
     """Fau 2020: y = (central mg, peripheral mg)."""
     tt = max(t - t_first, 0.0)
-    s = tt ** p["gamma"] / (p["KCL"] ** p["gamma"] + tt ** p["gamma"])
+    # t^g/(KCL^g + t^g) = 1/(1 + (KCL/t)^g); (KCL/t)^g may be inf at extreme gamma, which is fine
+    with np.errstate(over="ignore", divide="ignore"):
+        s = 1.0 / (1.0 + np.power(np.float64(p["KCL"]) / tt, p["gamma"]))
     cl = p["CLinf"] * np.exp(p["CLm"] * (1.0 - s))
     c = y[0] / p["Vc"]
     cp = y[1] / p["Vp"]
