@@ -80,6 +80,9 @@ def test_results_equal_isamm_outcomes(report):
         by_sex = kaplan_meier(frame[time], frame[event], group=frame["sex"], at=[12, 60])
         got = results["endpoints"][key]
         assert got["km"] == json.loads(json.dumps(km.to_dict()))
+        reverse = kaplan_meier(frame[time], 1 - frame[event])["all"]  # censoring as the event
+        assert got["follow_up"]["median"] == reverse.median
+        assert got["follow_up"]["median_ci"] == [None if v != v else v for v in reverse.median_ci]
         assert got["km_by_group"] == json.loads(json.dumps(by_sex.to_dict()))
         assert_allclose(got["logrank"]["p"], by_sex.logrank.p, rtol=0)
     assert results["table1"] == json.loads(json.dumps(

@@ -49,6 +49,7 @@ class EndpointAnalysis:
     cox_univariable: list = field(default_factory=list)   # one CoxResult per covariate
     cox_multivariable: object | None = None
     zph: pd.DataFrame | None = None  # cox.zph of the multivariable model: term, chisq, df, p
+    follow_up: object | None = None  # reverse Kaplan–Meier (censoring as the event) KMResult
 
 
 @dataclass
@@ -132,8 +133,11 @@ def _run_endpoint(cfg: AnalysisConfig, key: str, data: pd.DataFrame) -> Endpoint
     if cfg.group:
         # like R survfit(Surv(t, e) ~ g), patients with a missing group are left out of the comparison
         km_g = _km(data[data[cfg.group].notna()], ep, cfg.landmarks, cfg.group)
+    # median follow-up by the reverse Kaplan–Meier method (Schemper & Smith, Control Clin Trials 1996;17:343)
+    entry = data[ep.entry] if ep.entry else None
+    follow_up = outcomes.kaplan_meier(data[ep.time], 1 - data[ep.event], entry=entry)
     ea = EndpointAnalysis(key=key, label=cfg.endpoint_label(key), km=km, km_by_group=km_g,
-                          logrank=None if km_g is None else km_g.logrank)
+                          logrank=None if km_g is None else km_g.logrank, follow_up=follow_up)
     if cfg.cox is not None and (cfg.cox.endpoints is None or key in cfg.cox.endpoints):
         if cfg.cox.univariable:
             ea.cox_univariable = [_cox(cfg, data, ep, [c]) for c in cfg.cox.covariates]

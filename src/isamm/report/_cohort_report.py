@@ -55,7 +55,7 @@ def cohort_report(config: AnalysisConfig | str | os.PathLike[str], output_dir: s
     dict
         The content of ``results.json``: ``title``, ``isamm_version``, ``generated``,
         ``input`` (file, sha256, n_rows), ``config``, ``table1``, ``response``,
-        ``endpoints`` (per key: label, km, km_by_group, logrank, cox_univariable,
+        ``endpoints`` (per key: label, km, follow_up, km_by_group, logrank, cox_univariable,
         cox_multivariable, cox_zph), ``cutoff`` and ``figures`` (id → relative paths). Each
         statistics entry is the matching ``isamm.outcomes`` result's ``to_dict()``.
     """
@@ -164,6 +164,11 @@ def _to_dict(obj):
     return None if obj is None else obj.to_dict()
 
 
+def _follow_up(km) -> dict:
+    g = km.to_dict()["groups"][0]
+    return {"method": "reverse Kaplan-Meier", "median": g["median"], "median_ci": g["median_ci"]}
+
+
 def _results_dict(a: CohortAnalysis, figures: dict[str, FigureRef], generated: datetime) -> dict:
     cfg = a.config
     out = {
@@ -182,6 +187,7 @@ def _results_dict(a: CohortAnalysis, figures: dict[str, FigureRef], generated: d
         out["endpoints"][key] = {
             "label": ep.label,
             "km": _to_dict(ep.km),
+            "follow_up": _follow_up(ep.follow_up),
             "km_by_group": _to_dict(ep.km_by_group),
             "logrank": _to_dict(ep.logrank),
             "cox_univariable": [m.to_dict() for m in ep.cox_univariable],

@@ -42,6 +42,8 @@ def methods_paragraphs(a: CohortAnalysis) -> list[str]:
         "Survival was estimated with the Kaplan–Meier method; pointwise 95% confidence intervals use "
         "Greenwood's variance on the log scale (R survival::survfit, conf.type = \"log\"), and the 95% CI of "
         "the median is the Brookmeyer–Crowley interval read from those curves, as R reports it. "
+        + "Median follow-up was estimated by the reverse Kaplan–Meier method (censoring taken as the event; "
+        "Schemper & Smith, Control Clin Trials 1996). "
         + (f"Survival is reported at {', '.join(f'{t:g}' for t in cfg.landmarks)} {unit}. " if cfg.landmarks else "")
         + ("Groups were compared with the log-rank test (R survdiff, rho = 0). " if cfg.group else "")
     )

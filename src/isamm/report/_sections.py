@@ -106,8 +106,10 @@ def _endpoint_section(a: CohortAnalysis, key: str, figs: dict[str, FigureRef]) -
     km = ep.km.to_dict()
     overall = km["groups"][0]
     lo, hi = overall["median_ci"]
+    fu = ep.follow_up.to_dict()["groups"][0]
     paras = [f"{overall['n']} patients, {overall['events']} events. Kaplan–Meier median "
-             f"{fmt_num(overall['median'])} {unit} (95% CI {fmt_ci(lo, hi)})."]
+             f"{fmt_num(overall['median'])} {unit} (95% CI {fmt_ci(lo, hi)}). Median follow-up "
+             f"{fmt_num(fu['median'])} {unit} (95% CI {fmt_ci(*fu['median_ci'])}; reverse Kaplan–Meier)."]
     blocks = [Block(tables=[_km_table(km, cfg.landmarks, unit, f"{ep.label}: Kaplan–Meier estimates")],
                     figures=_figs(figs, f"{key}_km"))]
     if ep.km_by_group is not None:
