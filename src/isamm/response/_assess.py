@@ -51,5 +51,8 @@ def assess(
     """
     cfg = load_config(config, **overrides)
     table = read_labs(labs, cfg)
-    patients = tuple(assess_patient(group, cfg) for _, group in table.groupby("patient_id", sort=True))
+    by_patient: dict[str, list] = {}
+    for row in table.itertuples(index=False):  # one pass; the table is sorted by patient and day
+        by_patient.setdefault(row.patient_id, []).append(row)
+    patients = tuple(assess_patient(by_patient[pid], cfg) for pid in sorted(by_patient))
     return ResponseResult(patients=patients, config=cfg)

@@ -27,9 +27,13 @@ _MISSING = "downgraded_missing_data"
 _MAB = "possible_anti_cd38_ife_interference"
 
 
-def _last(series: pd.Series) -> float:
-    values = series.dropna()
-    return float(values.iloc[-1]) if len(values) else math.nan
+def _last(rows: list, column: str) -> float:
+    """The last non-missing value of ``column`` in ``rows`` (NaN if none)."""
+    for row in reversed(rows):
+        value = getattr(row, column)
+        if not math.isnan(value):
+            return float(value)
+    return math.nan
 
 
 def _dflc(row, involved: str | None) -> float:
@@ -49,18 +53,19 @@ def _nadir(base: float, history: list[float], rule: str) -> float:
     return min(candidates) if candidates else math.nan
 
 
-def assess_patient(group: pd.DataFrame, cfg: ResponseConfig) -> PatientResponse:
-    """Assess one patient's rows (validated by :func:`read_labs`, sorted by day)."""
-    pid = str(group["patient_id"].iloc[0])
-    anti_cd38 = bool(group["anti_cd38"].dropna().iloc[0]) if group["anti_cd38"].notna().any() else False
-    heavy, light = (None if pd.isna(v) else v for v in (group["heavy_chain"].iloc[0], group["light_chain"].iloc[0]))
+def assess_patient(rows: list, cfg: ResponseConfig) -> PatientResponse:
+    """Assess one patient's rows (named tuples of the table from :func:`read_labs`, sorted by day)."""
+    first = rows[0]
+    pid = str(first.patient_id)
+    anti_cd38 = next((bool(r.anti_cd38) for r in rows if r.anti_cd38 is not None and not pd.isna(r.anti_cd38)), False)
+    heavy, light = (None if pd.isna(v) else v for v in (first.heavy_chain, first.light_chain))
 
     # Step 1: baseline = last value at or before day 0, per parameter [PROJECT CHOICE: per parameter,
     # so a urine collected a few days before the serum still counts].
-    pre = group[group["day"] <= 0]
-    flc_rows = pre.dropna(subset=["flc_kappa_mg_l", "flc_lambda_mg_l"])
-    kappa0 = float(flc_rows["flc_kappa_mg_l"].iloc[-1]) if len(flc_rows) else math.nan
-    lam0 = float(flc_rows["flc_lambda_mg_l"].iloc[-1]) if len(flc_rows) else math.nan
+    pre = [r for r in rows if r.day <= 0]
+    flc_rows = [r for r in pre if not (math.isnan(r.flc_kappa_mg_l) or math.isnan(r.flc_lambda_mg_l))]
+    kappa0 = flc_rows[-1].flc_kappa_mg_l if flc_rows else math.nan
+    lam0 = flc_rows[-1].flc_lambda_mg_l if flc_rows else math.nan
     ratio_normal0 = flc_ratio_normal(kappa0, lam0, cfg)
     involved = light
     flags: set[str] = set()
@@ -68,10 +73,10 @@ def assess_patient(group: pd.DataFrame, cfg: ResponseConfig) -> PatientResponse:
         involved = "kappa" if kappa0 > lam0 else "lambda"
         flags.add("involved_flc_from_ratio")
     base = {
-        "serum": _last(pre["serum_m_g_dl"]),
-        "urine": _last(pre["urine_m_mg_24h"]),
-        "dflc": _dflc(flc_rows.iloc[-1], involved) if len(flc_rows) else math.nan,
-        "marrow": _last(pre["bm_pc_pct"]),
+        "serum": _last(pre, "serum_m_g_dl"),
+        "urine": _last(pre, "urine_m_mg_24h"),
+        "dflc": _dflc(flc_rows[-1], involved) if flc_rows else math.nan,
+        "marrow": _last(pre, "bm_pc_pct"),
     }
     involved0 = {"kappa": kappa0, "lambda": lam0}.get(involved, math.nan)
     track = _track(base, involved0, ratio_normal0, cfg)
@@ -81,9 +86,9 @@ def assess_patient(group: pd.DataFrame, cfg: ResponseConfig) -> PatientResponse:
     pd_kind: dict[int, set[str]] = {}
     history: dict[str, list[float]] = {k: [] for k in base}
     marrow_pc, marrow_clonal = math.nan, None
-    urine_seen_positive = bool((pre["urine_ife"] == "positive").any() or (pre["urine_m_mg_24h"] > 0).any())
+    urine_seen_positive = any(r.urine_ife == "positive" or r.urine_m_mg_24h > 0 for r in pre)
     stopped = False
-    for row in group[group["day"] > 0].itertuples(index=False):
+    for row in (r for r in rows if r.day > 0):
         if stopped or row.new_therapy:  # step 2 / C3
             stopped = True
             assessments.append(Assessment(row.day, None, "after the start of a new line of therapy (C3)",

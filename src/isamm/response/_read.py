@@ -215,43 +215,45 @@ def _check_patients(out: pd.DataFrame, name: str) -> None:
             f"duplicated assessment: patient {r['patient_id']!r}, day {r['day']:g} already at row {first}",
             file=name, row=int(r["_row"]), column="day",
         )  # fmt: skip
-    heavy, light = [], []
-    for pid, group in out.groupby("patient_id", sort=False):
-        if not (group["day"] <= 0).any():
+    by_patient = out.groupby("patient_id", sort=False)
+    min_day = by_patient["day"].transform("min").to_numpy()
+    bad = min_day > 0
+    if bad.any():
+        r = out.loc[bad].iloc[0]
+        raise InputError(
+            f"patient {r['patient_id']!r} has no baseline", file=name, row=int(r["_row"]), column="day",
+            expected="an assessment at or before day 0", got=float(min_day[bad][0]),
+        )  # fmt: skip
+    for col in ("isotype", "anti_cd38"):
+        first = by_patient[col].transform("first")  # first non-empty value of each patient
+        differs = (out[col].notna() & (out[col] != first)).to_numpy()
+        if differs.any():
+            r = out.loc[differs].iloc[0]
             raise InputError(
-                f"patient {pid!r} has no baseline", file=name, row=int(group["_row"].min()), column="day",
-                expected="an assessment at or before day 0", got=float(group["day"].min()),
+                f"{col} must be the same for every row of patient {r['patient_id']!r}", file=name,
+                row=int(r["_row"]), column=col, expected=repr(first[differs].iloc[0]), got=r[col],
             )  # fmt: skip
-        for col in ("isotype", "anti_cd38"):
-            values = group[col].dropna()
-            if values.nunique() > 1:
-                other = group[group[col].notna() & (group[col] != values.iloc[0])].iloc[0]
-                raise InputError(
-                    f"{col} must be the same for every row of patient {pid!r}", file=name,
-                    row=int(other["_row"]), column=col, expected=repr(values.iloc[0]), got=other[col],
-                )  # fmt: skip
-        hc, lc = _isotype(group, name)
-        heavy.append(pd.Series(hc, index=group.index))
-        light.append(pd.Series(lc, index=group.index))
-    out["heavy_chain"] = pd.concat(heavy).reindex(out.index) if heavy else None
-    out["light_chain"] = pd.concat(light).reindex(out.index) if light else None
+    isotype = by_patient["isotype"].transform("first")
+    parsed = {}
+    for text in isotype.dropna().unique():
+        row = int(out.loc[(out["isotype"] == text).to_numpy(), "_row"].iloc[0])
+        parsed[text] = _isotype(text, row, name)
+    chains = [parsed.get(t, (None, None)) if isinstance(t, str) else (None, None) for t in isotype]
+    out["heavy_chain"] = pd.Series([c[0] for c in chains], index=out.index, dtype=object)
+    out["light_chain"] = pd.Series([c[1] for c in chains], index=out.index, dtype=object)
 
 
-def _isotype(group: pd.DataFrame, name: str) -> tuple[str | None, str | None]:
-    """(heavy chain or None, 'kappa'/'lambda' or None) from a text such as 'IgG-kappa'."""
-    values = group["isotype"].dropna()
-    if values.empty:
-        return None, None
-    text = str(values.iloc[0]).lower()
+def _isotype(value: str, row: int, name: str) -> tuple[str | None, str]:
+    """(heavy chain or None, 'kappa'/'lambda') from a text such as 'IgG-kappa'."""
+    text = value.lower()
     m = _ISOTYPE.match(text)
     if m:
         heavy, light = m.group(1), m.group(2)
     else:
         m = _ISOTYPE_LC_FIRST.match(text)
         if not m:
-            row = int(group.loc[values.index[0], "_row"])
             raise InputError("unknown isotype", file=name, row=row, column="isotype",
-                             expected="e.g. IgG-kappa, IgA-lambda, kappa light chain", got=values.iloc[0])  # fmt: skip
+                             expected="e.g. IgG-kappa, IgA-lambda, kappa light chain", got=value)  # fmt: skip
         heavy, light = None, m.group(1)
     light = {"κ": "kappa", "λ": "lambda"}.get(light, light)
     return ("Ig" + heavy[2].upper() if heavy else None), light
