@@ -243,3 +243,29 @@ def test_cohort_summary_rates():
     s = result.summary()
     assert (s["n"], s["orr"], s["cbr"], s["dcr"], s["vgpr_or_better"]) == (4, 0.25, 0.5, 0.75, 0.0)
     assert s["n_progressed"] == 1
+
+
+# --- spurious values and MRD (imwg.md sections 6 and 7) -------------------------------------------
+
+def test_spurious_value_is_not_the_nadir():
+    """Section 6 (Kumar 2016 footnote): a value judged spurious is not used for the nadir. 2.0 → 1.0, 0.2
+    (marked spurious), 1.0, 1.0: the spurious visit is NE and skipped (M1); without the mark, 1.0 after
+    0.2 would be +0.8 from the nadir → PD."""
+    visits = [visit(0, 2.0), visit(28, 1.0), visit(56, 0.2, spurious=1), visit(84, 1.0), visit(112, 1.0)]
+    p = one(visits)
+    assert categories(p) == ["PR", "NE", "PR", "PR"] and p.progression_day is None
+    assert "spurious_values" in p.flags
+    visits[2]["spurious"] = 0
+    assert categories(one(visits))[2] == "PD"
+
+
+def test_mrd_negative_cr():
+    """Section 7: MRD negativity counts only with CR; the marrow MRD result is carried forward like the marrow."""
+    cr = [visit(0, 2.0), visit(28, 0, bm_pc_pct=2, bm_clonal_pc=True, mrd="negative", **NEG, **ABNORMAL_RATIO),
+          visit(56, 0, **NEG, **ABNORMAL_RATIO)]  # fmt: skip
+    p = one(cr, isotype="IgA-lambda")
+    assert categories(p) == ["CR", "CR"] and p.mrd_negative_cr
+    assert p.assessments[1].flags == ("mrd_negative",)
+    q = one([visit(0, 2.0), visit(28, 0.1, bm_pc_pct=2, mrd="negative", serum_ife="positive"),
+             visit(56, 0.1, serum_ife="positive")], isotype="IgA-lambda")  # fmt: skip
+    assert q.best_response == "VGPR" and not q.mrd_negative_cr

@@ -75,3 +75,23 @@ def test_scaling_serum_keeps_categories_when_only_relative_rules_apply(base, fal
     first, second = assess(table(1.0))["P"], assess(table(factor))["P"]
     assert [a.response for a in second.assessments] == [a.response for a in first.assessments]
     assert second.best_response == first.best_response
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.sampled_from(["serum_m_g_dl", "urine_m_mg_24h", "flc_kappa_mg_l", "bm_pc_pct", "calcium_mg_dl"]),
+       st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n,\"\x00"), max_size=8))
+def test_any_cell_text_is_parsed_or_named(tmp_path_factory, column, text):
+    """Whatever a user types in a numeric cell, the reader either accepts a finite number ≥ 0 or raises an
+    InputError naming the file, row 3 and the column — never a crash, never a silent NaN."""
+    from isamm.errors import InputError
+
+    path = tmp_path_factory.mktemp("labs") / "labs.csv"
+    path.write_text(f"patient_id,day,{column}\nA,0,1\nA,28,{text}\n", encoding="utf-8")
+    try:
+        table = assess(path).to_frame()
+    except InputError as exc:
+        assert f"labs.csv, row 3, column '{column}'" in str(exc)
+        return
+    cell = text.strip()
+    assert cell == "" or float(cell) >= 0  # accepted only when empty or a number
+    assert len(table) == 1

@@ -62,7 +62,7 @@ def assess_patient(rows: list, cfg: ResponseConfig) -> PatientResponse:
 
     # Step 1: baseline = last value at or before day 0, per parameter [PROJECT CHOICE: per parameter,
     # so a urine collected a few days before the serum still counts].
-    pre = [r for r in rows if r.day <= 0]
+    pre = [r for r in rows if r.day <= 0 and not r.spurious]
     flc_rows = [r for r in pre if not (math.isnan(r.flc_kappa_mg_l) or math.isnan(r.flc_lambda_mg_l))]
     kappa0 = flc_rows[-1].flc_kappa_mg_l if flc_rows else math.nan
     lam0 = flc_rows[-1].flc_lambda_mg_l if flc_rows else math.nan
@@ -85,7 +85,7 @@ def assess_patient(rows: list, cfg: ResponseConfig) -> PatientResponse:
     assessments: list[Assessment] = []
     pd_kind: dict[int, set[str]] = {}
     history: dict[str, list[float]] = {k: [] for k in base}
-    marrow_pc, marrow_clonal = math.nan, None
+    marrow_pc, marrow_clonal, mrd = math.nan, None, None
     urine_seen_positive = any(r.urine_ife == "positive" or r.urine_m_mg_24h > 0 for r in pre)
     stopped = False
     for row in (r for r in rows if r.day > 0):
@@ -93,6 +93,10 @@ def assess_patient(rows: list, cfg: ResponseConfig) -> PatientResponse:
             stopped = True
             assessments.append(Assessment(row.day, None, "after the start of a new line of therapy (C3)",
                                           flags=("after_new_therapy",)))  # fmt: skip
+            continue
+        if row.spurious:  # Kumar 2016 footnote: a spurious value is not used, not even for the nadir
+            assessments.append(Assessment(row.day, "NE", "values marked spurious, not used (section 6)",
+                                          flags=("spurious_values",)))  # fmt: skip
             continue
         values = {"serum": row.serum_m_g_dl, "urine": row.urine_m_mg_24h, "dflc": _dflc(row, involved),
                   "marrow": row.bm_pc_pct}  # fmt: skip
@@ -102,6 +106,8 @@ def assess_patient(rows: list, cfg: ResponseConfig) -> PatientResponse:
                 history[k].append(v)
         if not math.isnan(row.bm_pc_pct):  # marrow carried forward, needs no confirmation
             marrow_pc, marrow_clonal = row.bm_pc_pct, row.bm_clonal_pc
+        if row.mrd is not None:  # a marrow test too: carried forward
+            mrd = row.mrd
         urine_seen_positive |= row.urine_ife == "positive" or (row.urine_m_mg_24h > 0)
         visit_flags = []
         if not math.isnan(row.calcium_mg_dl) and row.calcium_mg_dl > cfg.hypercalcaemia_mg_dl:  # step 8, K1
@@ -134,6 +140,9 @@ def assess_patient(rows: list, cfg: ResponseConfig) -> PatientResponse:
         )  # fmt: skip
         if extra:
             reason = f"{level}: " + reason.split(": ", 1)[1] + "; " + extra
+        if level in ("CR", "sCR") and mrd == "negative":  # section 7: MRD negativity requires CR
+            reason += "; MRD negative"
+            more_flags.append("mrd_negative")
         assessments.append(Assessment(row.day, level, reason, flags=tuple(visit_flags + more_flags)))
 
     return _summarise(pid, track, assessments, pd_kind, flags, cfg)
@@ -276,4 +285,5 @@ def _summarise(pid, track, assessments, pd_kind, flags, cfg) -> PatientResponse:
         orr=rank >= RANK["PR"], vgpr_or_better=rank >= RANK["VGPR"], cbr=rank >= RANK["MR"],
         dcr=rank >= RANK["MR"] or (best == "SD" and ge(sd_until, cfg.dcr_sd_min_days)),
         flags=tuple(sorted(flags)), assessments=out,
+        mrd_negative_cr=rank >= RANK["CR"] and any("mrd_negative" in a.flags and a.day < end for a in out),
     )  # fmt: skip

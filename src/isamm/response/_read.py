@@ -32,6 +32,8 @@ LAB_COLUMNS: dict[str, tuple[str, str]] = {
     "urine_ife": ("ife", "urine immunofixation: positive/negative/empty"),
     "serum_ife_mab_corrected": ("ife", "serum IFE after removing the therapeutic-antibody band (Hydrashift/DIRA/MS)"),
     "bm_pc_pct": ("percent", "bone-marrow plasma cells, %"),
+    "mrd": ("ife", "minimal residual disease in the marrow (NGF/NGS, ≥ 10^-5): positive/negative/empty"),
+    "spurious": ("flag01", "1 = the values of this row are judged spurious (e.g. laboratory error) and not used"),
     "bm_clonal_pc": ("bool", "clonal plasma cells in the marrow by IHC/flow (true/false), for sCR"),
     "new_lesion": ("flag01", "new bone or soft-tissue lesion at this assessment (0/1)"),
     "new_therapy": ("flag01", "a new line of therapy starts at this day (0/1)"),
@@ -155,7 +157,7 @@ def _parse(values: np.ndarray, col: str, kind: str, rows: np.ndarray, name: str,
         for value, row in zip(values, rows):
             word = None if value is None else str(value).lower()
             if word not in (None, "positive", "negative"):
-                raise InputError("unknown immunofixation result", file=name, row=int(row), column=col,
+                raise InputError("unknown immunofixation result" if col != "mrd" else "unknown MRD result", file=name, row=int(row), column=col,
                                  expected="positive, negative or empty", got=value)  # fmt: skip
             out.append(word)
         return pd.Series(out, dtype=object)

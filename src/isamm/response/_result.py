@@ -43,6 +43,8 @@ class Assessment:
 class PatientResponse:
     """One patient's response history and endpoints (days from treatment start).
 
+    ``mrd_negative_cr``: best response ≥ CR and a negative ``mrd`` (carried forward from
+    the latest marrow) at a CR/sCR assessment before progression (Kumar 2016; imwg.md section 7).
     ``time_to_response_days`` is the first assessment of the first confirmed ≥ PR;
     ``duration_of_response_days`` runs from it to progression (``dor_event`` True)
     or to the last evaluable assessment (censored, ``dor_event`` False).
@@ -62,6 +64,7 @@ class PatientResponse:
     dcr: bool
     flags: tuple[str, ...]
     assessments: tuple[Assessment, ...] = field(repr=False)
+    mrd_negative_cr: bool = False
 
     def to_dict(self) -> dict:
         """JSON-ready dict (keys documented in the README, ``## IMWG response``)."""
@@ -78,6 +81,7 @@ class PatientResponse:
             "vgpr_or_better": self.vgpr_or_better,
             "cbr": self.cbr,
             "dcr": self.dcr,
+            "mrd_negative_cr": self.mrd_negative_cr,
             "flags": list(self.flags),
             "assessments": [
                 {"day": a.day, "response": a.response, "reason": a.reason, "confirmed": a.confirmed,
@@ -116,6 +120,7 @@ class ResponseResult:
             "vgpr_or_better": rate("vgpr_or_better"),
             "cbr": rate("cbr"),
             "dcr": rate("dcr"),
+            "mrd_negative_cr": rate("mrd_negative_cr"),
             "n_progressed": sum(p.progression_day is not None for p in self.patients),
             "best_response_counts": counts,
         }
