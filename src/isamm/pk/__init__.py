@@ -17,7 +17,9 @@ from isamm.pk._simulate import (
     simulate_parameters,
     typical_patients,
 )
+from isamm.pk._regimen import regimen_events
 from isamm.pk._structural import STRUCTURES, linear_cl_fau
+from isamm.pk._washout import DARATUMUMAB_MODELS, Washout, washout
 
 __all__ = [
     "METRICS",
@@ -38,6 +40,10 @@ __all__ = [
     "simulate",
     "simulate_parameters",
     "typical_patients",
+    "regimen_events",
+    "DARATUMUMAB_MODELS",
+    "Washout",
+    "washout",
     "STRUCTURES",
     "linear_cl_fau",
 ]

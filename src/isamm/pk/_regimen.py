@@ -1,0 +1,54 @@
+"""Dose events for a population from the regimen catalog (``isamm.regimens``).
+
+The calendar is expanded once, for a reference patient, and weight-based
+(mg/kg) doses are scaled to each patient's weight: expanding the calendar per
+patient gives the same table (tested) at ~15 ms per patient.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from isamm.errors import InputError
+
+__all__ = ["regimen_events"]
+
+_REF_WEIGHT_KG = 70.0
+
+
+def regimen_events(regimen_id: str, weights_kg, *, weeks: int | None = None, cycles: int | None = None,
+                   drug: str | None = None) -> pd.DataFrame:
+    """Dose events (``isamm.regimens`` schema plus a ``patient`` column) for patients of given weights.
+
+    Parameters
+    ----------
+    regimen_id
+        A catalog id (``isamm regimen list``), e.g. ``"ISA-MONO-10-QW-Q2W"`` or ``"DARA-IV"``.
+    weights_kg
+        Body weight of each patient (kg); mg/kg doses scale with it.
+    weeks, cycles
+        Horizon of the calendar (give one).
+    drug
+        Keep only this drug's rows (e.g. ``"isatuximab"``); ``None`` keeps all.
+    """
+    import isamm.regimens as rg
+
+    weights = np.atleast_1d(np.asarray(weights_kg, dtype=float))
+    if weights.size == 0 or not np.all(np.isfinite(weights) & (weights > 0)):
+        raise InputError("invalid weight", option="--weight-kg", expected="weights > 0 kg", got=weights_kg)
+    regimen = rg.get(regimen_id)
+    cal = regimen.schedule(rg.Patient(weight_kg=_REF_WEIGHT_KG, height_cm=170.0, age_y=65.0), weeks=weeks, cycles=cycles)
+    ev = rg.dose_events(cal, drugs=drug) if drug is not None else rg.dose_events(cal)
+    if ev.empty:
+        raise InputError(f"regimen {regimen_id} has no {drug} doses", option="--regimen",
+                         expected=f"a regimen containing {drug}", got=regimen_id)
+    per_kg = cal.loc[cal["drug"].isin(ev["drug"].unique()), ["time_h", "drug", "dose_basis"]]
+    per_kg = per_kg.assign(per_kg=per_kg["dose_basis"].astype(str).str.contains("mg/kg"))
+    ev = ev.merge(per_kg[["time_h", "drug", "per_kg"]].drop_duplicates(["time_h", "drug"]), on=["time_h", "drug"], how="left")
+    scale = np.where(ev["per_kg"].fillna(False).to_numpy(dtype=bool)[None, :], weights[:, None] / _REF_WEIGHT_KG, 1.0)
+    n, m = weights.size, len(ev)
+    out = ev.drop(columns="per_kg").iloc[np.tile(np.arange(m), n)].reset_index(drop=True)
+    out["amount_mg"] = np.tile(ev["amount_mg"].to_numpy(dtype=float), n) * scale.ravel()
+    out["patient"] = np.repeat(np.arange(n), m)
+    return out
