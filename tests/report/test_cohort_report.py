@@ -36,6 +36,7 @@ variables = ["age", "hgb", "response"]
 
 [response]
 column = "response"
+covariates = ["age", "sex"]
 """
 
 
@@ -88,6 +89,9 @@ def test_results_equal_isamm_outcomes(report):
     assert results["table1"] == json.loads(json.dumps(
         outcomes.table1(frame, by="sex", variables=["age", "hgb", "response"]).to_dict()))
     assert results["response"] == json.loads(json.dumps(outcomes.orr(frame["response"]).to_dict()))
+    evaluable = frame[frame["response"] != "NE"]
+    assert results["response_model"] == json.loads(json.dumps(
+        outcomes.ordinal_logit(evaluable, "response", ["age", "sex"]).to_dict()))
     # 300 = 37·8 + 4, so sCR, CR, VGPR and PR occur 38 times each: 4 × 38 = 152 responders (hand count)
     assert results["response"]["responders"] == 152
     assert results["input"]["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
@@ -101,7 +105,8 @@ def test_sections_and_methods(report):
         assert section in html
     assert "By sex" in html and "Log-rank test by sex" in html
     assert "Table 1. Patient characteristics by sex" in html and "Overall response (≥PR)" in html
-    assert "Clopper–Pearson" in html
+    assert "Clopper–Pearson" in html and "Ordinal regression of best response" in html
+    assert "37 not evaluable (NE) left out" in html  # 300 = 37·8 + 4: NE, the 8th code, occurs 37 times
     assert "conf.type = &#34;log&#34;" in html or 'conf.type = "log"' in html
     assert hashlib.sha256(path.read_bytes()).hexdigest() in html
     assert "isamm " + results["isamm_version"] in html

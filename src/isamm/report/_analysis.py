@@ -71,6 +71,8 @@ class CohortAnalysis:
     frame: pd.DataFrame
     table1: object | None = None
     response: object | None = None
+    response_model: object | None = None  # OrdinalResult (or NotEstimable) of best response on covariates
+    n_not_evaluable: int = 0              # NE patients left out of that model
     endpoints: dict[str, EndpointAnalysis] = field(default_factory=dict)
     cutoff: CutoffAnalysis | None = None
 
@@ -109,6 +111,8 @@ def run_analysis(cfg: AnalysisConfig, cohort: Path) -> CohortAnalysis:
         r = cfg.response
         out.response = outcomes.orr(frame[r.column], threshold=r.threshold, evaluable_only=r.evaluable_only,
                                     source=cohort.name, column=r.column)
+        if r.covariates:
+            out.response_model, out.n_not_evaluable = _run_ordinal(cfg, frame)
     for key, ep in cfg.endpoints.items():
         # row-by-row checks of this endpoint's columns (event 0/1, time >= 0, entry < exit), naming file and row
         data = read_cohort(cohort, time=ep.time, event=ep.event, entry=ep.entry).data
@@ -118,6 +122,18 @@ def run_analysis(cfg: AnalysisConfig, cohort: Path) -> CohortAnalysis:
         data = read_cohort(cohort, time=ep.time, event=ep.event, entry=ep.entry).data
         out.cutoff = _run_cutoff(cfg, data)
     return out
+
+
+def _run_ordinal(cfg: AnalysisConfig, frame: pd.DataFrame):
+    r = cfg.response
+    # NE has no place on the response scale (IMWG): left out of the ordered outcome, and counted
+    ne = frame[r.column].astype(str).str.strip().str.upper() == "NE"
+    try:
+        model = outcomes.ordinal_logit(frame[~ne], r.column, r.covariates,
+                                       categorical=[c for c in r.categorical if c in r.covariates] or None)
+    except ModelError as exc:
+        model = NotEstimable(tuple(r.covariates), str(exc))
+    return model, int(ne.sum())
 
 
 def _km(data: pd.DataFrame, ep, landmarks, group: str | None = None):

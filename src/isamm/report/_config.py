@@ -89,6 +89,9 @@ class ResponseConfig(_Strict):
     threshold: Literal["sCR", "CR", "VGPR", "PR", "MR", "SD"] = Field(
         "PR", description="lowest category counted as a response (IMWG overall response: PR or better)")
     evaluable_only: bool = Field(False, description="leave NE patients out of the denominator")
+    covariates: list[str] = Field(default_factory=list, description="ordinal (proportional-odds) regression of "
+                                  "best response on these; empty: no model")
+    categorical: list[str] = Field(default_factory=list, description="numeric-coded covariates to treat as factors")
 
 
 class AnalysisConfig(_Strict):
@@ -147,6 +150,8 @@ class AnalysisConfig(_Strict):
             out.setdefault(self.cutoff.marker, "cutoff.marker")
         if self.response:
             out.setdefault(self.response.column, "response.column")
+            for v in self.response.covariates:
+                out.setdefault(v, "response.covariates")
         return out
 
 

@@ -72,7 +72,10 @@ def methods_paragraphs(a: CohortAnalysis) -> list[str]:
             "Pearson's χ² otherwise; Wilcoxon rank-sum or Kruskal–Wallis for continuous variables)."
         )
     if cfg.response is not None:
-        paras.append("The overall response rate has an exact (Clopper–Pearson) 95% confidence interval.")
+        paras.append("The overall response rate has an exact (Clopper–Pearson) 95% confidence interval."
+                     + (" Best response was related to covariates by proportional-odds (ordinal logistic) "
+                        "regression (R MASS::polr); patients not evaluable (NE) were left out of that model."
+                        if cfg.response.covariates else ""))
     paras.append(
         f"Analysis by isamm {__version__} (Python {v['python']}; lifelines {v['lifelines']}, "
         f"statsmodels {v['statsmodels']}, scikit-learn {v['scikit-learn']}, SciPy {v['scipy']}, "

@@ -70,7 +70,26 @@ def _response_section(a: CohortAnalysis) -> Section:
              for r in d["rates"] if r["level"] != f"≥{d['threshold']}"]
     tab = Table(["Best response (IMWG)", "n", "%", "95% CI"], rows, f"Best response, n = {d['n']} patients",
                 note="95% CI: exact (Clopper–Pearson), as R binom.test.")
-    return Section(id="response", heading="Response", blocks=[Block(tables=[tab])])
+    blocks = [Block(tables=[tab])]
+    if a.response_model is not None:
+        blocks.append(_ordinal_block(a))
+    return Section(id="response", heading="Response", blocks=blocks)
+
+
+def _ordinal_block(a: CohortAnalysis) -> Block:
+    m = a.response_model
+    heading = "Ordinal regression of best response"
+    if isinstance(m, NotEstimable):
+        return Block(heading=heading, paragraphs=[f"Not estimable: {m.reason}"])
+    d = m.to_dict()
+    labels = a.config.cox.labels if a.config.cox else {}
+    rows = [[labels.get(t["term"], t["term"]), f"{fmt_num(t['or'], 2)} ({fmt_ci(*t['ci'], 2)})", format_p(t["p"])]
+            for t in d["terms"]]
+    note = (f"Proportional-odds logistic model (R MASS::polr), n = {d['n']}"
+            f" ({d['n_dropped']} with a missing covariate and {a.n_not_evaluable} not evaluable (NE) left out). "
+            f"Categories, worst to best: {', '.join(d['levels'])}. An odds ratio above 1 means better responses.")
+    return Block(heading=heading, tables=[Table(["Term", "Odds ratio (95% CI)", "p"], rows,
+                                                "Best response: multivariable ordinal regression", note=note)])
 
 
 def _km_table(km: dict, landmarks: list[float], unit: str, caption: str) -> Table:
@@ -86,8 +105,8 @@ def _km_table(km: dict, landmarks: list[float], unit: str, caption: str) -> Tabl
             x = at.get(round(t, 9))
             row.append("—" if x is None else f"{fmt_pct(x['surv'])} ({fmt_ci(*(None if v is None else 100 * v for v in x['ci']))})")
         rows.append(row)
-    note = ("Percentages are Kaplan–Meier estimates of remaining event-free at that time. "
-            "NR: not reached (the curve or its confidence limit stays above 50%).")
+    note = ("Percentages are Kaplan–Meier estimates of remaining event-free at that time. " if landmarks else "")
+    note += "NR: not reached (the curve or its confidence limit stays above 50%)."
     return Table(columns, rows, caption, note=note)
 
 
