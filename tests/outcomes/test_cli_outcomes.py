@@ -181,7 +181,19 @@ def test_ordinal_json_equals_polr(cli, tmp_path):
     assert out["levels"] == ["low", "mid", "high"]
 
 
-@pytest.mark.parametrize("command", ["km", "cox", "cutoff", "table1", "orr", "ordinal"])
+@pytest.mark.parametrize("command", ["km", "cox", "cutoff", "table1", "orr", "ordinal", "crosstab"])
 def test_help(cli, command):
     res = cli(command, "--help")
     assert res.exit_code == 0 and "--json" in res.stdout
+
+
+def test_crosstab_json_equals_r(cli):
+    out = _json(cli("crosstab", MGUS2, "--rows", "sex", "--cols", "pstat", "--json"))
+    r = ref("tests")
+    assert out["test"] == "fisher" and out["table"] == r["fisher_sex_pstat"]["table"]
+    assert_allclose(out["p"], r["fisher_sex_pstat"]["p"], rtol=1e-10)
+    assert_allclose(out["chisq"]["chisq"], r["chisq_sex_pstat_yates"]["chisq"], rtol=1e-10)
+    big = _json(cli("crosstab", DATA / "flchain.csv", "--rows", "flc.grp", "--cols", "sex", "--json"))
+    assert big["test"] == "chisq" and big["df"] == r["chisq_grp_sex"]["df"]
+    assert_allclose(big["chisq"], r["chisq_grp_sex"]["chisq"], rtol=1e-10)
+    _error(cli("crosstab", MGUS2, "--rows", "sex", "--cols", "nope"), "column 'nope'", "--cols")

@@ -1,4 +1,4 @@
-"""Outcome statistics on a cohort file: ``isamm km``, ``cox``, ``cutoff``, ``table1``, ``orr``, ``ordinal``.
+"""Outcome statistics on a cohort file: ``isamm km``, ``cox``, ``cutoff``, ``table1``, ``orr``, ``ordinal``, ``crosstab``.
 
 Each command reads the file with :func:`isamm.cohort.read_cohort` (errors name
 file, row and column), calls one :mod:`isamm.outcomes` function and prints a
@@ -322,6 +322,48 @@ def ordinal_command(
     _finish(result, json_out, output, render)
 
 
+def crosstab_command(
+    file: Path = typer.Argument(..., help=FILE_HELP),
+    rows: str = typer.Option(..., "--rows", help="Row variable (categorical column)."),
+    cols: str = typer.Option(..., "--cols", help="Column variable (categorical column)."),
+    correction: bool = typer.Option(True, "--correction/--no-correction",
+                                    help="Yates' correction for the chi-square test of a 2×2 table (R default)."),
+    json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
+    output: Path = typer.Option(None, "--output", "-o", help=OUT_HELP),
+) -> None:
+    """Cross-table of two columns with Fisher's exact test (2×2) or Pearson's chi-square (larger)."""
+    from isamm.cohort import read_cohort
+    from isamm.outcomes import chisq_test, crosstab, fisher_exact
+
+    cohort = read_cohort(file)
+    counts = crosstab(cohort.column(rows, option="--rows"), cohort.column(cols, option="--cols"))
+    if min(counts.shape) < 2:
+        raise InputError("a test needs at least two levels in each variable", file=cohort.source,
+                         option="--rows/--cols", got=f"{counts.shape[0]} × {counts.shape[1]} table")
+    table = counts.to_numpy()
+    result = fisher_exact(table) if table.shape == (2, 2) else chisq_test(table, correction=correction)
+    payload = {**result.to_dict(), "rows": [str(v) for v in counts.index], "cols": [str(v) for v in counts.columns]}
+    if table.shape == (2, 2):  # report the chi-square as well, as SPSS/STATA users expect to see it
+        payload["chisq"] = chisq_test(table, correction=correction).to_dict()
+
+    def render():
+        t = Table(title=escape(f"{cohort.source}: {rows} × {cols}"))
+        t.add_column(escape(rows))
+        for c in counts.columns:
+            t.add_column(escape(str(c)))
+        for label, r in counts.iterrows():
+            t.add_row(escape(str(label)), *(str(int(v)) for v in r))
+        console.print(t)
+        if table.shape == (2, 2):
+            console.print(f"Fisher exact: {_p_eq(result.p)}; odds ratio {result.odds_ratio:.3g} "
+                          f"(95% CI {result.ci[0]:.3g}–{result.ci[1]:.3g}, conditional MLE)", highlight=False)
+        else:
+            console.print(f"Pearson chi-square {result.chisq:.3f} on {result.df} df, {_p_eq(result.p)}",
+                          highlight=False)
+
+    _finish(result, json_out, output, render, payload)
+
+
 def register(app: typer.Typer) -> None:
     """Add the outcome commands to the root app."""
     app.command("km")(km)
@@ -330,3 +372,4 @@ def register(app: typer.Typer) -> None:
     app.command("table1")(table1_command)
     app.command("orr")(orr_command)
     app.command("ordinal")(ordinal_command)
+    app.command("crosstab")(crosstab_command)
