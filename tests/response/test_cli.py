@@ -119,3 +119,9 @@ def test_swimmer_plot_draws_one_bar_per_patient_and_marks_pd():
     assert any(tuple(p.get_facecolor()[:3]) == pytest.approx(pd_colour) for p in ax.patches)
     marks = [line for line in ax.lines if line.get_marker() == "X" and len(line.get_xdata())]
     assert sorted(line.get_xdata()[0] * 30.4375 for line in marks) == pytest.approx([28.0, 140.0])
+
+
+def test_details_prints_every_assessment_with_its_reason(cli, labs):
+    result = cli("response", "assess", labs, "--details")
+    assert result.exit_code == 0, result.stderr
+    assert "at every assessment" in result.stdout and "(P1)" in result.stdout

@@ -31,6 +31,17 @@ def _fmt(x) -> str:
     return "" if x is None else f"{x:g}"
 
 
+def _print_details(result) -> None:
+    table = Table(title="IMWG 2016 response at every assessment")
+    for col in ("patient", "day", "response", "confirmed", "reason", "flags"):
+        table.add_column(col)
+    for p in result.patients:
+        for a in p.assessments:
+            table.add_row(p.patient_id, _fmt(a.day), a.response or "", "yes" if a.confirmed else "", a.reason,
+                          ", ".join(a.flags))  # fmt: skip
+    console.print(table)
+
+
 def _print(result) -> None:
     table = Table(title="IMWG 2016 response")
     for col in ("patient", "measurable", "best", "PD day", "unconfirmed PD", "TTR (d)",
@@ -55,6 +66,7 @@ def register(app: typer.Typer) -> None:
     def assess_cmd(
         labs: Path = typer.Argument(..., help="Lab table (CSV, Excel or Parquet): one row per patient per assessment."),
         json_out: bool = typer.Option(False, "--json", help="Print JSON on stdout (keys documented in the README)."),
+        details: bool = typer.Option(False, "--details", help="Also print every assessment with its reason."),
         output: Path | None = typer.Option(None, "-o", "--output",
                                            help="Write one row per assessment (.csv/.parquet) or the JSON (.json)."),
         config: Path | None = typer.Option(None, "--config", help="TOML file of thresholds and choices."),
@@ -114,4 +126,6 @@ def register(app: typer.Typer) -> None:
         if json_out:
             emit_json(result.to_dict())
         else:
+            if details:
+                _print_details(result)
             _print(result)
