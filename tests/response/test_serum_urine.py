@@ -234,3 +234,16 @@ def test_rows_before_baseline_are_not_assessed():
     """Step 1: the baseline is the last assessment at or before day 0 (day −3 here, not day −30)."""
     p = one([visit(-30, 5.0), visit(-3, 2.0), visit(28, 1.0), visit(56, 1.0)])
     assert [a.day for a in p.assessments] == [28, 56] and p.best_response == "PR"
+
+
+def test_measurability_boundaries_are_inclusive():
+    """Section 2, N1: serum exactly 1.0 g/dL and urine exactly 200 mg/24h are measurable (≥); 0.99 is not."""
+    assert one([visit(0, 1.0), visit(28, 0.5)]).measurable == "serum"
+    assert one([visit(0, 0.99), visit(28, 0.5)]).measurable == "none"
+    assert one([visit(0, urine_m_mg_24h=200), visit(28, urine_m_mg_24h=20)]).measurable == "urine"
+
+
+def test_urine_vgpr_is_strictly_below_100():
+    """R2/R3: urine VGPR needs < 100 mg/24h; exactly 100 (a 90% fall from 1000) is PR."""
+    p = one([visit(0, urine_m_mg_24h=1000), visit(28, urine_m_mg_24h=100), visit(56, urine_m_mg_24h=99)])
+    assert categories(p) == ["PR", "VGPR"]
