@@ -1,6 +1,7 @@
 """Shared figure plumbing: house style, p-value text, and atomic PNG + SVG output.
 
-Figures are drawn on the Agg backend (no display, no network) and written as
+Figures are plain :class:`matplotlib.figure.Figure` objects, never registered
+with pyplot (no display, no global state, the user's backend untouched), written as
 PNG (for the HTML report, embedded as base64) and SVG (for papers), each
 through :func:`isamm._io.atomic_path`, so a failed save never leaves half a file.
 """
@@ -11,13 +12,9 @@ import os
 from pathlib import Path
 
 import matplotlib
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg", force=False)  # a no-op when a backend is already chosen
-
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-from isamm._io import atomic_path  # noqa: E402
+from isamm._io import atomic_path
 
 __all__ = ["PALETTE", "format_p", "p_text", "save_figure", "house_style"]
 
@@ -38,7 +35,7 @@ _RC = {
 
 def house_style():
     """Context manager for the house style; wrap all drawing in it (rcParams are read as artists are made)."""
-    return plt.rc_context(_RC)
+    return matplotlib.rc_context(_RC)
 
 
 def format_p(p: float | None) -> str:
@@ -68,7 +65,7 @@ def save_figure(fig: Figure, stem: str | os.PathLike[str], formats: tuple[str, .
     for fmt in formats:
         target = stem.with_suffix("." + fmt)
         metadata = {"Date": None} if fmt == "svg" else {"Software": None}
-        with atomic_path(target) as tmp, plt.rc_context(_RC):
+        with atomic_path(target) as tmp, matplotlib.rc_context(_RC):
             fig.savefig(tmp, format=fmt, dpi=dpi, bbox_inches="tight", metadata=metadata)
         written.append(target)
     return written
