@@ -114,3 +114,21 @@ def test_valid_survival_data_round_trips(rows):
     assert c.n == len(rows)
     assert set(c.data["e"]) <= {0, 1}
     np.testing.assert_array_equal(c.data["t"], d["t"])
+
+
+def test_ambiguous_dates_are_refused():
+    d = pd.DataFrame({"start": ["03/04/2024"], "end": ["2024-06-01"], "e": [1]})
+    with pytest.raises(InputError, match="row 2, column 'start': not a date: expected an ISO date"):
+        read_cohort(d, event="e", dates=("start", "end"))
+
+
+def test_excel_datetimes_and_entry_dates(tmp_path):
+    d = pd.DataFrame({"dx": pd.to_datetime(["2020-01-01", "2020-01-01"]),
+                      "seen": pd.to_datetime(["2020-03-01", "2020-01-31"]),
+                      "last": pd.to_datetime(["2021-01-01", "2020-12-31"]), "dead": [1, 0]})
+    path = tmp_path / "c.xlsx"
+    d.to_excel(path, index=False)
+    c = read_cohort(path, event="dead", dates=("dx", "last"), entry="seen")
+    # by hand: 2020 is a leap year; entry 60 and 30 days, exit 366 and 365 days after diagnosis
+    np.testing.assert_allclose(c.data["seen"], [60 / 30.4375, 30 / 30.4375], rtol=1e-15)
+    np.testing.assert_allclose(c.data["time_months"], [366 / 30.4375, 365 / 30.4375], rtol=1e-15)

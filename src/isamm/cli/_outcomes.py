@@ -81,7 +81,7 @@ def km(
     file: Path = typer.Argument(..., help=FILE_HELP),
     time: str = typer.Option(None, "--time", help="Follow-up time column (its unit is the unit of the results)."),
     event: str = typer.Option(..., "--event", help="Event column: 1 = event, 0 = censored."),
-    entry: str = typer.Option(None, "--entry", help="Delayed-entry (left truncation) time column."),
+    entry: str = typer.Option(None, "--entry", help="Delayed-entry (left truncation) time column (a date with --dates)."),
     dates: str = typer.Option(None, "--dates", help="START,END date columns: time in months (1 month = 30.4375 d)."),
     group: str = typer.Option(None, "--group", help="Group column: one curve per group and the log-rank test."),
     at: str = typer.Option(None, "--at", help="Landmark times, e.g. 6,12,24: survival, 95% CI, number at risk."),

@@ -109,8 +109,10 @@ def read_cohort(
         ``Surv(entry, time, event)`` requires.
     dates
         ``(start_column, end_column)``: compute the time as
-        ``(end − start) in days / 30.4375`` months. Dates are parsed as ISO
-        (``2024-03-01``) or any format pandas recognises unambiguously.
+        ``(end − start) in days / 30.4375`` months. Dates are datetime cells
+        (Excel, Parquet) or ISO 8601 text (``2024-03-01``); ``03/04/2024`` is
+        refused, since it could be March or April. With ``dates``, ``entry``
+        may be a date column too (months from the start date).
     categorical, continuous
         Override the detected covariate types. Declared covariates must
         have at least two distinct values. Undeclared columns are detected:
@@ -163,7 +165,12 @@ def read_cohort(
         if time is None:
             raise InputError("an entry column needs a time column", option="entry", expected="time=... as well")
         _require_column(frame, entry, source, "entry")
-        frame[entry] = _numeric(frame, entry, source)
+        if dates is not None and not pd.api.types.is_numeric_dtype(frame[entry]):
+            # an entry date: months from the start date, like the follow-up time
+            frame[entry] = _months_from(_parse_dates(frame, dates[0], source, "dates"),
+                                        _parse_dates(frame, entry, source, "entry"))
+        else:
+            frame[entry] = _numeric(frame, entry, source)
         _check_entry(frame, entry, time, source)
 
     survival_cols = {c for c in (time, event, entry) if c} | set(dates or ())
@@ -273,27 +280,37 @@ def _event(frame: pd.DataFrame, col: str, source: str) -> pd.Series:
     return values.astype(int)
 
 
+def _parse_dates(frame: pd.DataFrame, col: str, source: str, option: str) -> pd.Series:
+    """A date column: datetimes (Excel, Parquet) or ISO 8601 text; day/month order is never guessed."""
+    _require_column(frame, col, source, option)
+    raw = frame[col]
+    if pd.api.types.is_datetime64_any_dtype(raw):
+        values = raw
+    else:
+        values = pd.to_datetime(raw.astype("string"), errors="coerce", format="ISO8601")
+    bad = values.isna().to_numpy()
+    if bad.any():
+        i = _first_bad(bad)
+        raise InputError("not a date", file=source, row=i + FIRST_DATA_ROW, column=col,
+                         expected="an ISO date such as 2024-03-01 (03/04/2024 could be March or April)",
+                         got=_py(raw.iloc[i]))
+    return values
+
+
+def _months_from(start: pd.Series, end: pd.Series) -> pd.Series:
+    return (end - start).dt.total_seconds() / 86400.0 / DAYS_PER_MONTH
+
+
 def _months_between(frame: pd.DataFrame, start: str, end: str, source: str) -> pd.Series:
-    parsed = {}
-    for col in (start, end):
-        _require_column(frame, col, source, "dates")
-        raw = frame[col]
-        values = pd.to_datetime(raw, errors="coerce", format="mixed") if raw.dtype == object else \
-            pd.to_datetime(raw, errors="coerce")
-        bad = values.isna().to_numpy()
-        if bad.any():
-            i = _first_bad(bad)
-            raise InputError("not a date", file=source, row=i + FIRST_DATA_ROW, column=col,
-                             expected="a date such as 2024-03-01", got=_py(raw.iloc[i]))
-        parsed[col] = values
-    days = (parsed[end] - parsed[start]).dt.total_seconds() / 86400.0
-    neg = (days < 0).to_numpy()
+    begin, stop = _parse_dates(frame, start, source, "dates"), _parse_dates(frame, end, source, "dates")
+    months = _months_from(begin, stop)
+    neg = (months < 0).to_numpy()
     if neg.any():
         i = _first_bad(neg)
         raise InputError(f"end date before start date ({start} = {frame[start].iloc[i]})", file=source,
                          row=i + FIRST_DATA_ROW, column=end, expected=f"{end} on or after {start}",
                          got=_py(frame[end].iloc[i]))
-    return days / DAYS_PER_MONTH
+    return months
 
 
 def _is_categorical(series: pd.Series) -> bool:
