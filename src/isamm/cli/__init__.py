@@ -65,12 +65,14 @@ from isamm.cli import _response  # noqa: E402
 from isamm.cli import _regimens  # noqa: E402
 from isamm.cli import _cohort  # noqa: E402
 from isamm.cli import _outcomes  # noqa: E402
+from isamm.cli import _pk  # noqa: E402
 
 _demo.register(app)
 _response.register(app)
 _regimens.register(app)
 _cohort.register(app)
 _outcomes.register(app)
+_pk.register(app)
 
 
 def main() -> None:

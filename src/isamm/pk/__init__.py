@@ -17,6 +17,7 @@ from isamm.pk._simulate import (
     simulate_parameters,
     typical_patients,
 )
+from isamm.pk._plot import plot_concentration
 from isamm.pk._regimen import regimen_events
 from isamm.pk._structural import STRUCTURES, linear_cl_fau
 from isamm.pk._washout import DARATUMUMAB_MODELS, Washout, washout
@@ -41,6 +42,7 @@ __all__ = [
     "simulate_parameters",
     "typical_patients",
     "regimen_events",
+    "plot_concentration",
     "DARATUMUMAB_MODELS",
     "Washout",
     "washout",

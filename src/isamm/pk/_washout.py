@@ -70,13 +70,14 @@ class ModelWashout:
         }
 
 
-_NEVER = 1e300  # stands for "not within the horizon" (later than any day)
-
-
 def _pct(d, q):
-    """Percentile of days to threshold counting patients who never cross as later than all others; None if it falls among them."""
-    v = float(np.percentile(np.where(np.isfinite(d), d, _NEVER), q))
-    return None if v > 1e299 or not np.isfinite(v) else v
+    """Percentile of days to threshold; patients who never cross count as later than all others.
+
+    Empirical quantile without interpolation (``inverted_cdf``, R type 1), so a
+    percentile that falls among the never-crossed is ``None``, not a blend.
+    """
+    v = float(np.percentile(np.where(np.isfinite(d), d, np.inf), q, method="inverted_cdf"))
+    return None if not np.isfinite(v) else v
 
 
 @dataclass(frozen=True)

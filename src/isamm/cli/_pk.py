@@ -1,0 +1,313 @@
+"""``isamm pk simulate|exposure|washout|models``: population PK from the command line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import typer
+from rich.table import Table
+
+from isamm import pk
+from isamm.cli._common import console, emit_json, err_console, parse_float_list, write_output
+from isamm.errors import InputError
+
+_PLOT_SUFFIXES = (".png", ".pdf", ".svg")
+_DEFAULT_MODEL = {("isatuximab", "IV"): "isatuximab_fau2020", ("daratumumab", "IV"): "daratumumab_xu2020",
+                  ("daratumumab", "SC"): "daratumumab_luo2021"}
+
+pk_app = typer.Typer(name="pk", help="Population PK of isatuximab and daratumumab: simulate, exposure, washout.",
+                     no_args_is_help=True)
+
+
+# -- shared options -----------------------------------------------------------------------
+def _opt_regimen():
+    return typer.Option(..., "--regimen", help="Regimen id from the catalog (isamm regimens list), e.g. ISA-MONO-10-QW-Q2W.")
+
+
+def _covariate_options(weight_kg, b2m_mg_l, albumin_g_l, non_igg, female, asian, formulation) -> dict:
+    given = {"weight_kg": weight_kg, "b2m_mg_l": b2m_mg_l, "albumin_g_l": albumin_g_l,
+             "non_igg": None if non_igg is None else float(non_igg), "female": None if female is None else float(female),
+             "asian": None if asian is None else float(asian),
+             "p2f2": None if formulation is None else {"p2f2": 1.0, "p1f1": 0.0}.get(formulation.lower())}
+    if formulation is not None and given["p2f2"] is None:
+        raise InputError("unknown drug material", option="--formulation", expected="P2F2 or P1F1", got=formulation)
+    return {k: v for k, v in given.items() if v is not None}
+
+
+_OPT_NAME = {"weight_kg": "--weight-kg", "b2m_mg_l": "--b2m-mg-l", "albumin_g_l": "--albumin-g-l",
+             "non_igg": "--non-igg/--igg", "female": "--female/--male", "asian": "--asian", "p2f2": "--formulation"}
+
+
+def _read_table(path: Path) -> pd.DataFrame:
+    suffix = path.suffix.lower()
+    if not path.exists():
+        raise InputError("file not found", file=str(path))
+    if suffix == ".csv":
+        return pd.read_csv(path)
+    if suffix in (".parquet", ".pq"):
+        return pd.read_parquet(path)
+    raise InputError("unknown table format", file=str(path), expected="a .csv or .parquet file", got=suffix)
+
+
+def _patients(model, typical: bool, n: int | None, seed: int, covariates: dict, table: Path | None) -> pk.Patients:
+    for name in covariates:
+        if name not in model.covariates:
+            raise InputError(f"covariate not used by {model.id}", option=_OPT_NAME[name],
+                             expected="one of " + ", ".join(_OPT_NAME[c] for c in model.covariates))
+    if table is not None:
+        frame = _read_table(table)
+        if covariates:
+            raise InputError("give covariates as options or as a table, not both", option="--covariates")
+        cov = pk.covariate_frame(model, frame, source=str(table))
+        return pk.typical_patients(model, cov) if typical else pk.sample_patients(model, seed=seed, covariates=cov)
+    if typical or n is None:
+        return pk.typical_patients(model, **covariates)
+    if n < 1:
+        raise InputError("invalid number of patients", option="--patients", expected="an integer >= 1", got=n)
+    if covariates:
+        cov = pk.covariate_frame(model, pd.DataFrame([covariates] * n))
+        return pk.sample_patients(model, seed=seed, covariates=cov)
+    return pk.sample_patients(model, n, seed=seed)
+
+
+def _drug_and_model(regimen: str, weeks: int, drug: str | None, model_id: str | None):
+    import isamm.regimens as rg
+
+    reg = rg.get(regimen)
+    drugs = [d for d in ("isatuximab", "daratumumab") if d in reg.drugs]
+    if drug is None:
+        if not drugs:
+            raise InputError("regimen has no isatuximab or daratumumab", option="--regimen", got=regimen)
+        drug = drugs[0]
+    elif drug not in drugs:
+        raise InputError(f"regimen has no {drug}", option="--drug", expected=" or ".join(drugs) or "a regimen with an antibody", got=drug)
+    if weeks < 1:
+        raise InputError("invalid horizon", option="--weeks", expected="an integer >= 1", got=weeks)
+    if model_id is None:
+        ev = pk.regimen_events(regimen, [70.0], weeks=weeks, drug=drug)
+        route = str(ev["route"].iloc[0])
+        model_id = _DEFAULT_MODEL.get((drug, route))
+        if model_id is None:
+            raise InputError(f"no shipped model for {drug} {route}", option="--model")
+    model = pk.load_model(model_id)
+    if model.drug != drug:
+        raise InputError(f"model {model_id} is for {model.drug}", option="--model", expected=f"a {drug} model", got=model_id)
+    return drug, model
+
+
+def _check_plot(path: Path | None) -> None:
+    if path is not None and path.suffix.lower() not in _PLOT_SUFFIXES:
+        raise InputError("unknown figure format", option="--plot", expected=" or ".join(_PLOT_SUFFIXES), got=path.suffix)
+
+
+# -- commands -----------------------------------------------------------------------------
+@pk_app.command("simulate")
+def simulate_cmd(
+    regimen: str = _opt_regimen(),
+    weeks: int = typer.Option(52, "--weeks", help="Calendar horizon (weeks)."),
+    drug: str = typer.Option(None, "--drug", help="isatuximab or daratumumab (default: the regimen's antibody)."),
+    model_id: str = typer.Option(None, "--model", help="PK model id (isamm pk models); default by drug and route."),
+    typical: bool = typer.Option(False, "--typical", help="The model's typical patient, no IIV (default without --patients)."),
+    patients: int = typer.Option(None, "--patients", help="Number of virtual patients (IIV and covariates sampled)."),
+    seed: int = typer.Option(0, "--seed", help="Random seed (population, residual error)."),
+    times_h: str = typer.Option(None, "--times-h", help="Output times, hours from 00:00 of day 1, e.g. 1,168,336."),
+    step_h: float = typer.Option(24.0, "--step-h", help="Output grid (h) when --times-h is not given."),
+    residual: bool = typer.Option(False, "--residual-error", help="Also output concentrations with the model's residual error."),
+    weight_kg: float = typer.Option(None, "--weight-kg", help="Body weight (kg)."),
+    b2m_mg_l: float = typer.Option(None, "--b2m-mg-l", help="beta2-microglobulin (mg/L), isatuximab."),
+    albumin_g_l: float = typer.Option(None, "--albumin-g-l", help="Albumin (g/L), daratumumab."),
+    non_igg: bool = typer.Option(None, "--non-igg/--igg", help="Myeloma type."),
+    female: bool = typer.Option(None, "--female/--male", help="Sex."),
+    asian: bool = typer.Option(None, "--asian/--non-asian", help="Asian (isatuximab Vc effect)."),
+    formulation: str = typer.Option(None, "--formulation", help="Isatuximab drug material: P2F2 (marketed, default) or P1F1."),
+    covariates: Path = typer.Option(None, "--covariates", help="CSV/Parquet table of patient covariates (one row per patient)."),
+    output: Path = typer.Option(None, "-o", "--output", help="Write concentrations (long table): .csv, .json or .parquet."),
+    plot: Path = typer.Option(None, "--plot", help="Write a concentration-time figure (.png, .pdf, .svg)."),
+    log: bool = typer.Option(False, "--log", help="Log concentration axis in --plot."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON on stdout (keys in the README)."),
+) -> None:
+    """Concentration-time profiles for a regimen: one typical patient or a virtual population."""
+    _check_plot(plot)
+    drug, model = _drug_and_model(regimen, weeks, drug, model_id)
+    cov = _covariate_options(weight_kg, b2m_mg_l, albumin_g_l, non_igg, female, asian, formulation)
+    pats = _patients(model, typical, patients, seed, cov, covariates)
+    events = pk.regimen_events(regimen, pats.covariates["weight_kg"].to_numpy(), weeks=weeks, drug=drug)
+    times = parse_float_list(times_h, "--times-h") if times_h else np.arange(0.0, weeks * 168.0 + step_h / 2, step_h)
+    if not times_h and not (np.isfinite(step_h) and step_h > 0):
+        raise InputError("invalid step", option="--step-h", expected="a number > 0", got=step_h)
+    sim = pk.simulate(model, pats, events, times, residual_error=residual, seed=seed)
+    if output is not None:
+        write_output(output, frame=sim.to_frame())
+    if plot is not None:
+        pk.plot_concentration(plot, [(model.id, sim.times_h / 168.0, sim.conc_ug_ml)], log=log,
+                              title=f"{regimen}, {model.id} ({len(pats)} patient{'s' if len(pats) > 1 else ''})")
+        err_console.print(f"wrote {plot}", highlight=False)
+    one = len(pats) == 1
+    result = {"model": model.id, "regimen": regimen, "n_patients": len(pats), "times_h": sim.times_h}
+    if one:
+        result["conc_ug_ml"] = sim.conc_ug_ml[0]
+        if sim.observed_ug_ml is not None:
+            result["observed_ug_ml"] = sim.observed_ug_ml[0]
+    else:
+        result["conc_ug_ml"] = {"median": np.median(sim.conc_ug_ml, axis=0),
+                                "p5": np.percentile(sim.conc_ug_ml, 5, axis=0),
+                                "p95": np.percentile(sim.conc_ug_ml, 95, axis=0)}
+    if as_json:
+        emit_json(result)
+        return
+    table = Table(title=f"{regimen} · {model.id} · {len(pats)} patient(s)")
+    cols = ["time (h)", "C (µg/mL)"] if one else ["time (h)", "median", "p5", "p95"]
+    for c in cols:
+        table.add_column(c, justify="right")
+    idx = np.unique(np.linspace(0, sim.times_h.size - 1, min(sim.times_h.size, 20)).astype(int))
+    for i in idx:
+        if one:
+            table.add_row(f"{sim.times_h[i]:g}", f"{sim.conc_ug_ml[0, i]:.4g}")
+        else:
+            cc = result["conc_ug_ml"]
+            table.add_row(f"{sim.times_h[i]:g}", f"{cc['median'][i]:.4g}", f"{cc['p5'][i]:.4g}", f"{cc['p95'][i]:.4g}")
+    console.print(table)
+    console.print(model.citation_line(), highlight=False, markup=False)
+
+
+@pk_app.command("exposure")
+def exposure_cmd(
+    regimen: str = _opt_regimen(),
+    weeks: int = typer.Option(52, "--weeks", help="Calendar horizon (weeks); steady state = its last dosing interval."),
+    drug: str = typer.Option(None, "--drug", help="isatuximab or daratumumab (default: the regimen's antibody)."),
+    model_id: str = typer.Option(None, "--model", help="PK model id; default by drug and route."),
+    typical: bool = typer.Option(False, "--typical", help="Typical patient, no IIV (default without --patients)."),
+    patients: int = typer.Option(None, "--patients", help="Number of virtual patients."),
+    seed: int = typer.Option(0, "--seed", help="Random seed."),
+    threshold_ug_ml: float = typer.Option(None, "--threshold-ug-ml", help="Also report time above this concentration (days)."),
+    weight_kg: float = typer.Option(None, "--weight-kg", help="Body weight (kg)."),
+    b2m_mg_l: float = typer.Option(None, "--b2m-mg-l", help="beta2-microglobulin (mg/L), isatuximab."),
+    albumin_g_l: float = typer.Option(None, "--albumin-g-l", help="Albumin (g/L), daratumumab."),
+    non_igg: bool = typer.Option(None, "--non-igg/--igg", help="Myeloma type."),
+    female: bool = typer.Option(None, "--female/--male", help="Sex."),
+    asian: bool = typer.Option(None, "--asian/--non-asian", help="Asian."),
+    formulation: str = typer.Option(None, "--formulation", help="Isatuximab drug material: P2F2 (default) or P1F1."),
+    covariates: Path = typer.Option(None, "--covariates", help="CSV/Parquet table of patient covariates."),
+    output: Path = typer.Option(None, "-o", "--output", help="Write per-patient metrics (.csv/.json/.parquet)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON on stdout (keys in the README)."),
+) -> None:
+    """Exposure metrics: Cmax, Ctrough, AUC at steady state, t90, accumulation, half-life."""
+    drug, model = _drug_and_model(regimen, weeks, drug, model_id)
+    cov = _covariate_options(weight_kg, b2m_mg_l, albumin_g_l, non_igg, female, asian, formulation)
+    pats = _patients(model, typical, patients, seed, cov, covariates)
+    events = pk.regimen_events(regimen, pats.covariates["weight_kg"].to_numpy(), weeks=weeks, drug=drug)
+    exp = pk.exposure(model, pats, events, threshold_ug_ml=threshold_ug_ml)
+    result = {"regimen": regimen, "weeks": weeks, **exp.to_dict()}
+    if output is not None:
+        write_output(output, frame=exp.per_patient.assign(model=model.id))
+    if as_json:
+        emit_json(result)
+        return
+    table = Table(title=f"{regimen} · {weeks} weeks · {model.id} · {len(pats)} patient(s)")
+    table.add_column("metric")
+    if len(pats) == 1:
+        table.add_column("value", justify="right")
+    else:
+        for c in ("median", "p5", "p95", "gmean", "gcv_pct"):
+            table.add_column(c, justify="right")
+    for key, v in result.items():
+        if key in ("regimen", "weeks", "model", "n_patients", "threshold_ug_ml"):
+            continue
+        if isinstance(v, dict):
+            table.add_row(key, *("" if v[c] is None else f"{v[c]:.4g}" for c in ("median", "p5", "p95", "gmean", "gcv_pct")))
+        else:
+            table.add_row(key, "" if v is None else f"{v:.4g}")
+    console.print(table)
+    console.print(model.citation_line(), highlight=False, markup=False)
+
+
+@pk_app.command("washout")
+def washout_cmd(
+    drug: str = typer.Option("daratumumab", "--drug", help="Drug washing out (daratumumab)."),
+    regimen: str = typer.Option("DARA-IV", "--regimen", help="Regimen of the history (DARA-IV, DARA-SC, D-RD, ...)."),
+    weeks_treated: int = typer.Option(..., "--weeks-treated", help="Weeks of treatment; the last dose is the last one in that calendar."),
+    threshold_ug_ml: float = typer.Option(1.0, "--threshold-ug-ml", help="Concentration of interest (µg/mL)."),
+    model_id: str = typer.Option("both", "--model", help="daratumumab_xu2020, daratumumab_luo2021 or both."),
+    patients: int = typer.Option(1000, "--patients", help="Virtual patients per model (IIV sampled)."),
+    typical: bool = typer.Option(False, "--typical", help="Typical patient of each model, no IIV."),
+    seed: int = typer.Option(0, "--seed", help="Random seed."),
+    horizon_days: float = typer.Option(730.0, "--horizon-days", help="Follow-up after the last dose (days)."),
+    weight_kg: float = typer.Option(None, "--weight-kg", help="Body weight (kg)."),
+    albumin_g_l: float = typer.Option(None, "--albumin-g-l", help="Albumin (g/L)."),
+    non_igg: bool = typer.Option(None, "--non-igg/--igg", help="Myeloma type."),
+    female: bool = typer.Option(None, "--female/--male", help="Sex."),
+    output: Path = typer.Option(None, "-o", "--output", help="Write the concentration bands per model (.csv/.json/.parquet)."),
+    plot: Path = typer.Option(None, "--plot", help="Write the washout figure (.png, .pdf, .svg)."),
+    log: bool = typer.Option(True, "--log/--linear", help="Log concentration axis in --plot (default log)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON on stdout (keys in the README)."),
+) -> None:
+    """How much daratumumab is left after the last dose, and the day it falls below a threshold."""
+    _check_plot(plot)
+    if drug != "daratumumab":
+        raise InputError("the washout planner covers daratumumab", option="--drug", expected="daratumumab", got=drug)
+    if weeks_treated < 1:
+        raise InputError("invalid treatment duration", option="--weeks-treated", expected="an integer >= 1", got=weeks_treated)
+    models = list(pk.DARATUMUMAB_MODELS) if model_id == "both" else [model_id]
+    for m in models:
+        if m not in pk.DARATUMUMAB_MODELS:
+            raise InputError("unknown daratumumab model", option="--model",
+                             expected="both or " + " or ".join(pk.DARATUMUMAB_MODELS), got=m)
+    cov = _covariate_options(weight_kg, None, albumin_g_l, non_igg, female, None, None)
+    table = pd.DataFrame([cov]) if cov else None
+    pk.regimen_events(regimen, [70.0], weeks=weeks_treated, drug="daratumumab")  # fail early on a bad regimen
+    if typical:
+        n = None
+    else:
+        if patients < 1:
+            raise InputError("invalid number of patients", option="--patients", expected="an integer >= 1", got=patients)
+        n = patients
+        if table is not None:
+            table = pd.concat([table] * patients, ignore_index=True)
+    w = pk.washout(lambda wt: pk.regimen_events(regimen, wt, weeks=weeks_treated, drug="daratumumab"),
+                   models=models, n_patients=n, seed=seed, covariates=table, threshold_ug_ml=threshold_ug_ml,
+                   horizon_days=horizon_days)
+    result = {"drug": drug, "regimen": regimen, "weeks_treated": weeks_treated, **w.to_dict()}
+    if output is not None:
+        write_output(output, frame=w.band())
+    if plot is not None:
+        pk.plot_concentration(plot, [(r.model_id, r.days_after_last_dose, r.conc_ug_ml) for r in w.results], log=log,
+                              threshold_ug_ml=threshold_ug_ml, x_label="days after the last dose",
+                              title=f"daratumumab washout after {regimen}, {weeks_treated} weeks")
+        err_console.print(f"wrote {plot}", highlight=False)
+    if as_json:
+        emit_json(result)
+        return
+    t = Table(title=f"daratumumab washout · {regimen} · {weeks_treated} weeks · threshold {threshold_ug_ml:g} µg/mL")
+    for c in ("model", "median days", "p5", "p95", "not reached (%)"):
+        t.add_column(c, justify="left" if c == "model" else "right")
+    for mid, m in result["models"].items():
+        d = m["days_to_threshold"]
+        t.add_row(mid, *("—" if d[k] is None else f"{d[k]:.0f}" for k in ("median", "p5", "p95")), f"{m['not_reached_pct']:.1f}")
+    console.print(t)
+    for m in result["models"].values():
+        console.print(m["citation"], highlight=False, markup=False)
+
+
+@pk_app.command("models")
+def models_cmd(as_json: bool = typer.Option(False, "--json", help="Print JSON on stdout.")) -> None:
+    """List the shipped population PK models with their sources."""
+    rows = []
+    for mid in pk.available_models():
+        m = pk.load_model(mid)
+        rows.append({"id": mid, "drug": m.drug, "routes": m.model.routes, "structure": m.model.structure,
+                     "citation": m.model.citation, "doi": m.model.doi, "table": m.model.table})
+    if as_json:
+        emit_json(rows)
+        return
+    t = Table(title="population PK models")
+    for c in ("id", "drug", "routes", "source"):
+        t.add_column(c)
+    for r in rows:
+        t.add_row(r["id"], r["drug"], "/".join(r["routes"]), f"doi:{r['doi']} ({r['table']})")
+    console.print(t)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(pk_app, name="pk")

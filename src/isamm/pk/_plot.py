@@ -1,0 +1,52 @@
+"""Concentration–time figures: one patient as a line, a population as median and prediction band."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from isamm._io import atomic_path
+
+__all__ = ["plot_concentration"]
+
+
+def plot_concentration(path, curves, *, log: bool = False, threshold_ug_ml: float | None = None,
+                       x_label: str = "time since first dose (weeks)", title: str = "", coverage_pct: float = 90.0) -> None:
+    """Write a concentration–time figure (PNG/PDF/SVG by suffix), atomically.
+
+    ``curves`` is a list of ``(label, x, conc[patient, time])``; a single patient is
+    drawn as a line, several as the median with a ``coverage_pct`` band.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7.5, 4.2), dpi=120)
+    lo, hi = (100 - coverage_pct) / 2, 100 - (100 - coverage_pct) / 2
+    for label, x, conc in curves:
+        conc = np.atleast_2d(conc)
+        if conc.shape[0] == 1:
+            ax.plot(x, conc[0], lw=1.6, label=label)
+        else:
+            med = np.median(conc, axis=0)
+            (line,) = ax.plot(x, med, lw=1.6, label=f"{label}: median")
+            ax.fill_between(x, np.percentile(conc, lo, axis=0), np.percentile(conc, hi, axis=0),
+                            color=line.get_color(), alpha=0.2, lw=0, label=f"{label}: {lo:g}th–{hi:g}th percentile")
+    if threshold_ug_ml is not None:
+        ax.axhline(threshold_ug_ml, color="0.3", ls="--", lw=1, label=f"{threshold_ug_ml:g} µg/mL")
+    if log:
+        ax.set_yscale("log")
+        top = max(float(np.nanmax(c)) for _, _, c in curves)
+        ax.set_ylim(max(top * 1e-6, 1e-4), top * 2)
+    ax.set_xlabel(x_label)
+    ax.set_ylabel("concentration (µg/mL)")
+    ax.set_title(title, fontsize=9)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    suffix = Path(path).suffix.lower().lstrip(".") or "png"
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format=suffix)
+    plt.close(fig)
