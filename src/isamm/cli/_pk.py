@@ -33,6 +33,10 @@ def _covariate_options(weight_kg, b2m_mg_l, albumin_g_l, non_igg, female, asian,
              "p2f2": None if formulation is None else {"p2f2": 1.0, "p1f1": 0.0}.get(formulation.lower())}
     if formulation is not None and given["p2f2"] is None:
         raise InputError("unknown drug material", option="--formulation", expected="P2F2 or P1F1", got=formulation)
+    for name in ("weight_kg", "b2m_mg_l", "albumin_g_l"):
+        v = given[name]
+        if v is not None and not (np.isfinite(v) and v > 0):
+            raise InputError("invalid covariate", option=_OPT_NAME[name], expected="a number > 0", got=v)
     return {k: v for k, v in given.items() if v is not None}
 
 
