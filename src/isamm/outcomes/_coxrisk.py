@@ -35,22 +35,69 @@ def concordance(t, e, s, strata, eta) -> dict:
     is a tie in y and not compared) forms a pair: concordant when the subject
     with the event has the larger linear predictor, tied in x when equal.
     C = (concordant + tied.x / 2) / (concordant + discordant + tied.x).
+
+    A sweep from the last time to the first with a Fenwick tree over the ranks
+    of the linear predictor: O(n log n), so simulated cohorts of 10⁵ are fine.
     """
-    keys, at_risk = _event_times(t, e, s, strata)
+    lo = np.full(len(t), -np.inf) if s is None else s
     conc = disc = tied = 0
-    for stratum, time in keys:
-        risk = at_risk(stratum, time)
-        dead = risk & (t == time) & (e == 1)
-        others = np.sort(eta[risk & ~dead])
-        for x in eta[dead]:
-            below = np.searchsorted(others, x, side="left")
-            above = len(others) - np.searchsorted(others, x, side="right")
-            conc += below
-            disc += above
-            tied += len(others) - below - above
+    for stratum in np.unique(strata):
+        ins = np.flatnonzero(strata == stratum)
+        c, d, x = _concordance_stratum(t[ins], e[ins], lo[ins], eta[ins])
+        conc, disc, tied = conc + c, disc + d, tied + x
     total = conc + disc + tied
     c = (conc + tied / 2) / total if total else float("nan")
     return {"concordance": float(c), "concordant": int(conc), "discordant": int(disc), "tied_x": int(tied)}
+
+
+def _concordance_stratum(t, e, lo, eta):
+    _, rank = np.unique(eta, return_inverse=True)  # exact ties share a rank, as R compares them
+    tree = np.zeros(rank.max() + 2, dtype=np.int64)
+
+    def add(r, v):
+        r += 1
+        while r < len(tree):
+            tree[r] += v
+            r += r & -r
+
+    def below(r):  # number in the tree with rank < r
+        out = 0
+        while r > 0:
+            out += tree[r]
+            r -= r & -r
+        return out
+
+    by_exit = np.lexsort((e, -t))  # exit descending; at equal exit, censored (e = 0) first
+    by_entry = np.argsort(-lo, kind="stable")
+    i_exit = i_entry = 0
+    n_in = 0
+    conc = disc = tied = 0
+    for time in np.unique(t[e == 1])[::-1]:
+        # in the tree: exit > time, or censored at time ...
+        while i_exit < len(t) and (t[by_exit[i_exit]] > time or (t[by_exit[i_exit]] == time
+                                                                  and e[by_exit[i_exit]] == 0)):
+            add(rank[by_exit[i_exit]], 1)
+            n_in += 1
+            i_exit += 1
+        # ... minus those entering at or after time
+        while i_entry < len(t) and lo[by_entry[i_entry]] >= time:
+            add(rank[by_entry[i_entry]], -1)  # exit > entry >= time: it was added above
+            n_in -= 1
+            i_entry += 1
+        # the deaths at `time` come next in exit order (censored ones at `time` are already in)
+        first = i_exit
+        while i_exit < len(t) and t[by_exit[i_exit]] == time:
+            i_exit += 1
+        deaths = by_exit[first:i_exit]
+        for i in deaths:
+            less, upto = below(rank[i]), below(rank[i] + 1)
+            conc += less
+            tied += upto - less
+            disc += n_in - upto
+        for i in deaths:  # they join the risk sets of earlier times
+            add(rank[i], 1)
+            n_in += 1
+    return conc, disc, tied
 
 
 def zph(t, e, s, strata, X, eta, gtime, terms: dict[str, list[int]], efron: bool = True):
