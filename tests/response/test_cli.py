@@ -125,3 +125,15 @@ def test_details_prints_every_assessment_with_its_reason(cli, labs):
     result = cli("response", "assess", labs, "--details")
     assert result.exit_code == 0, result.stderr
     assert "at every assessment" in result.stdout and "(P1)" in result.stdout
+
+
+def test_swimmer_svg_is_reproducible_and_suffix_checked(tmp_path):
+    from isamm.errors import InputError
+    from isamm.report._swimmer import save_swimmer_plot
+
+    result = assess(EXAMPLE)
+    a, b = save_swimmer_plot(result, tmp_path / "a.svg"), save_swimmer_plot(result, tmp_path / "b.svg")
+    assert a.read_bytes() == b.read_bytes()
+    with pytest.raises(InputError, match="unknown figure format"):
+        save_swimmer_plot(result, tmp_path / "a.jpg")
+    assert not (tmp_path / "a.jpg").exists()

@@ -107,7 +107,7 @@ def register(app: typer.Typer) -> None:
                              got=exc.got) from None  # fmt: skip
         result = assess(labs, config, **overrides)
         if plot is not None:  # drawn before any file is written: a failure leaves nothing behind
-            from isamm.report._swimmer import swimmer_plot
+            from isamm.report._swimmer import save_swimmer_plot, swimmer_plot
 
             fig = swimmer_plot(result)
         if output is not None:
@@ -117,11 +117,7 @@ def register(app: typer.Typer) -> None:
                 write_table(output, result.to_frame())
             err_console.print(f"wrote {output}", highlight=False, soft_wrap=True)
         if plot is not None:
-            from isamm._io import atomic_path
-            from isamm.report._figures import house_style
-
-            with atomic_path(plot) as tmp, house_style():
-                fig.savefig(tmp, format=plot.suffix.lower().lstrip("."), dpi=150, bbox_inches="tight")
+            save_swimmer_plot(fig, plot)
             err_console.print(f"wrote {plot}", highlight=False, soft_wrap=True)
         if json_out:
             emit_json(result.to_dict())

@@ -89,14 +89,19 @@ def swimmer_plot(result, *, title: str | None = None, months: bool = True) -> Fi
     return fig
 
 
-def save_swimmer_plot(result, path: str | os.PathLike[str], **kwargs) -> Path:
-    """Draw :func:`swimmer_plot` and write it atomically; the format follows the suffix (png, svg, pdf)."""
+def save_swimmer_plot(result_or_figure, path: str | os.PathLike[str], **kwargs) -> Path:
+    """Write a swimmer plot atomically; the format follows the suffix (png, svg, pdf).
+
+    ``result_or_figure`` is a :class:`~isamm.response.ResponseResult` (drawn with
+    ``kwargs`` passed to :func:`swimmer_plot`) or an already drawn figure.
+    """
     path = Path(path)
     fmt = path.suffix.lower().lstrip(".")
     if fmt not in ("png", "svg", "pdf"):
         raise InputError("unknown figure format", file=str(path), expected="a name ending in .png, .svg or .pdf",
                          got=path.suffix or "(no suffix)")  # fmt: skip
-    fig = swimmer_plot(result, **kwargs)
+    fig = result_or_figure if isinstance(result_or_figure, Figure) else swimmer_plot(result_or_figure, **kwargs)
+    # No creation dates in the file: the same input gives the same bytes.
     metadata = {"Date": None} if fmt == "svg" else ({"Software": None} if fmt == "png" else {})
     with atomic_path(path) as tmp, house_style():
         fig.savefig(tmp, format=fmt, dpi=150, bbox_inches="tight", metadata=metadata)
