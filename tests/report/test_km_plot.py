@@ -130,3 +130,14 @@ def test_property_risk_table_is_the_hand_count(data):
         assert shown == [int((mine >= t).sum()) for t in ticks]
         (line,) = [a for a in ax.get_lines() if a.get_gid() == f"km-{i}"]
         assert_allclose(line.get_ydata()[1:], g.table["surv"])
+
+
+def test_long_group_labels_sit_above_their_row():
+    km = kaplan_meier([1, 2, 3, 4], [1, 0, 1, 1], group=["Haemoglobin < 11", "Haemoglobin < 11",
+                                                         "Haemoglobin ≥ 11", "Haemoglobin ≥ 11"])
+    fig = km_plot(km, xticks=[0, 2])
+    ax_risk = fig.axes[1]
+    labels = [t.get_text() for i in (0, 1) for t in _by_gid(ax_risk, f"risk-label-{i}")]
+    assert labels == ["Haemoglobin < 11", "Haemoglobin ≥ 11"]
+    assert ax_risk.get_yticks().size == 0  # no tick labels widening the margin
+    assert [int(t.get_text()) for t in _by_gid(ax_risk, "risk-0")] == [2, 1]  # times 1, 2 ≥ 0; only 2 ≥ 2

@@ -100,7 +100,8 @@ def km_plot(
     n_groups = len(tables)
 
     with house_style():
-        height_risk = 0.35 + 0.2 * n_groups if risk_table else 0.0
+        per_group = 0.38 if _long_labels(tables) else 0.2
+        height_risk = 0.35 + per_group * n_groups if risk_table else 0.0
         fig = Figure(figsize=(6.4, 4.0 + height_risk), layout="constrained")
         if risk_table:
             gs = fig.add_gridspec(2, 1, height_ratios=[4.0, height_risk])
@@ -141,18 +142,33 @@ def km_plot(
     return fig
 
 
+_SHORT_LABEL = 8  # longer group labels go above their row, so they do not squeeze the plot sideways
+
+
+def _long_labels(tables: dict) -> bool:
+    return max(len(str(label)) for label in tables) > _SHORT_LABEL
+
+
 def _draw_risk_table(ax, tables: dict[str, pd.DataFrame], ticks: np.ndarray) -> None:
     n_groups = len(tables)
+    above = _long_labels(tables)
+    step = 2 if above else 1  # with labels above, each group takes a label line and a number line
     for i, (label, tab) in enumerate(tables.items()):
-        row = n_groups - 1 - i
+        color = PALETTE[i % len(PALETTE)]
+        row = (n_groups - 1 - i) * step
         for t, n in zip(ticks, number_at_risk(tab, ticks)):
-            ax.text(t, row, str(n), ha="center", va="center", color=PALETTE[i % len(PALETTE)], gid=f"risk-{i}")
-    ax.set_ylim(-0.6, n_groups - 0.4)
-    ax.set_yticks(range(n_groups))
-    labels = list(tables)[::-1]
-    ax.set_yticklabels(labels)
-    for tick_label, i in zip(ax.get_yticklabels(), range(n_groups - 1, -1, -1)):
-        tick_label.set_color(PALETTE[i % len(PALETTE)])
+            ax.text(t, row, str(n), ha="center", va="center", color=color, gid=f"risk-{i}")
+        if above:
+            ax.text(0.0, row + 0.9, label, transform=ax.get_yaxis_transform(), ha="left", va="center",
+                    color=color, fontsize=8, gid=f"risk-label-{i}")
+    ax.set_ylim(-0.6, (n_groups - 1) * step + (1.4 if above else 0.6))
+    if above:
+        ax.set_yticks([])
+    else:
+        ax.set_yticks(range(n_groups))
+        ax.set_yticklabels(list(tables)[::-1])
+        for tick_label, i in zip(ax.get_yticklabels(), range(n_groups - 1, -1, -1)):
+            tick_label.set_color(PALETTE[i % len(PALETTE)])
     ax.tick_params(axis="x", which="both", bottom=False, labelbottom=False)
     ax.tick_params(axis="y", length=0, pad=22)  # clear of the centred counts at t = 0
     for side in ("top", "right", "bottom", "left"):
