@@ -95,3 +95,24 @@ def test_any_cell_text_is_parsed_or_named(tmp_path_factory, column, text):
     cell = text.strip()
     assert cell == "" or float(cell) >= 0  # accepted only when empty or a number
     assert len(table) == 1
+
+
+@settings(max_examples=60, deadline=None)
+@given(cohorts())
+def test_invariants_of_best_response_and_progression(frame):
+    """Section 9 steps 9-11 on arbitrary histories: the best confirmed response is never better than an
+    assessed category, the progression day is the day of a PD assessment, ORR implies CBR, and nothing
+    after a new therapy is evaluated."""
+    from isamm.response._rules import RANK
+
+    for p in assess(frame).patients:
+        assessed = [a.response for a in p.assessments if a.response not in (None, "NE")]
+        if p.best_response not in ("NE", "SD", "PD"):
+            assert RANK[p.best_response] <= max(RANK[r] for r in assessed)
+        if p.progression_day is not None:
+            assert any(a.day == p.progression_day and a.response == "PD" for a in p.assessments)
+        assert not p.orr or p.cbr
+        after = False
+        for a in p.assessments:
+            after |= "after_new_therapy" in a.flags
+            assert not after or a.response is None
