@@ -247,3 +247,10 @@ def test_urine_vgpr_is_strictly_below_100():
     """R2/R3: urine VGPR needs < 100 mg/24h; exactly 100 (a 90% fall from 1000) is PR."""
     p = one([visit(0, urine_m_mg_24h=1000), visit(28, urine_m_mg_24h=100), visit(56, urine_m_mg_24h=99)])
     assert categories(p) == ["PR", "VGPR"]
+
+
+def test_baseline_is_taken_per_parameter():
+    """Section 10 (baseline choice): urine collected at day −5, serum on day 0 without urine → both are
+    baseline values, so serum (2.0) and urine (500) are both followed."""
+    p = one([visit(-5, urine_m_mg_24h=500), visit(0, 2.0), visit(28, 0.8, urine_m_mg_24h=40)])
+    assert p.measurable == "serum+urine" and categories(p) == ["PR"]
