@@ -27,6 +27,7 @@ CASES = {
     "mgus2_os": (lambda: data("mgus2"), "futime", "death", None, None, [0, 12, 60, 120, 300, 500]),
     "mgus2_os_sex": (lambda: data("mgus2"), "futime", "death", None, "sex", [12, 60, 120]),
     "mgus2_pfs_sex": (lambda: data("mgus2"), "ptime", "pstat", None, "sex", [60, 120]),
+    "mgus2_os_sex_90": (lambda: data("mgus2"), "futime", "death", None, "sex", [12, 60, 120]),
     "mayo_entry": (_mayo, "futime", "death", "entry", None, [30, 365, 1826]),
     "mayo_entry_era": (_mayo, "futime", "death", "entry", "era", [365, 1826]),
     "flchain_grp": (lambda: data("flchain"), "futime", "death", None, "flc.grp", [1826, 3652]),
@@ -38,8 +39,9 @@ CASES = {
 def _fit(name):
     frame_fn, time, event, entry, group, at = CASES[name]
     d = frame_fn()
+    level = 0.90 if name.endswith("_90") else 0.95
     return kaplan_meier(d[time], d[event], entry=None if entry is None else d[entry],
-                        group=None if group is None else d[group], at=at), at
+                        group=None if group is None else d[group], at=at, conf_level=level), at
 
 
 @pytest.mark.parametrize("name", list(CASES))

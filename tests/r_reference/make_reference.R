@@ -32,7 +32,8 @@ km_ref <- function(fit, at) {
   list(groups = strata, n = as.integer(tab[, "records"]), events = as.integer(tab[, "events"]),
        median = unname(as.numeric(q$quantile)), lower = unname(as.numeric(q$lower)),
        upper = unname(as.numeric(q$upper)), print_median = unname(tab[, "median"]),
-       print_lower = unname(tab[, "0.95LCL"]), print_upper = unname(tab[, "0.95UCL"]),
+       print_lower = unname(tab[, paste0(fit$conf.int, "LCL")]),
+       print_upper = unname(tab[, paste0(fit$conf.int, "UCL")]),
        at = data.frame(group = sgroup, time = s$time, surv = s$surv, lower = s$lower, upper = s$upper,
                        n_risk = s$n.risk))
 }
@@ -49,6 +50,8 @@ f <- survfit(Surv(futime, death) ~ 1, mgus2)               # months; conf.type =
 km$mgus2_os <- km_ref(f, c(0, 12, 60, 120, 300, 500)); steps(f, "km_mgus2_os_steps.csv")
 f <- survfit(Surv(futime, death) ~ sex, mgus2)
 km$mgus2_os_sex <- km_ref(f, c(12, 60, 120)); steps(f, "km_mgus2_os_sex_steps.csv")
+f <- survfit(Surv(futime, death) ~ sex, mgus2, conf.int = 0.90)
+km$mgus2_os_sex_90 <- km_ref(f, c(12, 60, 120))
 f <- survfit(Surv(ptime, pstat) ~ sex, mgus2)              # progression: medians not reached
 km$mgus2_pfs_sex <- km_ref(f, c(60, 120))
 f <- survfit(Surv(entry, futime, death) ~ 1, mayo)         # days; delayed entry
