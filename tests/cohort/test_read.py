@@ -132,3 +132,10 @@ def test_excel_datetimes_and_entry_dates(tmp_path):
     # by hand: 2020 is a leap year; entry 60 and 30 days, exit 366 and 365 days after diagnosis
     np.testing.assert_allclose(c.data["seen"], [60 / 30.4375, 30 / 30.4375], rtol=1e-15)
     np.testing.assert_allclose(c.data["time_months"], [366 / 30.4375, 365 / 30.4375], rtol=1e-15)
+
+
+def test_dates_never_overwrite_a_column():
+    d = pd.DataFrame({"start": ["2024-01-01"], "end": ["2024-02-01"], "e": [1], "futime": [3.0]})
+    with pytest.raises(InputError, match="column 'futime', option --time: the time computed from dates"):
+        read_cohort(d, time="futime", event="e", dates=("start", "end"))
+    assert read_cohort(d, time="os_months", event="e", dates=("start", "end")).time == "os_months"

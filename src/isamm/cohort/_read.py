@@ -152,6 +152,9 @@ def read_cohort(
         if len(dates) != 2:
             raise InputError("dates needs two columns", option="dates", expected="(start, end)", got=list(dates))
         time = time or "time_months"
+        if time in frame.columns:
+            raise InputError("the time computed from dates would overwrite a column", file=source, column=time,
+                             option="--time", expected="a new name for the computed time (or no --time)")
         frame[time] = _months_between(frame, dates[0], dates[1], source)
         time_unit = "months"
     if time is not None:
