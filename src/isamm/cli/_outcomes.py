@@ -86,6 +86,7 @@ def km(
     group: str = typer.Option(None, "--group", help="Group column: one curve per group and the log-rank test."),
     at: str = typer.Option(None, "--at", help="Landmark times, e.g. 6,12,24: survival, 95% CI, number at risk."),
     conf_level: float = typer.Option(0.95, "--conf-level", help="Confidence level."),
+    time_unit: str = typer.Option(None, "--time-unit", help="Unit of the time column for labels, e.g. months."),
     plot: Path = typer.Option(None, "--plot", help="Also draw the curves (PNG, SVG or PDF by suffix)."),
     json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
     output: Path = typer.Option(None, "--output", "-o", help=OUT_HELP),
@@ -102,7 +103,7 @@ def km(
     d = cohort.data
     result = kaplan_meier(d[cohort.time], d[cohort.event], entry=None if entry is None else d[entry],
                           group=groups, at=landmarks, conf_level=conf_level)
-    unit = "months" if cohort.time_unit == "months" else cohort.time
+    unit = time_unit or ("months" if cohort.time_unit == "months" else cohort.time)
     if plot is not None:
         from isamm.report import km_plot, save_figure
 
