@@ -113,7 +113,8 @@ def km(
 
     def render():
         pct = int(round(100 * conf_level))
-        table = Table(title=escape(f"Kaplan–Meier: {cohort.source}, time {unit}, event {cohort.event}"
+        table = Table(title=escape(f"Kaplan–Meier: {cohort.source}, time {cohort.time}"
+                                   + (f" ({unit})" if unit != cohort.time else "") + f", event {cohort.event}"
                                    + (f", entry {entry}" if entry else "")),
                       caption=f"log CI (R conf.type='log'); median CI as R print(survfit)")
         for col in ["group", "n", "events", f"median ({pct}% CI)"]:
