@@ -16,7 +16,8 @@ from isamm.report._analysis import CohortAnalysis
 
 __all__ = ["methods_paragraphs", "provenance", "library_versions"]
 
-_LIBRARIES = ("numpy", "scipy", "pandas", "lifelines", "statsmodels", "scikit-learn", "matplotlib", "jinja2")
+# what isamm.outcomes and this report actually call (lifelines is a dependency but not used here)
+_LIBRARIES = ("numpy", "scipy", "pandas", "statsmodels", "scikit-learn", "matplotlib", "jinja2")
 
 
 def library_versions() -> dict[str, str]:
@@ -77,9 +78,11 @@ def methods_paragraphs(a: CohortAnalysis) -> list[str]:
                         "regression (R MASS::polr); patients not evaluable (NE) were left out of that model."
                         if cfg.response.covariates else ""))
     paras.append(
-        f"Analysis by isamm {__version__} (Python {v['python']}; lifelines {v['lifelines']}, "
-        f"statsmodels {v['statsmodels']}, scikit-learn {v['scikit-learn']}, SciPy {v['scipy']}, "
-        f"pandas {v['pandas']}, NumPy {v['numpy']}, matplotlib {v['matplotlib']}). "
+        f"Analysis by isamm {__version__} on Python {v['python']}: Kaplan–Meier estimates in NumPy {v['numpy']}, "
+        f"log-rank tests, Cox and ordinal models with statsmodels {v['statsmodels']}, ROC curves with "
+        f"scikit-learn {v['scikit-learn']}, exact and rank tests with SciPy {v['scipy']}, tables with pandas "
+        f"{v['pandas']}, figures with matplotlib {v['matplotlib']}; these estimates are compared with R (survival, MASS, stats) "
+        "in isamm's test suite. "
         f"Input file {a.cohort_file.name} (SHA-256 {a.sha256}). A p-value ≤ 0.05 was considered significant; "
         "no adjustment for multiple comparisons was made."
     )

@@ -44,7 +44,7 @@ def _table1_section(a: CohortAnalysis) -> Section:
         kind, var = r["kind"], labels.get(r["variable"], r["variable"])
         if kind == "n":
             continue
-        label = {"continuous": f"{var}, median [IQR]", "categorical": var}.get(kind, r["level"])
+        label = {"continuous": f"{var}, median [IQR]", "categorical": var, "missing": "Missing, n"}.get(kind, r["level"])
         cells = [label, r["overall"]] + [r[g] for g in t1.groups]
         if t1.groups:
             p = r["p"]
