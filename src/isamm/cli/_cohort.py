@@ -25,7 +25,8 @@ def report(
     # existence is checked by the library, so a missing file is one InputError line like every other mistake
     cohort: Path = typer.Argument(..., help="Cohort file (CSV, Excel or Parquet), one row per patient."),
     config: Path = typer.Option(..., "--config", "-c", help="Analysis configuration (TOML)."),
-    output: Path = typer.Option(..., "--output", "-o", help="Output folder (created if needed; files in it are replaced)."),
+    output: Path = typer.Option(..., "--output", "-o",
+                                help="Output folder (created if needed; files in it are replaced)."),
     json_out: bool = typer.Option(False, "--json", help="Print results.json on stdout instead of a summary."),
 ) -> None:
     """Write report.html, results.json and figures (PNG + SVG) for COHORT as the config describes."""

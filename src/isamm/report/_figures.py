@@ -54,7 +54,8 @@ def p_text(p: float | None) -> str:
     return f"p {text[0]} {text[1:]}" if text.startswith("<") else f"p = {text}"
 
 
-def save_figure(fig: Figure, stem: str | os.PathLike[str], formats: tuple[str, ...] = ("png", "svg"), dpi: int = 200) -> list[Path]:
+def save_figure(fig: Figure, stem: str | os.PathLike[str], formats: tuple[str, ...] = ("png", "svg"),
+                dpi: int = 200) -> list[Path]:
     """Write ``fig`` as ``stem.png`` and ``stem.svg`` (atomically); return the paths written.
 
     Metadata that changes from run to run (creation date) is left out, so the

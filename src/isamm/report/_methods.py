@@ -81,8 +81,8 @@ def methods_paragraphs(a: CohortAnalysis) -> list[str]:
         f"Analysis by isamm {__version__} on Python {v['python']}: Kaplan–Meier estimates in NumPy {v['numpy']}, "
         f"log-rank tests, Cox and ordinal models with statsmodels {v['statsmodels']}, ROC curves with "
         f"scikit-learn {v['scikit-learn']}, exact and rank tests with SciPy {v['scipy']}, tables with pandas "
-        f"{v['pandas']}, figures with matplotlib {v['matplotlib']}; these estimates are compared with R (survival, MASS, stats) "
-        "in isamm's test suite. "
+        f"{v['pandas']}, figures with matplotlib {v['matplotlib']}; these estimates are compared with R "
+        "(survival, MASS, stats) in isamm's test suite. "
         f"Input file {a.cohort_file.name} (SHA-256 {a.sha256}). A p-value ≤ 0.05 was considered significant; "
         "no adjustment for multiple comparisons was made."
     )

@@ -49,4 +49,5 @@ def cox_terms(cox) -> pd.DataFrame:
 def roc_arrays(cut):
     """``(fpr, tpr, cutoff, sensitivity, specificity, auc, direction)`` of a ROC cut-off result."""
     _expect(cut, "CutoffResult", "roc_plot")
-    return cut.fpr, cut.tpr, float(cut.cutoff), float(cut.sensitivity), float(cut.specificity), float(cut.auc), cut.direction
+    return (cut.fpr, cut.tpr, float(cut.cutoff), float(cut.sensitivity), float(cut.specificity), float(cut.auc),
+            cut.direction)

@@ -44,7 +44,8 @@ def _table1_section(a: CohortAnalysis) -> Section:
         kind, var = r["kind"], labels.get(r["variable"], r["variable"])
         if kind == "n":
             continue
-        label = {"continuous": f"{var}, median [IQR]", "categorical": var, "missing": "Missing, n"}.get(kind, r["level"])
+        label = {"continuous": f"{var}, median [IQR]", "categorical": var,
+                 "missing": "Missing, n"}.get(kind, r["level"])
         cells = [label, r["overall"]] + [r[g] for g in t1.groups]
         if t1.groups:
             p = r["p"]
@@ -103,7 +104,11 @@ def _km_table(km: dict, landmarks: list[float], unit: str, caption: str) -> Tabl
         at = {round(x["time"], 9): x for x in g.get("at", [])}
         for t in landmarks:
             x = at.get(round(t, 9))
-            row.append("—" if x is None else f"{fmt_pct(x['surv'])} ({fmt_ci(*(None if v is None else 100 * v for v in x['ci']))})")
+            if x is None or x["surv"] is None:  # beyond the last follow-up: not estimable
+                row.append("—")
+            else:
+                lo, hi = (None if v is None else 100 * v for v in x["ci"])
+                row.append(f"{fmt_pct(x['surv'])} ({fmt_ci(lo, hi)})")
         rows.append(row)
     note = ("Percentages are Kaplan–Meier estimates of remaining event-free at that time. " if landmarks else "")
     note += "NR: not reached (the curve or its confidence limit stays above 50%)."
@@ -217,7 +222,8 @@ def _cutoff_section(a: CohortAnalysis, figs: dict[str, FigureRef]) -> Section:
                 f"ROC analysis of {name} for {event}",
                 note=f"Outcome: {event} during follow-up (column {cfg.endpoints[c.endpoint].event!r} = 1), "
                      f"time ignored; values {cc.direction} the cut-off predict {event}. "
-                     f"{r['n']} patients with {name} measured ({r['n_dropped']} without), {r['n_positive']} with {event}.")
+                     f"{r['n']} patients with {name} measured ({r['n_dropped']} without), "
+                     f"{r['n_positive']} with {event}.")
     if isinstance(c.cox, NotEstimable):
         hr_text = f"Hazard ratio {c.labels[0]} vs {c.labels[1]}: not estimable ({c.cox.reason})."
     else:
