@@ -61,57 +61,67 @@ def build_dosing(events: pd.DataFrame, n: int, drug: str, routes: list[str], sou
             raise InputError("invalid patient index", file=source, row=i + 1, column="patient",
                              expected=f"an integer in [0, {n - 1}]", got=ev["patient"].iloc[i])
         pat = pat.astype(int)
-        rows = [(p, r) for p, r in zip(pat, ev.itertuples(index=False))]
     else:
-        rows = [(None, r) for r in ev.itertuples(index=False)]
+        pat = np.full(len(ev), -1)  # a row shared by every patient
 
-    inf_p, inf_s, inf_e, inf_r = [], [], [], []
-    bol_p, bol_t, bol_c, bol_a = [], [], [], []
-    dose_p, dose_t, dose_e = [], [], []
-    all_patients = np.arange(n)
-    for i, (p, r) in enumerate(rows, start=1):
-        who = all_patients if p is None else np.array([p])
-        t0, amt, dur, route = float(r.time_h), float(r.amount_mg), float(r.duration_h), str(r.route)
-        if route not in routes:
-            raise InputError(f"route not supported by this {drug} model", file=source, row=i, column="route",
+    # One pass over the rows (not over patients); shared rows are broadcast
+    # afterwards. Plain tuples, converted to arrays once.
+    inf, bol, dose = [], [], []
+    steps_cache: dict = {}
+    t0s = ev["time_h"].to_numpy(dtype=float)
+    amts = ev["amount_mg"].to_numpy(dtype=float)
+    durs = ev["duration_h"].to_numpy(dtype=float)
+    route_col = ev["route"].astype(str).to_numpy()
+    profiles = ev["profile"].to_numpy() if "profile" in ev.columns else np.full(len(ev), None)
+    allowed = set(routes)
+    for i in range(len(ev)):
+        p, t0, amt, dur, route = int(pat[i]), t0s[i], amts[i], durs[i], route_col[i]
+        if route not in allowed:
+            raise InputError(f"route not supported by this {drug} model", file=source, row=i + 1, column="route",
                              expected=" or ".join(routes), got=route)
-        dose_p.append(who)
-        dose_t.append(np.full(who.size, t0))
         if route == "SC" or dur == 0.0:
-            bol_p.append(who)
-            bol_t.append(np.full(who.size, t0))
-            bol_c.append(np.full(who.size, 0 if route == "SC" else 1))
-            bol_a.append(np.full(who.size, amt))
-            dose_e.append(np.full(who.size, t0))
+            bol.append((p, t0, 0.0 if route == "SC" else 1.0, amt))
+            dose.append((p, t0, t0))
             continue
-        steps = _profile_steps(getattr(r, "profile", None), dur, source, i)
+        prof = profiles[i]
+        cacheable = prof is None or isinstance(prof, tuple)
+        steps = steps_cache.get((prof, dur)) if cacheable else None
+        if steps is None:
+            steps = _profile_steps(prof, dur, source, i + 1)
+            if cacheable:
+                steps_cache[(prof, dur)] = steps
         start = t0
         for d, frac in steps:
             if d > 0 and frac > 0:
-                inf_p.append(who)
-                inf_s.append(np.full(who.size, start))
-                inf_e.append(np.full(who.size, start + d))
-                inf_r.append(np.full(who.size, amt * frac / d))
+                inf.append((p, start, start + d, amt * frac / d))
             start += d
-        dose_e.append(np.full(who.size, start))
+        dose.append((p, t0, start))
 
-    def cat(parts, dtype=float):
-        return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype=dtype)
-
-    dp, dt = cat(dose_p, int), cat(dose_t)
-    first = np.zeros(n)
-    has = np.zeros(n, dtype=bool)
-    order = np.argsort(dt, kind="stable")
-    # earliest dose per patient: assign in reverse time order so the smallest wins
-    first[dp[order[::-1]]] = dt[order[::-1]]
-    has[dp] = True
+    inf_p, inf_s, inf_e, inf_r = _expand(inf, n, 4)
+    bol_p, bol_t, bol_c, bol_a = _expand(bol, n, 4)
+    dose_p, dose_t, dose_e = _expand(dose, n, 3)
+    first = np.full(n, np.inf)
+    np.minimum.at(first, dose_p, dose_t)
     return Dosing(
         n=n,
-        inf_patient=cat(inf_p, int), inf_start=cat(inf_s), inf_end=cat(inf_e), inf_rate=cat(inf_r),
-        bol_patient=cat(bol_p, int), bol_time=cat(bol_t), bol_cmt=cat(bol_c, int), bol_amount=cat(bol_a),
-        first_dose_h=np.where(has, first, 0.0),
-        dose_patient=dp, dose_time=dt, dose_end=cat(dose_e),
+        inf_patient=inf_p, inf_start=inf_s, inf_end=inf_e, inf_rate=inf_r,
+        bol_patient=bol_p, bol_time=bol_t, bol_cmt=bol_c.astype(int), bol_amount=bol_a,
+        first_dose_h=np.where(np.isfinite(first), first, 0.0),
+        dose_patient=dose_p, dose_time=dose_t, dose_end=dose_e,
     )
+
+
+def _expand(entries, n: int, width: int):
+    """Rows ``(patient, ...)`` → column arrays; patient −1 (a shared row) is repeated for all n patients."""
+    if not entries:
+        return (np.zeros(0, dtype=int),) + tuple(np.zeros(0) for _ in range(width - 1))
+    arr = np.asarray(entries, dtype=float)
+    shared = arr[:, 0] < 0
+    if shared.any():
+        rep = np.repeat(arr[shared], n, axis=0)
+        rep[:, 0] = np.tile(np.arange(n), int(shared.sum()))
+        arr = np.vstack([arr[~shared], rep])
+    return (arr[:, 0].astype(int),) + tuple(arr[:, j] for j in range(1, width))
 
 
 def _profile_steps(profile, duration_h: float, source: str, row: int) -> list[tuple[float, float]]:
