@@ -32,7 +32,7 @@ def test_forest_plot_shows_hr_and_ci_of_each_term(mgus2):
     model = cox(mgus2, "futime", "death", ["age", "sex", "hgb", "creat", "mspike"])
     terms = model.to_frame()
     fig = forest_plot(model, labels={"sexM": "Male vs female"})
-    (ax,) = fig.axes
+    ax, ax_txt = fig.axes
     assert ax.get_xscale() == "log"
     (ref,) = _gid(ax, "forest-ref")
     assert_allclose(ref.get_xdata(), [1, 1])
@@ -45,7 +45,7 @@ def test_forest_plot_shows_hr_and_ci_of_each_term(mgus2):
     assert_allclose([s[0][0] for s in segments], terms["lower"], rtol=1e-12)
     assert_allclose([s[1][0] for s in segments], terms["upper"], rtol=1e-12)
     assert [t.get_text() for t in ax.get_yticklabels()] == ["age", "Male vs female", "hgb", "creat", "mspike"]
-    printed = [t.get_text() for t in ax.texts if t.get_gid() == "forest-text"]
+    printed = [t.get_text() for t in ax_txt.texts if t.get_gid() == "forest-text"]
     assert printed == [f"{r.hr:.2f} ({r.lower:.2f}–{r.upper:.2f})" for r in terms.itertuples()]
     lo, hi = ax.get_xlim()
     assert lo < terms["lower"].min() and hi > terms["upper"].max()

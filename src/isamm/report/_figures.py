@@ -67,6 +67,6 @@ def save_figure(fig: Figure, stem: str | os.PathLike[str], formats: tuple[str, .
         target = stem.with_suffix("." + fmt)
         metadata = {"Date": None} if fmt == "svg" else {"Software": None}
         with atomic_path(target) as tmp, matplotlib.rc_context(_RC):
-            fig.savefig(tmp, format=fmt, dpi=dpi, bbox_inches="tight", metadata=metadata)
+            fig.savefig(tmp, format=fmt, dpi=dpi, metadata=metadata)  # constrained layout: no "tight" re-draw
         written.append(target)
     return written

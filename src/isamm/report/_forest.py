@@ -35,9 +35,9 @@ def forest_plot(cox, *, labels: dict[str, str] | None = None, title: str | None 
     Returns
     -------
     matplotlib.figure.Figure
-        ``fig.axes[0]`` has a log-scaled x axis, a dashed reference line at HR = 1,
-        one error bar per estimable term (point = HR, whiskers = 95% CI) and, on
-        the right, the printed "HR (95% CI)" and p for each row.
+        ``fig.axes[0]`` has a log-scaled x axis, a dashed reference line at HR = 1
+        and one error bar per estimable term (point = HR, whiskers = 95% CI);
+        ``fig.axes[1]`` prints "HR (95% CI)" and p for each row.
     """
     models = [cox] if not isinstance(cox, Sequence) else list(cox)
     if not models:
@@ -49,8 +49,9 @@ def forest_plot(cox, *, labels: dict[str, str] | None = None, title: str | None 
     ok = np.isfinite(terms[["hr", "lower", "upper"]].to_numpy(float)).all(axis=1) & (terms["lower"] > 0)
 
     with house_style():
-        fig = Figure(figsize=(7.0, 1.1 + 0.32 * n), layout="constrained")
-        ax = fig.add_subplot()
+        fig = Figure(figsize=(7.2, 1.1 + 0.32 * n), layout="constrained")
+        # the printed numbers get their own axes, so the layout engine makes room for them
+        ax, ax_txt = fig.subplots(1, 2, sharey=True, gridspec_kw={"width_ratios": [3.0, 1.7], "wspace": 0.02})
         ax.set_xscale("log")
         hr, lo, hi = (terms.loc[ok, c].to_numpy(float) for c in ("hr", "lower", "upper"))
         ax.errorbar(hr, y[ok], xerr=[hr - lo, hi - hr], fmt="s", ms=5, color=PALETTE[0], ecolor=PALETTE[0],
@@ -69,14 +70,14 @@ def forest_plot(cox, *, labels: dict[str, str] | None = None, title: str | None 
         ax.tick_params(axis="y", length=0)
         ax.spines["left"].set_visible(False)
         ax.set_xlabel(xlabel)
-        # the printed numbers, in axes-x / data-y coordinates right of the plot
-        trans = ax.get_yaxis_transform()
-        ax.text(1.04, n - 0.3, "HR (95% CI)", transform=trans, ha="left", va="bottom", weight="bold")
-        ax.text(1.42, n - 0.3, "p", transform=trans, ha="left", va="bottom", weight="bold")
+        ax_txt.axis("off")
+        trans = ax_txt.get_yaxis_transform()  # x in axes fraction, y in data (rows)
+        ax_txt.text(0.02, n - 0.45, "HR (95% CI)", transform=trans, ha="left", va="bottom", weight="bold")
+        ax_txt.text(0.74, n - 0.45, "p", transform=trans, ha="left", va="bottom", weight="bold")
         for yi, row, good in zip(y, terms.itertuples(index=False), ok):
             text = f"{row.hr:.2f} ({row.lower:.2f}–{row.upper:.2f})" if good else "not estimable"
-            ax.text(1.04, yi, text, transform=trans, ha="left", va="center", gid="forest-text")
-            ax.text(1.42, yi, format_p(row.p), transform=trans, ha="left", va="center", gid="forest-p")
+            ax_txt.text(0.02, yi, text, transform=trans, ha="left", va="center", gid="forest-text")
+            ax_txt.text(0.74, yi, format_p(row.p), transform=trans, ha="left", va="center", gid="forest-p")
         if title:
-            ax.set_title(title, loc="left")
+            fig.suptitle(title, x=0.02, ha="left", fontsize=10)
     return fig
