@@ -41,7 +41,7 @@ def test_report_and_json(cli, cohort, tmp_path):
     results = json.loads(r.stdout)
     assert results == json.loads((tmp_path / "out" / "results.json").read_text())
     assert sorted(results) == ["config", "cutoff", "endpoints", "figures", "generated", "input", "isamm_version",
-                               "response", "response_model", "table1", "title"]
+                               "response", "response_by_group", "response_model", "table1", "title"]
     assert (tmp_path / "out" / "report.html").is_file()
 
 

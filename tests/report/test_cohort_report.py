@@ -89,6 +89,14 @@ def test_results_equal_isamm_outcomes(report):
     assert results["table1"] == json.loads(json.dumps(
         outcomes.table1(frame, by="sex", variables=["age", "hgb", "response"]).to_dict()))
     assert results["response"] == json.loads(json.dumps(outcomes.orr(frame["response"]).to_dict()))
+    # responders (≥PR) × sex counted by hand from the cohort, then R's fisher.test on that 2×2 table
+    responder = frame["response"].isin(["sCR", "CR", "VGPR", "PR"])
+    sexes = sorted(frame["sex"].unique())
+    table = [[int((responder & (frame["sex"] == s)).sum()) for s in sexes],
+             [int((~responder & (frame["sex"] == s)).sum()) for s in sexes]]
+    by_group = results["response_by_group"]
+    assert [by_group["groups"][s]["responders"] for s in sexes] == table[0]
+    assert by_group["test"] == json.loads(json.dumps(outcomes.fisher_exact(table).to_dict()))
     evaluable = frame[frame["response"] != "NE"]
     assert results["response_model"] == json.loads(json.dumps(
         outcomes.ordinal_logit(evaluable, "response", ["age", "sex"]).to_dict()))

@@ -73,6 +73,8 @@ class CohortAnalysis:
     response: object | None = None
     response_model: object | None = None  # OrdinalResult (or NotEstimable) of best response on covariates
     n_not_evaluable: int = 0              # NE patients left out of that model
+    response_by_group: dict = field(default_factory=dict)  # group label → ORRResult
+    response_test: object | None = None   # FisherResult (2 groups) or ChisqResult: responders × group
     endpoints: dict[str, EndpointAnalysis] = field(default_factory=dict)
     cutoff: CutoffAnalysis | None = None
 
@@ -113,6 +115,8 @@ def run_analysis(cfg: AnalysisConfig, cohort: Path) -> CohortAnalysis:
                                     source=cohort.name, column=r.column)
         if r.covariates:
             out.response_model, out.n_not_evaluable = _run_ordinal(cfg, frame)
+        if cfg.group:
+            out.response_by_group, out.response_test = _response_by_group(cfg, frame)
     for key, ep in cfg.endpoints.items():
         # row-by-row checks of this endpoint's columns (event 0/1, time >= 0, entry < exit), naming file and row
         data = read_cohort(cohort, time=ep.time, event=ep.event, entry=ep.entry).data
@@ -122,6 +126,20 @@ def run_analysis(cfg: AnalysisConfig, cohort: Path) -> CohortAnalysis:
         data = read_cohort(cohort, time=ep.time, event=ep.event, entry=ep.entry).data
         out.cutoff = _run_cutoff(cfg, data)
     return out
+
+
+def _response_by_group(cfg: AnalysisConfig, frame: pd.DataFrame):
+    """ORR per group and the test of responders × group (seed 004: Fisher for 2×2, Pearson χ² otherwise)."""
+    r = cfg.response
+    data = frame[frame[cfg.group].notna()]
+    levels = sorted(data[cfg.group].unique(), key=lambda v: (isinstance(v, str), v))  # R factor order
+    by = {str(g): outcomes.orr(data.loc[data[cfg.group] == g, r.column], threshold=r.threshold,
+                               evaluable_only=r.evaluable_only) for g in levels}
+    table = [[res.orr.k for res in by.values()], [res.orr.n - res.orr.k for res in by.values()]]
+    if len(by) < 2 or min(sum(row) for row in table) == 0:
+        return by, None  # one group, or nobody (or everybody) responded: no test
+    test = outcomes.fisher_exact(table) if len(by) == 2 else outcomes.chisq_test(table)
+    return by, test
 
 
 def _run_ordinal(cfg: AnalysisConfig, frame: pd.DataFrame):

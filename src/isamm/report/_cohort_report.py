@@ -54,7 +54,7 @@ def cohort_report(config: AnalysisConfig | str | os.PathLike[str], output_dir: s
     -------
     dict
         The content of ``results.json``: ``title``, ``isamm_version``, ``generated``,
-        ``input`` (file, sha256, n_rows), ``config``, ``table1``, ``response``, ``response_model``,
+        ``input`` (file, sha256, n_rows), ``config``, ``table1``, ``response``, ``response_model``, ``response_by_group``,
         ``endpoints`` (per key: label, km, follow_up, km_by_group, logrank, cox_univariable,
         cox_multivariable, cox_zph), ``cutoff`` and ``figures`` (id → relative paths). Each
         statistics entry is the matching ``isamm.outcomes`` result's ``to_dict()``.
@@ -180,6 +180,9 @@ def _results_dict(a: CohortAnalysis, figures: dict[str, FigureRef], generated: d
         "table1": _to_dict(a.table1),
         "response": _to_dict(a.response),
         "response_model": _to_dict(a.response_model),
+        "response_by_group": None if not a.response_by_group else {
+            "groups": {g: res.to_dict() for g, res in a.response_by_group.items()},
+            "test": _to_dict(a.response_test)},
         "endpoints": {},
         "cutoff": None,
         "figures": {fid: f.files for fid, f in figures.items()},

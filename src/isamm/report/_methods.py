@@ -73,7 +73,9 @@ def methods_paragraphs(a: CohortAnalysis) -> list[str]:
             "Pearson's χ² otherwise; Wilcoxon rank-sum or Kruskal–Wallis for continuous variables)."
         )
     if cfg.response is not None:
-        paras.append("The overall response rate has an exact (Clopper–Pearson) 95% confidence interval."
+        paras.append("The overall response rate has an exact (Clopper–Pearson) 95% confidence interval"
+                     + (f"; it was compared between {cfg.group} groups with Fisher's exact test (two groups) or "
+                        "Pearson's χ² test (more)." if cfg.group else ".")
                      + (" Best response was related to covariates by proportional-odds (ordinal logistic) "
                         "regression (R MASS::polr); patients not evaluable (NE) were left out of that model."
                         if cfg.response.covariates else ""))

@@ -72,9 +72,29 @@ def _response_section(a: CohortAnalysis) -> Section:
     tab = Table(["Best response (IMWG)", "n", "%", "95% CI"], rows, f"Best response, n = {d['n']} patients",
                 note="95% CI: exact (Clopper–Pearson), as R binom.test.")
     blocks = [Block(tables=[tab])]
+    if a.response_by_group:
+        blocks.append(_response_by_group_block(a))
     if a.response_model is not None:
         blocks.append(_ordinal_block(a))
     return Section(id="response", heading="Response", blocks=blocks)
+
+
+def _response_by_group_block(a: CohortAnalysis) -> Block:
+    group = a.config.group
+    rows = []
+    for g, res in a.response_by_group.items():
+        d = res.to_dict()
+        lo, hi = (100 * v for v in d["ci"])
+        rows.append([str(g), f"{d['responders']}/{d['n']}", fmt_pct(d["orr"]), fmt_ci(lo, hi)])
+    paras = []
+    if a.response_test is not None:
+        t = a.response_test.to_dict()
+        name = "Fisher's exact test" if t["test"] == "fisher" else "Pearson's χ² test"
+        paras.append(f"{name} of responders by {group}: p = {format_p(t['p'])}.".replace("p = <", "p < "))
+    threshold = a.response.to_dict()["threshold"]
+    tab = Table([str(group), "Responders/n", f"ORR (≥{threshold}), %", "95% CI"], rows,
+                f"Overall response rate by {group}")
+    return Block(heading=f"By {group}", paragraphs=paras, tables=[tab])
 
 
 def _ordinal_block(a: CohortAnalysis) -> Block:
