@@ -221,3 +221,16 @@ def test_delayed_entry_endpoint(tmp_path):
     assert results["endpoints"]["os"]["cox_univariable"] == [json.loads(json.dumps(cox.to_dict()))]
     html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     assert "delayed entry &#39;entry&#39;" in html  # named in the methods paragraph
+
+
+def test_config_text_is_escaped_too(mgus_small, tmp_path):
+    path, _ = mgus_small
+    cfg = tmp_path / "analysis.toml"
+    hostile = "<img src=x onerror=alert(1)>"
+    cfg.write_text(CONFIG.replace('title = "Test cohort"', f'title = "{hostile}"')
+                   .replace('label = "Overall survival"', 'label = "OS </table><b>"')
+                   + f'\n[cox]\ncovariates = ["age"]\nlabels = {{ age = "{hostile}" }}\n', encoding="utf-8")
+    cohort_report(cfg, tmp_path / "out", cohort=path)
+    html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert "<img src=x" not in html and "<b>" not in html and html.count("</table>") == html.count("<table>")
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html and "OS &lt;/table&gt;&lt;b&gt;" in html
