@@ -32,6 +32,7 @@ all of them (no Python loop over patients).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -208,20 +209,18 @@ def _phi(z: np.ndarray):
     p2 = (p1 - 1.0) / zs
     p3 = (p2 - 0.5) / zs
     if small.any():
-        zt = np.where(small, z, 0.0)
-        t1, t2, t3 = np.zeros_like(z), np.zeros_like(z), np.zeros_like(z)
-        term = np.ones_like(z)
-        fact = [1.0]
-        for j in range(1, 16):
-            fact.append(fact[-1] * j)
-        for j in range(12):
-            zj = zt**j
-            t1 += zj / fact[j + 1]
-            t2 += zj / fact[j + 2]
-            t3 += zj / fact[j + 3]
-        del term
-        p1, p2, p3 = np.where(small, t1, p1), np.where(small, t2, p2), np.where(small, t3, p3)
+        zt = z[small]
+        # Horner: φ_k(z) = Σ_{j<12} z^j/(j+k)!
+        t1, t2, t3 = (np.full(zt.shape, _INV_FACT[11 + k]) for k in (1, 2, 3))
+        for j in range(10, -1, -1):
+            t1 = t1 * zt + _INV_FACT[j + 1]
+            t2 = t2 * zt + _INV_FACT[j + 2]
+            t3 = t3 * zt + _INV_FACT[j + 3]
+        p1[small], p2[small], p3[small] = t1, t2, t3
     return e, p1, p2, p3
+
+
+_INV_FACT = [1.0 / math.factorial(i) for i in range(16)]
 
 
 def _etdrk4_step(structure, k, t, y, h, r):
