@@ -4,6 +4,8 @@ Public names
 ------------
 km_plot, forest_plot, roc_plot
     matplotlib figures drawn from :mod:`isamm.outcomes` result objects.
+number_at_risk
+    The counts the KM risk table shows, read from a KM step table.
 save_figure
     Write a figure as PNG and SVG, atomically.
 cohort_report
@@ -21,6 +23,5 @@ from isamm.report._km import km_plot as km_plot
 from isamm.report._km import number_at_risk as number_at_risk
 from isamm.report._roc import roc_plot as roc_plot
 
-__all__ = [
-    "cohort_report",
-   "km_plot", "forest_plot", "roc_plot", "number_at_risk", "save_figure", "AnalysisConfig", "load_config"]
+__all__ = ["cohort_report", "km_plot", "forest_plot", "roc_plot", "number_at_risk", "save_figure", "AnalysisConfig",
+           "load_config"]
