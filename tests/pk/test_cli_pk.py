@@ -111,3 +111,15 @@ def test_covariate_table_gives_one_patient_per_row(cli, tmp_path):
     assert r.exit_code == 0, r.stderr
     m = pd.read_csv(out)
     assert len(m) == 2 and np.all(m.cmax_first_ug_ml > 0)
+
+
+def test_washout_reports_daratumumab_at_isatuximab_start(cli):
+    r = cli("pk", "washout", "--weeks-treated", "12", "--typical", "--isatuximab-start-days", "60", "--json")
+    assert r.exit_code == 0, r.stderr
+    d = json.loads(r.stdout)
+    assert d["isatuximab_start_days"] == 60.0
+    assert set(d["conc_ug_ml_at_isatuximab_start"]) == {"daratumumab_xu2020", "daratumumab_luo2021"}
+    assert d["conc_ug_ml_at_isatuximab_start"]["daratumumab_xu2020"]["median"] == pytest.approx(
+        d["models"]["daratumumab_xu2020"]["conc_ug_ml_after_last_dose"]["60"]["median"], rel=1e-12)
+    r = cli("pk", "washout", "--weeks-treated", "12", "--typical", "--isatuximab-start-days", "9999")
+    assert r.exit_code == 2 and "--isatuximab-start-days" in r.stderr

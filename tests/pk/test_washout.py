@@ -77,3 +77,15 @@ def test_regimen_events_scale_mg_per_kg_like_the_regimen_engine():
     assert (flat.amount_mg == 1800.0).all()
     with pytest.raises(InputError):
         pk.regimen_events("NOT-A-REGIMEN", [70.0], weeks=4)
+
+
+def test_concentration_at_isatuximab_start_equals_a_direct_simulation():
+    ev = dara_events(24)
+    w = pk.washout(ev, n_patients=None, at_days=[97.25], threshold_ug_ml=1.0)
+    last = ev.time_h.max()
+    for r in w.results:
+        direct = pk.simulate(r.model_id, None, ev, [last + 97.25 * 24]).conc_ug_ml[0, 0]
+        assert r.at(97.25)["median"] == pytest.approx(direct, rel=1e-6)
+        assert "97.25" in r.to_dict()["conc_ug_ml_after_last_dose"]
+    with pytest.raises(InputError, match="--isatuximab-start-days"):
+        pk.washout(ev, n_patients=None, at_days=[-3.0])

@@ -238,6 +238,9 @@ def washout_cmd(
     typical: bool = typer.Option(False, "--typical", help="Typical patient of each model, no IIV."),
     seed: int = typer.Option(0, "--seed", help="Random seed."),
     horizon_days: float = typer.Option(730.0, "--horizon-days", help="Follow-up after the last dose (days)."),
+    isa_start_days: float = typer.Option(None, "--isatuximab-start-days",
+                                         help="Days from the last daratumumab dose to the first isatuximab dose: "
+                                              "report the daratumumab concentration then."),
     weight_kg: float = typer.Option(None, "--weight-kg", help="Body weight (kg)."),
     albumin_g_l: float = typer.Option(None, "--albumin-g-l", help="Albumin (g/L)."),
     non_igg: bool = typer.Option(None, "--non-igg/--igg", help="Myeloma type."),
@@ -271,8 +274,11 @@ def washout_cmd(
             table = pd.concat([table] * patients, ignore_index=True)
     w = pk.washout(lambda wt: pk.regimen_events(regimen, wt, weeks=weeks_treated, drug="daratumumab"),
                    models=models, n_patients=n, seed=seed, covariates=table, threshold_ug_ml=threshold_ug_ml,
-                   horizon_days=horizon_days)
+                   horizon_days=horizon_days, at_days=() if isa_start_days is None else (isa_start_days,))
     result = {"drug": drug, "regimen": regimen, "weeks_treated": weeks_treated, **w.to_dict()}
+    if isa_start_days is not None:
+        result["isatuximab_start_days"] = isa_start_days
+        result["conc_ug_ml_at_isatuximab_start"] = {r.model_id: r.at(isa_start_days) for r in w.results}
     if output is not None:
         write_output(output, frame=w.band())
     if plot is not None:
@@ -290,6 +296,10 @@ def washout_cmd(
         d = m["days_to_threshold"]
         t.add_row(mid, *("—" if d[k] is None else f"{d[k]:.0f}" for k in ("median", "p5", "p95")), f"{m['not_reached_pct']:.1f}")
     console.print(t)
+    if isa_start_days is not None:
+        for mid, v in result["conc_ug_ml_at_isatuximab_start"].items():
+            console.print(f"{mid}: daratumumab at isatuximab start (day {isa_start_days:g}): median {v['median']:.3g} µg/mL "
+                          f"(5th-95th percentile {v['p5']:.3g}-{v['p95']:.3g})", highlight=False, markup=False)
     for m in result["models"].values():
         console.print(m["citation"], highlight=False, markup=False)
 

@@ -36,35 +36,35 @@ class ModelWashout:
     days_to_threshold: np.ndarray  # per patient; NaN = not reached within the horizon
     days_after_last_dose: np.ndarray
     conc_ug_ml: np.ndarray  # [patient, time after last dose]
-    coverage_pct: float
+    report_days: tuple[float, ...] = _REPORT_DAYS
+
+    def at(self, day: float) -> dict[str, float]:
+        """Median, 5th and 95th percentile of the concentration (µg/mL) ``day`` days after the last dose (a grid day)."""
+        i = int(np.argmin(np.abs(self.days_after_last_dose - day)))
+        if abs(self.days_after_last_dose[i] - day) > 1e-9:
+            raise InputError("day not on the washout grid", option="at_days", got=day)
+        c = self.conc_ug_ml[:, i]
+        return {"median": float(np.median(c)), "p5": float(np.percentile(c, 5)), "p95": float(np.percentile(c, 95))}
 
     def band(self) -> pd.DataFrame:
-        """Median and prediction interval of the concentration at each day after the last dose."""
-        lo, hi = (100 - self.coverage_pct) / 2, 100 - (100 - self.coverage_pct) / 2
+        """Median and 90% prediction interval (5th–95th percentile) of the concentration at each grid day."""
         c = self.conc_ug_ml
         return pd.DataFrame({
             "model": self.model_id,
             "days_after_last_dose": self.days_after_last_dose,
             "median_ug_ml": np.median(c, axis=0),
-            f"p{lo:g}_ug_ml": np.percentile(c, lo, axis=0),
-            f"p{hi:g}_ug_ml": np.percentile(c, hi, axis=0),
+            "p5_ug_ml": np.percentile(c, 5, axis=0),
+            "p95_ug_ml": np.percentile(c, 95, axis=0),
         })
 
     def to_dict(self) -> dict:
-        lo, hi = (100 - self.coverage_pct) / 2, 100 - (100 - self.coverage_pct) / 2
         d = self.days_to_threshold
-        band = self.band()
-        at = {}
-        for day in _REPORT_DAYS:
-            i = int(np.argmin(np.abs(self.days_after_last_dose - day)))
-            if abs(self.days_after_last_dose[i] - day) < 1e-9:
-                at[str(day)] = {"median": float(band["median_ug_ml"].iloc[i]),
-                                "p5": float(np.percentile(self.conc_ug_ml[:, i], lo)),
-                                "p95": float(np.percentile(self.conc_ug_ml[:, i], hi))}
+        last = self.days_after_last_dose[-1]
+        at = {f"{day:g}": self.at(day) for day in sorted(self.report_days) if day <= last + 1e-9}
         return {
             "model": self.model_id,
             "citation": self.citation,
-            "days_to_threshold": {"median": _pct(d, 50), "p5": _pct(d, lo), "p95": _pct(d, hi)},
+            "days_to_threshold": {"median": _pct(d, 50), "p5": _pct(d, 5), "p95": _pct(d, 95)},
             "not_reached_pct": float(np.mean(~np.isfinite(d)) * 100),
             "conc_ug_ml_after_last_dose": at,
         }
@@ -113,7 +113,7 @@ def washout(
     threshold_ug_ml: float = 1.0,
     horizon_days: float = 730.0,
     step_h: float = 24.0,
-    coverage_pct: float = 90.0,
+    at_days: tuple[float, ...] | list[float] = (),
 ) -> Washout:
     """Predicted daratumumab concentration after the last dose, and days until it falls below a threshold.
 
@@ -135,15 +135,22 @@ def washout(
     horizon_days, step_h
         How long after the last dose to follow (days) and the output grid (h);
         the crossing is interpolated log-linearly between grid points.
-    coverage_pct
-        Width of the prediction interval (90 → 5th–95th percentiles).
+    at_days
+        Extra days after the last dose at which to report the concentration (e.g. the
+        planned start of isatuximab); added to the output grid exactly.
+
+    The prediction interval is the 5th–95th percentile over the virtual patients.
     """
     if not (np.isfinite(threshold_ug_ml) and threshold_ug_ml > 0):
         raise InputError("invalid threshold", option="--threshold-ug-ml", expected="a number > 0", got=threshold_ug_ml)
     if not (np.isfinite(horizon_days) and horizon_days > 0):
         raise InputError("invalid horizon", option="--horizon-days", expected="a number > 0", got=horizon_days)
-    if not (0 < coverage_pct < 100):
-        raise InputError("invalid coverage", option="--coverage", expected="a percentage in (0, 100)", got=coverage_pct)
+    if not (np.isfinite(step_h) and step_h > 0):
+        raise InputError("invalid grid step", option="step_h", expected="a number > 0 h", got=step_h)
+    at_days = tuple(float(x) for x in at_days)
+    if any(not (np.isfinite(x) and 0 <= x <= horizon_days) for x in at_days):
+        raise InputError("invalid day after the last dose", option="--isatuximab-start-days",
+                         expected=f"days in [0, {horizon_days:g}]", got=list(at_days))
     results = []
     last_dose = None
     for mid in models:
@@ -156,7 +163,7 @@ def washout(
         last_start = float(dosing.dose_time.max())
         last_end = float(dosing.dose_end.max())
         last_dose = last_start
-        after = np.arange(0.0, horizon_days * 24.0 + step_h / 2, step_h)
+        after = np.union1d(np.arange(0.0, horizon_days * 24.0 + step_h / 2, step_h), np.array(at_days) * 24.0)
         times = np.unique(np.concatenate([last_start + after, [last_end]]))
         times = times[times >= last_end]
         sim = simulate(model, pats, ev, times)
@@ -164,7 +171,7 @@ def washout(
         days = _crossing_days(times - last_start, c, threshold_ug_ml)
         keep = np.isin(times, last_start + after)
         results.append(ModelWashout(model.id, model.citation_line(), days, (times[keep] - last_start) / 24.0,
-                                    c[:, keep], coverage_pct))
+                                    c[:, keep], tuple(sorted(set(_REPORT_DAYS) | set(at_days)))))
     return Washout(threshold_ug_ml, last_dose, tuple(results))
 
 
