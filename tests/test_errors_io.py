@@ -43,3 +43,14 @@ def test_write_table_formats(tmp_path):
 
 def test_json_has_no_nan():
     assert to_json({"x": float("nan")}, indent=None) == '{"x": null}'
+
+
+def test_atomic_output_has_ordinary_permissions(tmp_path):
+    import os
+
+    umask = os.umask(0o022)
+    try:
+        write_table(tmp_path / "t.csv", pd.DataFrame({"a": [1]}))
+    finally:
+        os.umask(umask)
+    assert (tmp_path / "t.csv").stat().st_mode & 0o777 == 0o644

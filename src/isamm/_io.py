@@ -35,6 +35,10 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
         raise InputError("output directory does not exist", file=str(target))
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=parent)
     os.close(fd)
+    # mkstemp creates 0600; give the output the permissions a plain open() would (0666 & ~umask).
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
     tmp_path = Path(tmp)
     try:
         yield tmp_path

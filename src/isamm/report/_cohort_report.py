@@ -97,21 +97,11 @@ def cohort_report(config: AnalysisConfig | str | os.PathLike[str], output_dir: s
 
 def _move_into_place(staging: Path, output_dir: Path) -> None:
     (output_dir / "figures").mkdir(exist_ok=True)
-    # temporary files are created private (0600); the report is an ordinary document
-    mode = 0o666 & ~_umask()
-    for src in [*(staging / "figures").iterdir(), staging / "results.json", staging / "report.html"]:
-        os.chmod(src, mode)
     # figures first, the report last: a reader never sees a report whose figures are missing
     for src in sorted((staging / "figures").iterdir()):
         os.replace(src, output_dir / "figures" / src.name)
     for name in ("results.json", "report.html"):
         os.replace(staging / name, output_dir / name)
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
 
 
 def _draw_figures(a: CohortAnalysis, folder: Path) -> dict[str, FigureRef]:
