@@ -1,4 +1,4 @@
-"""The integrator: exponential Runge–Kutta with one adaptive step per patient, all patients at once.
+"""The integrator: one adaptive step per patient, all patients at once (NumPy).
 
 Why hand-written: SciPy's ``solve_ivp`` integrates one system with one step
 size; stacking N patients into one system makes the stiffest patient set the
@@ -10,24 +10,27 @@ all of them (no Python loop over patients).
   stop, every bolus and every output time (the "stops", shared by all
   patients). A step never crosses a stop: it is shortened to land on it
   exactly, so the input rate is constant within every step.
-* **Stiffness.** Target-mediated elimination at C ≪ Km has an eigenvalue up to
-  Vmax/(V·Km) (≈ 90/h for ±4 SD isatuximab draws; an explicit Dormand–Prince
-  step would be limited to h ≲ 0.04 h there, and real populations do reach that
-  regime between doses). The stiff part of these models sits on the diagonal of
-  the Jacobian (elimination from each compartment); the couplings (Q/V, ka) are
-  slow. So each step writes y' = L·y + N(t, y) with L = diag(∂f/∂y) frozen at the
-  step start, integrates L exactly and N with the fourth-order exponential
-  time-differencing scheme ETDRK4 of Cox & Matthews (2002), *J Comput Phys*
-  176:430–455, eq. (26)–(29), in the φ-function form of Krogstad (2005),
-  *J Comput Phys* 203:72–88. The method is exact for the linear frozen part at
-  any step size, so stiffness never limits the step; accuracy does.
-* **Error control.** The embedded estimate is the ETD2 solution
-  e^z·y + h·φ1·N(y) + h·φ2·(N(c) − N(y)) built from the same stages (local error
-  O(h³)); the step factor is ``0.9·err^(-1/3)`` clipped to [0.2, 5] (Hairer,
-  Nørsett & Wanner, *Solving ODEs I*, II.4), with ``err`` the per-patient
-  max-norm over states of ``|y4 − y2| / (atol + rtol·|y|)``.
-  A step that would make any amount negative is rejected and shortened: the
-  exact solution of these models is non-negative, so this never biases it.
+* **Non-stiff patients** take Dormand–Prince 5(4) steps (Dormand & Prince 1980,
+  *J Comput Appl Math* 6:19–26; tableau as in Hairer, Nørsett & Wanner,
+  *Solving ODEs I*, Table II.5.2), error estimate of order 4, step factor
+  ``0.9·err^(-1/5)``.
+* **Stiff patients.** Target-mediated elimination at C ≲ Km has an eigenvalue
+  up to Vmax/(V·Km) (≈ 90/h for ±4 SD isatuximab draws; real populations reach
+  that regime between doses). DP5 is stable only for h·|λ| ≲ 3.3, so a patient
+  whose step would exceed h·|∂f_central/∂A_central| > 3 takes an exponential
+  step instead: y' = L·y + N(t, y) with L = diag(∂f/∂y) frozen at the step start,
+  L integrated exactly and N by ETDRK4 (Cox & Matthews 2002, *J Comput Phys*
+  176:430–455, eq. 26–29, in the φ-function form of Krogstad 2005, *J Comput
+  Phys* 203:72–88). The stiff part of these models is on the diagonal
+  (elimination), the couplings (Q/V, ka) are slow, and the exact treatment of
+  L removes the stability limit. Its embedded estimate is the ETD2 solution
+  e^z·y + h·φ1·N(y) + h·φ2·(N(c) − N(y)) from the same stages (local error
+  O(h³)), step factor ``0.9·err^(-1/3)``.
+* **Error control** is per patient: max-norm over states of
+  ``|err| / (atol + rtol·|y|)`` ≤ 1 (atol in µg/mL times the compartment
+  volume), factors clipped to [0.2, 5] (Hairer I, II.4). A step that would make
+  any amount negative is rejected and shortened: the exact solution of these
+  models is non-negative, so this never biases it.
 """
 
 from __future__ import annotations
