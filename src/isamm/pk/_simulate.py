@@ -201,10 +201,21 @@ def simulate(
         Add the model's residual error to ``observed_ug_ml`` (needs ``seed``).
     rtol, atol_ug_ml
         Local error tolerances of the integrator (relative; absolute in µg/mL).
+        At the defaults the concentrations are within 1e-4 relative error wherever
+        C > 1 µg/mL (tested against LSODA at rtol 1e-10, incl. ±4 SD patients).
 
     Returns
     -------
     Simulation
+
+    Examples
+    --------
+    >>> import isamm.pk as pk
+    >>> pats = pk.sample_patients("isatuximab_fau2020", 100, seed=1)
+    >>> ev = pk.regimen_events("ISA-MONO-10-QW-Q2W", pats.covariates["weight_kg"], weeks=8, drug="isatuximab")
+    >>> sim = pk.simulate("isatuximab_fau2020", pats, ev, times_h=range(0, 8 * 168 + 1, 24))
+    >>> sim.conc_ug_ml.shape
+    (100, 57)
     """
     model = load_model(model)
     if patients is None or isinstance(patients, pd.DataFrame):
