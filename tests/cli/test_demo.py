@@ -27,3 +27,19 @@ def test_demo_writes_calendar_outputs(cli, tmp_path):
     assert set(dex["dose_mg"]) == {40.0}  # < 75 years: no age reduction
     # no temporary files left behind
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_demo_pk_profile(cli, tmp_path):
+    r = cli("demo", "--output-dir", tmp_path)
+    assert r.exit_code == 0, r.stderr
+    pk = pd.read_csv(tmp_path / "isatuximab_pk.csv")
+    assert (tmp_path / "isatuximab_pk.png").stat().st_size > 0
+    conc = pk[["conc_ug_ml", "population_p5_ug_ml", "population_median_ug_ml", "population_p95_ug_ml"]]
+    assert conc.notna().all().all() and (conc >= 0).all().all()
+    assert (pk["population_p5_ug_ml"] <= pk["population_median_ug_ml"]).all()
+    assert (pk["population_median_ug_ml"] <= pk["population_p95_ug_ml"]).all()
+    # nothing on board before the first infusion starts (09:00 on day 1)
+    assert (pk.loc[pk["time_h"] < 9.0, "conc_ug_ml"] == 0).all()
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest["steps"]["pk"]["model"] == "isatuximab_fau2020"
+    assert "doi:10.1002/psp4.12561" in manifest["steps"]["pk"]["source"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import typer
 from rich.table import Table
@@ -25,6 +26,7 @@ EXAMPLE_PATIENT = {"weight_kg": 70.0, "height_cm": 170.0, "age_y": 68.0, "sex": 
 EXAMPLE_REGIMEN = "ISA-PD"
 EXAMPLE_CYCLES = 6
 EXAMPLE_START = dt.date(2027, 1, 4)  # fixed so that the demo output is reproducible
+DEMO_SEED = 2027
 
 
 def run_calendar(output_dir: Path) -> tuple[dict, pd.DataFrame]:
@@ -57,6 +59,49 @@ def run_calendar(output_dir: Path) -> tuple[dict, pd.DataFrame]:
     return {"regimen": reg.id, "cycles": EXAMPLE_CYCLES, "administrations": len(cal), "files": files}, cal
 
 
+def run_pk(output_dir: Path, cal: pd.DataFrame, n_population: int = 200, seed: int = DEMO_SEED) -> dict:
+    """Isatuximab concentrations (Fau 2020 model) over the example calendar: the example patient
+    (typical values for her covariates) and a virtual population (IIV, seeded) for the band."""
+    import isamm.pk as pk
+
+    model = pk.load_model("isatuximab_fau2020")
+    events = rg.dose_events(cal, drugs="isatuximab")
+    # The example patient, with the model's reference values for the covariates the calendar lacks
+    # (β2-microglobulin 3.90 mg/L, IgG myeloma, non-Asian) and the marketed drug material (P2F2).
+    covariates = pd.DataFrame([{"weight_kg": EXAMPLE_PATIENT["weight_kg"], "female": 1, "p2f2": 1}])
+    times_h = np.arange(0.0, float(cal["time_h"].max()) + 14 * 24.0 + 1e-9, 6.0)
+    one = pk.simulate(model, covariates, events, times_h)
+    pop_cov = pk.sample_covariates(model, n_population, seed=seed).assign(weight_kg=EXAMPLE_PATIENT["weight_kg"])
+    population = pk.sample_patients(model, seed=seed, covariates=pop_cov)
+    pop = pk.simulate(model, population, events, times_h)
+    ex = pk.exposure(model, covariates, events)
+    metrics = {k: ex.to_dict()[k] for k in ("cmax_first_ug_ml", "ctrough_ss_ug_ml", "cmax_ss_ug_ml") if k in ex.to_dict()}
+    table = pd.DataFrame({
+        "time_h": times_h,
+        "day": times_h / 24.0 + 1.0,
+        "conc_ug_ml": one.conc_ug_ml[0],
+        "population_p5_ug_ml": np.percentile(pop.conc_ug_ml, 5, axis=0),
+        "population_median_ug_ml": np.median(pop.conc_ug_ml, axis=0),
+        "population_p95_ug_ml": np.percentile(pop.conc_ug_ml, 95, axis=0),
+    })
+    write_table(output_dir / "isatuximab_pk.csv", table)
+    pk.plot_concentration(
+        output_dir / "isatuximab_pk.png",
+        [("example patient", times_h / 168.0, one.conc_ug_ml),
+         (f"virtual population, n = {n_population} (70 kg)", times_h / 168.0, pop.conc_ug_ml)],
+        title=f"Isatuximab, {EXAMPLE_REGIMEN} label regimen — {model.id}",
+    )
+    console.rule("isatuximab PK")
+    console.print(model.citation_line(), highlight=False, markup=False)
+    for name, value in metrics.items():
+        console.print(f"{name}: {value:.4g}", highlight=False)
+    console.print(f"concentration at the end of cycle {EXAMPLE_CYCLES}: {table['conc_ug_ml'].iloc[-1]:.4g} µg/mL "
+                  f"(population 5th–95th percentile {table['population_p5_ug_ml'].iloc[-1]:.3g}–"
+                  f"{table['population_p95_ug_ml'].iloc[-1]:.3g})", highlight=False)  # fmt: skip
+    return {"model": model.id, "source": model.citation_line(), "seed": seed, "n_population": n_population, "metrics": metrics,
+            "files": ["isatuximab_pk.csv", "isatuximab_pk.png"]}  # fmt: skip
+
+
 def register(app: typer.Typer) -> None:
     @app.command("demo")
     def demo(
@@ -67,6 +112,7 @@ def register(app: typer.Typer) -> None:
         manifest = {"isamm_version": __version__, "patient": EXAMPLE_PATIENT, "steps": {}}
         summary, cal = run_calendar(output_dir)
         manifest["steps"]["calendar"] = summary
+        manifest["steps"]["pk"] = run_pk(output_dir, cal)
         write_json(output_dir / "manifest.json", manifest)
         err_console.print(f"demo outputs in {output_dir}/: " + ", ".join(sorted(p.name for p in output_dir.iterdir())),
                           highlight=False)  # fmt: skip
