@@ -12,7 +12,7 @@ __all__ = ["plot_concentration"]
 
 
 def plot_concentration(path, curves, *, log: bool = False, threshold_ug_ml: float | None = None,
-                       x_label: str = "time since first dose (weeks)", title: str = "", coverage_pct: float = 90.0) -> None:
+                       x_label: str = "weeks from 00:00 of study day 1", title: str = "", coverage_pct: float = 90.0) -> None:
     """Write a concentration–time figure (PNG/PDF/SVG by suffix), atomically.
 
     ``curves`` is a list of ``(label, x, conc[patient, time])``; a single patient is
