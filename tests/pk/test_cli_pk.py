@@ -123,3 +123,20 @@ def test_washout_reports_daratumumab_at_isatuximab_start(cli):
         d["models"]["daratumumab_xu2020"]["conc_ug_ml_after_last_dose"]["60"]["median"], rel=1e-12)
     r = cli("pk", "washout", "--weeks-treated", "12", "--typical", "--isatuximab-start-days", "9999")
     assert r.exit_code == 2 and "--isatuximab-start-days" in r.stderr
+
+
+def test_washout_dates_give_the_days_between_them(cli):
+    r = cli("pk", "washout", "--weeks-treated", "12", "--typical", "--last-dose-date", "2026-01-10",
+            "--isatuximab-start-date", "2026-03-11", "--json")
+    assert r.exit_code == 0, r.stderr
+    assert json.loads(r.stdout)["isatuximab_start_days"] == 60.0  # 21 + 28 + 11 days
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--last-dose-date", "2026-01-10"], "--last-dose-date/--isatuximab-start-date"),
+    (["--last-dose-date", "2026-13-10", "--isatuximab-start-date", "2026-03-11"], "--last-dose-date"),
+    (["--last-dose-date", "2026-03-10", "--isatuximab-start-date", "2026-03-01"], "--isatuximab-start-date"),
+])
+def test_washout_date_errors(cli, args, message):
+    r = cli("pk", "washout", "--weeks-treated", "12", "--typical", *args)
+    assert r.exit_code == 2 and message in r.stderr and len(r.stderr.strip().splitlines()) == 1

@@ -101,6 +101,15 @@ def _drug_and_model(regimen: str, weeks: int, drug: str | None, model_id: str | 
     return drug, model
 
 
+def _date(text: str, option: str):
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise InputError("not a date", option=option, expected="YYYY-MM-DD", got=text) from None
+
+
 def _check_plot(path: Path | None) -> None:
     if path is not None and path.suffix.lower() not in _PLOT_SUFFIXES:
         raise InputError("unknown figure format", option="--plot", expected=" or ".join(_PLOT_SUFFIXES), got=path.suffix)
@@ -241,6 +250,9 @@ def washout_cmd(
     isa_start_days: float = typer.Option(None, "--isatuximab-start-days",
                                          help="Days from the last daratumumab dose to the first isatuximab dose: "
                                               "report the daratumumab concentration then."),
+    last_dose_date: str = typer.Option(None, "--last-dose-date", help="Date of the last daratumumab dose (YYYY-MM-DD)."),
+    isa_start_date: str = typer.Option(None, "--isatuximab-start-date",
+                                       help="Planned first isatuximab dose (YYYY-MM-DD); with --last-dose-date."),
     weight_kg: float = typer.Option(None, "--weight-kg", help="Body weight (kg)."),
     albumin_g_l: float = typer.Option(None, "--albumin-g-l", help="Albumin (g/L)."),
     non_igg: bool = typer.Option(None, "--non-igg/--igg", help="Myeloma type."),
@@ -261,6 +273,14 @@ def washout_cmd(
         if m not in pk.DARATUMUMAB_MODELS:
             raise InputError("unknown daratumumab model", option="--model",
                              expected="both or " + " or ".join(pk.DARATUMUMAB_MODELS), got=m)
+    if last_dose_date is not None or isa_start_date is not None:
+        if last_dose_date is None or isa_start_date is None or isa_start_days is not None:
+            raise InputError("give --last-dose-date and --isatuximab-start-date together (instead of --isatuximab-start-days)",
+                             option="--last-dose-date/--isatuximab-start-date")
+        isa_start_days = float((_date(isa_start_date, "--isatuximab-start-date") - _date(last_dose_date, "--last-dose-date")).days)
+        if isa_start_days < 0:
+            raise InputError("isatuximab start is before the last daratumumab dose", option="--isatuximab-start-date",
+                             expected=f"a date on or after {last_dose_date}", got=isa_start_date)
     cov = _covariate_options(weight_kg, None, albumin_g_l, non_igg, female, None, None)
     table = pd.DataFrame([cov]) if cov else None
     pk.regimen_events(regimen, [70.0], weeks=weeks_treated, drug="daratumumab")  # fail early on a bad regimen
