@@ -140,3 +140,13 @@ def test_washout_dates_give_the_days_between_them(cli):
 def test_washout_date_errors(cli, args, message):
     r = cli("pk", "washout", "--weeks-treated", "12", "--typical", *args)
     assert r.exit_code == 2 and message in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_washout_after_sc_history_runs_the_model_that_has_an_sc_route(cli):
+    r = cli("pk", "washout", "--regimen", "DARA-SC", "--weeks-treated", "12", "--typical", "--json")
+    assert r.exit_code == 0, r.stderr
+    d = json.loads(r.stdout)
+    assert set(d["models"]) == {"daratumumab_luo2021"} and "daratumumab_xu2020" in d["models_skipped"]
+    assert "daratumumab_xu2020 not run" in r.stderr
+    r = cli("pk", "washout", "--regimen", "DARA-SC", "--weeks-treated", "12", "--typical", "--model", "daratumumab_xu2020")
+    assert r.exit_code == 2 and "route" in r.stderr

@@ -283,7 +283,15 @@ def washout_cmd(
                              expected=f"a date on or after {last_dose_date}", got=isa_start_date)
     cov = _covariate_options(weight_kg, None, albumin_g_l, non_igg, female, None, None)
     table = pd.DataFrame([cov]) if cov else None
-    pk.regimen_events(regimen, [70.0], weeks=weeks_treated, drug="daratumumab")  # fail early on a bad regimen
+    history = pk.regimen_events(regimen, [70.0], weeks=weeks_treated, drug="daratumumab")  # fails early on a bad regimen
+    routes = set(history["route"])
+    skipped = {}
+    if model_id == "both":
+        for m in list(models):
+            supported = set(pk.load_model(m).model.routes)
+            if not routes <= supported:
+                models.remove(m)
+                skipped[m] = f"{'/'.join(sorted(supported))}-only model; the history has {'/'.join(sorted(routes))} doses"
     if typical:
         n = None
     else:
@@ -296,6 +304,10 @@ def washout_cmd(
                    models=models, n_patients=n, seed=seed, covariates=table, threshold_ug_ml=threshold_ug_ml,
                    horizon_days=horizon_days, at_days=() if isa_start_days is None else (isa_start_days,))
     result = {"drug": drug, "regimen": regimen, "weeks_treated": weeks_treated, **w.to_dict()}
+    if skipped:
+        result["models_skipped"] = skipped
+        for m, why in skipped.items():
+            err_console.print(f"note: {m} not run: {why}", highlight=False, markup=False)
     if isa_start_days is not None:
         result["isatuximab_start_days"] = isa_start_days
         result["conc_ug_ml_at_isatuximab_start"] = {r.model_id: r.at(isa_start_days) for r in w.results}
