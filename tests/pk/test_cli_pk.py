@@ -97,7 +97,8 @@ def test_covariate_table_errors_name_the_file_row_and_column(cli, tmp_path):
     f = tmp_path / "cov.csv"
     pd.DataFrame({"weight_kg": [70, -1], "non_igg": [0, 1]}).to_csv(f, index=False)
     r = cli("pk", "exposure", "--regimen", "ISA-MONO-10", "--weeks", "8", "--covariates", f)
-    assert r.exit_code == 2 and "cov.csv, row 2, column 'weight_kg'" in r.stderr
+    # spreadsheet numbering: header is row 1, so the second patient is row 3
+    assert r.exit_code == 2 and "cov.csv, row 3, column 'weight_kg'" in r.stderr
     pd.DataFrame({"weight_kg": [70], "crcl": [60]}).to_csv(f, index=False)
     r = cli("pk", "exposure", "--regimen", "ISA-MONO-10", "--weeks", "8", "--covariates", f)
     assert r.exit_code == 2 and "column 'crcl'" in r.stderr

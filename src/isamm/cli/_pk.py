@@ -64,7 +64,7 @@ def _patients(model, typical: bool, n: int | None, seed: int, covariates: dict, 
         frame = _read_table(table)
         if covariates:
             raise InputError("give covariates as options or as a table, not both", option="--covariates")
-        cov = pk.covariate_frame(model, frame, source=str(table))
+        cov = pk.covariate_frame(model, frame, source=str(table), first_row=2)  # header = row 1
         return pk.typical_patients(model, cov) if typical else pk.sample_patients(model, seed=seed, covariates=cov)
     if typical or n is None:
         return pk.typical_patients(model, **covariates)

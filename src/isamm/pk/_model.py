@@ -224,12 +224,14 @@ class PKModel(_Frozen):
         return out
 
 
-def covariate_frame(model: PKModel, table: pd.DataFrame | None = None, n: int | None = None, source: str = "covariates") -> pd.DataFrame:
+def covariate_frame(model: PKModel, table: pd.DataFrame | None = None, n: int | None = None, source: str = "covariates",
+                    first_row: int = 1) -> pd.DataFrame:
     """Validate a covariate table for ``model``; missing columns take the model's defaults.
 
     Unknown column names, non-finite values, non-positive continuous values and
-    binary values other than 0/1 raise :class:`InputError` naming the row (1-based
-    data row) and column.
+    binary values other than 0/1 raise :class:`InputError` naming the row and
+    column. Rows are numbered from ``first_row`` (1 = first data row; pass 2 for a
+    file read from disk, where the header is row 1 as a spreadsheet shows it).
     """
     if table is None:
         table = pd.DataFrame(index=range(1 if n is None else n))
@@ -247,15 +249,14 @@ def covariate_frame(model: PKModel, table: pd.DataFrame | None = None, n: int | 
             out[name] = float(model.defaults.get(name, model.reference[name]))
             continue
         values = pd.to_numeric(table[name], errors="coerce").to_numpy(dtype=float)
-        for i, (raw, v) in enumerate(zip(table[name], values), start=1):
-            if name in _BINARY:
-                ok = v in (0.0, 1.0)
-                expected = "0 or 1"
-            else:
-                ok = math.isfinite(v) and v > 0
-                expected = "a finite number > 0"
-            if not ok:
-                raise InputError("invalid covariate", file=source, row=i, column=name, expected=expected, got=raw)
+        if name in _BINARY:
+            ok, expected = (values == 0.0) | (values == 1.0), "0 or 1"
+        else:
+            ok, expected = np.isfinite(values) & (values > 0), "a finite number > 0"
+        if not ok.all():
+            i = int(np.flatnonzero(~ok)[0])
+            raise InputError("invalid covariate", file=source, row=i + first_row, column=name, expected=expected,
+                             got=table[name].iloc[i])
         out[name] = values
     return out
 
