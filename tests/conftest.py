@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
+SHARED = REPO.parent / "shared"  # only for checks that our copies are unchanged
+TEST_DATA = REPO / "tests" / "data"  # copies of R survival datasets (mgus2, mayo_myeloma, flchain)
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import json
 import pandas as pd
 import pytest
 
-from conftest import SHARED
+from conftest import TEST_DATA
 
 CONFIG = """
 title = "CLI test"
@@ -24,7 +24,7 @@ event = "death"
 @pytest.fixture(scope="module")
 def cohort(tmp_path_factory):
     path = tmp_path_factory.mktemp("cli") / "mgus_small.csv"
-    pd.read_csv(SHARED / "data" / "mgus2.csv").head(150).to_csv(path, index=False)
+    pd.read_csv(TEST_DATA / "mgus2.csv").head(150).to_csv(path, index=False)
     return path
 
 

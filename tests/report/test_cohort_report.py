@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
-from conftest import SHARED
+from conftest import TEST_DATA
 from isamm.errors import InputError
 from isamm import outcomes
 from isamm.outcomes import kaplan_meier
@@ -44,7 +44,7 @@ covariates = ["age", "sex"]
 def mgus_small(tmp_path_factory):
     """300 rows of mgus2 with a hostile group label and a hostile free-text column."""
     folder = tmp_path_factory.mktemp("cohort")
-    frame = pd.read_csv(SHARED / "data" / "mgus2.csv").head(300)
+    frame = pd.read_csv(TEST_DATA / "mgus2.csv").head(300)
     frame["sex"] = frame["sex"].replace({"M": "<script>alert(1)</script>"})
     # a made-up best response (IMWG codes), cycling through the categories, for the ORR section
     codes = ["sCR", "CR", "VGPR", "PR", "MR", "SD", "PD", "NE"]
@@ -208,7 +208,7 @@ def test_a_group_without_events_is_reported_not_fatal(mgus_small, tmp_path):
 
 def test_delayed_entry_endpoint(tmp_path):
     """mayo_myeloma: entry = days from diagnosis to entry (left truncation), passed through to KM and Cox."""
-    data = pd.read_csv(SHARED / "data" / "mayo_myeloma.csv").head(400)
+    data = pd.read_csv(TEST_DATA / "mayo_myeloma.csv").head(400)
     path = tmp_path / "myeloma.csv"
     data.to_csv(path, index=False)
     cfg = tmp_path / "analysis.toml"

@@ -8,14 +8,14 @@ import pytest
 from matplotlib.collections import LineCollection
 from numpy.testing import assert_allclose
 
-from conftest import SHARED
+from conftest import TEST_DATA
 from isamm.outcomes import cox, kaplan_meier, roc_cutoff
 from isamm.report import forest_plot, roc_plot, save_figure
 
 
 @pytest.fixture(scope="module")
 def mgus2():
-    return pd.read_csv(SHARED / "data" / "mgus2.csv")
+    return pd.read_csv(TEST_DATA / "mgus2.csv")
 
 
 def _gid(ax, gid):

@@ -11,7 +11,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 
-from conftest import SHARED
+from conftest import TEST_DATA
 from isamm.outcomes import kaplan_meier
 from isamm.report import km_plot, number_at_risk, save_figure
 from isamm.report._figures import format_p
@@ -19,7 +19,7 @@ from isamm.report._figures import format_p
 
 @pytest.fixture(scope="module")
 def mgus2():
-    return pd.read_csv(SHARED / "data" / "mgus2.csv")
+    return pd.read_csv(TEST_DATA / "mgus2.csv")
 
 
 def _by_gid(ax, prefix):
