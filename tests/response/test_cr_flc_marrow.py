@@ -269,3 +269,58 @@ def test_mrd_negative_cr():
     q = one([visit(0, 2.0), visit(28, 0.1, bm_pc_pct=2, mrd="negative", serum_ife="positive"),
              visit(56, 0.1, serum_ife="positive")], isotype="IgA-lambda")  # fmt: skip
     assert q.best_response == "VGPR" and not q.mrd_negative_cr
+
+
+# --- review fixes (each test fails on the code before its fix) ------------------------------------
+
+def _drug_band(**extra) -> list[dict]:
+    """IgG-κ 1.5 g/dL → 0.2 g/dL with a positive serum IFE, negative urine IFE, marrow 2%.
+
+    (1.5 − 0.2) / 1.5 = 86.7% < 90%: by size alone PR, although a 0.2 g/dL IgG-κ band on an
+    anti-CD38 antibody may be the drug itself (< 0.25 g/dL, Kirchhoff 2021).
+    """
+    row = dict(serum_ife="positive", urine_ife="negative", **ABNORMAL_RATIO) | extra
+    return [visit(0, 1.5), visit(28, 0.2, bm_pc_pct=2, **row), visit(56, 0.2, **row)]
+
+
+def test_interference_flag_does_not_need_a_90_percent_fall():
+    """I1 (imwg.md section 9 step 7 lists its conditions; the size of the fall is not one of them):
+    all hold, so the flag is raised; the category by size (PR) is not changed."""
+    p = one(_drug_band(), isotype="IgG-kappa", anti_cd38=True)
+    assert categories(p) == ["PR", "PR"]
+    assert p.assessments[0].flags == ("possible_anti_cd38_ife_interference",)
+
+
+def test_corrected_ife_gives_cr_when_the_band_is_below_a_90_percent_fall():
+    """I2: a negative antibody-corrected IFE says the 0.2 g/dL band is the drug, so the patient's own
+    M-protein is undetectable: with urine IFE negative and marrow 2% (< 5%) that is CR (R1)."""
+    p = one(_drug_band(serum_ife_mab_corrected="negative"), isotype="IgG-kappa", anti_cd38=True)
+    assert categories(p) == ["CR", "CR"] and p.best_response == "CR"
+    q = one(_drug_band(), isotype="IgG-kappa", anti_cd38=True, anti_cd38_ife="assume_cr")
+    assert categories(q) == ["CR", "CR"]
+
+
+def test_marrow_progression_irrespective_of_baseline():
+    """P8 (Kumar 2016: marrow plasma-cell % "irrespective of baseline status", when serum, urine and
+    FLC are not measurable) and B3: marrow 20% at baseline (< 30%, so no measurable disease, NE);
+    10% then 21% is +11 points and +110% from the nadir 10% → PD, needing no confirmation."""
+    p = one([visit(0, 0.2, bm_pc_pct=20), visit(84, 0.2, bm_pc_pct=10), visit(168, 0.2, bm_pc_pct=21)])
+    assert p.measurable == "none"
+    assert categories(p) == ["NE", "PD"] and p.progression_day == 168 and p.best_response == "PD"
+
+
+def test_dflc_progression_without_measurable_disease():
+    """P6 (Kumar 2016: dFLC "in patients without measurable serum and urine M-protein levels") and B3:
+    IgG-κ, serum 0.4 g/dL, κ 60 / λ 10 (involved < 100 mg/L: not measurable) → none. dFLC 50 → 151 is
+    +101 mg/L (> 100) and +202% → PD at day 28, confirmed at day 56 (dFLC 190)."""
+    p = one([flc(0, 60, serum_m_g_dl=0.4), flc(28, 161, serum_m_g_dl=0.4), flc(56, 200, serum_m_g_dl=0.4)],
+            isotype="IgG-kappa")  # fmt: skip
+    assert p.measurable == "none"
+    assert categories(p) == ["PD", "PD"] and p.progression_day == 28
+
+
+def test_undetectable_uninvolved_chain_is_an_abnormal_ratio():
+    """D1: κ 300 mg/L with λ 0 (below the assay's limit) is an infinite κ/λ ratio, abnormal, so the
+    disease is FLC-measurable; dFLC 300 → 100 is a 67% fall → PR."""
+    p = one([flc(0, 300, 0), flc(28, 100, 0), flc(56, 100, 0)], isotype="kappa light chain")
+    assert p.measurable == "flc" and categories(p) == ["PR", "PR"]

@@ -181,12 +181,12 @@ def _complete_response(level, track, values, row, involved, heavy, anti_cd38, ma
     i1 = (corrected is None and row.serum_ife == "positive" and mab_band and cfg.anti_cd38_ife != "off"
           and row.urine_ife != "positive" and marrow_low)  # fmt: skip
     if track in ("serum", "urine", "serum+urine"):
-        if level != "VGPR":
+        # A small IgG-kappa spike that may be the drug is judged by the IFE, not by its size: with a baseline
+        # under 2.5 g/dL a 0.2 g/dL drug band is a < 90% fall (PR), yet the patient may be in CR (I1, I2).
+        drug_spike = mab_band and all(values[k] == 0 for k in followed if k != "serum")
+        own_zero = level == "VGPR" and all(values[k] == 0 for k in followed)
+        if not (own_zero or (drug_spike and (corrected is not None or i1))):
             return level, "", flags
-        if not all(values[k] == 0 for k in followed):
-            drug_spike = mab_band and all(values[k] == 0 for k in followed if k != "serum")
-            if not (drug_spike and (corrected is not None or i1)):
-                return level, "", flags
     elif track == "flc" and ratio_normal is not True:
         return level, "", flags
     elif track == "bone_marrow" and not marrow_low:

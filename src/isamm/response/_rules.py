@@ -89,9 +89,14 @@ def marrow_level(base: float, value: float) -> tuple[str, str]:
 
 
 def flc_ratio_normal(kappa: float, lam: float, cfg: ResponseConfig) -> bool | None:
-    """Normal κ/λ ratio (0.26–1.65 by default); None when a value is missing or λ = 0."""
-    if math.isnan(kappa) or math.isnan(lam) or lam == 0:
+    """Normal κ/λ ratio (0.26–1.65 by default); None when a value is missing or both are 0.
+
+    λ = 0 with κ > 0 (λ below the assay's limit) is an infinite, hence abnormal, ratio.
+    """
+    if math.isnan(kappa) or math.isnan(lam) or (kappa == 0 and lam == 0):
         return None
+    if lam == 0:
+        return False
     return ge(kappa / lam, cfg.flc_ratio_low) and ge(cfg.flc_ratio_high, kappa / lam)
 
 
@@ -108,8 +113,13 @@ def progression_reasons(values: dict[str, float], nadirs: dict[str, float], trac
 
     ``kind`` is ``"imaging"`` (P4, needs no confirmation), ``"marrow"`` (P8 on the
     marrow track, needs no confirmation) or ``"biochemical"`` (P1/P3/P6/P7).
-    Serum and urine rules apply to any values present (whatever the track); dFLC
-    only on the FLC track (P6) and marrow only on the marrow track (P8).
+    Serum and urine rules apply to any values present (whatever the track). dFLC
+    (P6) applies when neither serum nor urine is measurable (tracks ``flc``,
+    ``bone_marrow``, ``none``) and marrow (P8) when serum, urine and FLC are not
+    (``bone_marrow``, ``none``): Kumar 2016 words P6 "in patients without measurable
+    serum and urine M-protein levels" and P8 "irrespective of baseline status", so
+    a marrow under 30% at baseline can still progress (B3: PD criteria apply to any
+    values present).
     """
     out = []
     v, n = values.get("serum", math.nan), nadirs.get("serum", math.nan)
@@ -122,11 +132,11 @@ def progression_reasons(values: dict[str, float], nadirs: dict[str, float], trac
     v, n = values.get("urine", math.nan), nadirs.get("urine", math.nan)
     if not (math.isnan(v) or math.isnan(n)) and _rise(v, n, cfg.pd_urine_increase_mg_24h, cfg):
         out.append(("biochemical", f"urine M {v:g} mg/24h, +{v - n:.4g} from nadir {n:g} (P7)"))
-    if track == "flc":
+    if track in ("flc", "bone_marrow", "none"):
         v, n = values.get("dflc", math.nan), nadirs.get("dflc", math.nan)
         if not (math.isnan(v) or math.isnan(n)) and _rise(v, n, cfg.pd_dflc_increase_mg_l, cfg, strict=True):
             out.append(("biochemical", f"dFLC {v:g} mg/L, +{v - n:.4g} from nadir {n:g} (P6)"))
-    if track == "bone_marrow":
+    if track in ("bone_marrow", "none"):
         v, n = values.get("marrow", math.nan), nadirs.get("marrow", math.nan)
         if not (math.isnan(v) or math.isnan(n)) and _rise(v, n, cfg.pd_marrow_increase_pct, cfg):
             out.append(("marrow", f"marrow PC {v:g}%, +{v - n:.3g} points from nadir {n:g}% (P8)"))
