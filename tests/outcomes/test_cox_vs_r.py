@@ -95,3 +95,47 @@ def test_group_without_events_diverges_with_a_named_error():
     d = pd.DataFrame({"t": np.arange(1.0, 21.0), "e": [1, 0] * 10, "arm": ["a", "b"] * 10})
     with pytest.raises(ModelError, match="armb"):
         cox(d, "t", "e", ["arm"])
+
+
+def _mgus2_labels_csv(tmp_path):
+    """mgus2 with a logical covariate and an integer-coded factor, both with empty cells, through a CSV file
+    (as make_reference.R builds them: hgb_lo <- hgb < 12; mgrp <- factor(findInterval(mspike, c(.5, 1.5)) + 1))."""
+    d = data("mgus2").copy()
+    d["hgb_lo"] = (d["hgb"] < 12).where(d["hgb"].notna())
+    d["mgrp"] = ((d["mspike"] >= 0.5).astype(int) + (d["mspike"] >= 1.5).astype(int) + 1).where(d["mspike"].notna())
+    path = tmp_path / "mgus2_labels.csv"
+    d.to_csv(path, index=False)
+    return path
+
+
+def test_level_names_as_r_for_logical_and_float_read_codes(tmp_path):
+    """pandas reads the codes with an empty cell as 1.0, 2.0 and the logical as True/False; R names the
+    terms mgrp2 and hgb_loTRUE. Regression: they were 'mgrp2.0' and 'hgb_loTrue'."""
+    from isamm.cohort import read_cohort
+
+    cohort = read_cohort(_mgus2_labels_csv(tmp_path), time="futime", event="death")
+    assert cohort.data["mgrp"].dtype == float  # the case being tested
+    res = cox(cohort, "futime", "death", ["age", "hgb_lo", "mgrp"], categorical=["mgrp"])
+    r = ref("cox")["mgus2_labels"]
+    assert list(res.terms["term"]) == list(r["terms"])
+    assert (res.n, res.events, res.n_dropped) == (r["n"], r["events"], r["dropped"])
+    for col in ("coef", "se", "hr", "p"):
+        assert_allclose(res.terms[col], arr(r[col]), rtol=RTOL, err_msg=col)
+
+
+def test_group_labels_as_r_in_km_and_table1(tmp_path):
+    """The same codes as group labels: levels(factor(mgrp)) in R are "1", "2", "3"."""
+    from isamm.cohort import read_cohort
+    from isamm.outcomes import kaplan_meier, table1
+
+    cohort = read_cohort(_mgus2_labels_csv(tmp_path), time="futime", event="death")
+    d = cohort.data
+    levels = list(ref("cox")["mgus2_labels"]["mgrp_levels"])
+    assert table1(d, by="mgrp", variables=["age"]).groups == tuple(levels)
+    ok = d["mgrp"].notna()
+    km = kaplan_meier(d.loc[ok, "futime"], d.loc[ok, "death"], group=d.loc[ok, "mgrp"])
+    assert [g.group for g in km.groups] == levels
+    assert km.logrank.groups == tuple(levels)
+    flags = d["hgb_lo"].dropna()
+    assert [g.group for g in kaplan_meier(d.loc[flags.index, "futime"], d.loc[flags.index, "death"],
+                                          group=flags).groups] == ["FALSE", "TRUE"]

@@ -121,6 +121,13 @@ cox <- list(
   mayo_entry = cox_ref(coxph(Surv(entry, futime, death) ~ year, mayo)),
   mgus2_breslow = cox_ref(coxph(Surv(futime, death) ~ age + sex, mgus2, ties = "breslow"))
 )
+# Level names as R prints them: a logical covariate (hgb_lo, NA where hgb is missing) is named
+# hgb_loTRUE, and an integer-coded factor with missing cells (which pandas reads as float) mgrp2.
+m2 <- mgus2
+m2$hgb_lo <- m2$hgb < 12
+m2$mgrp <- factor(findInterval(m2$mspike, c(0.5, 1.5)) + 1)
+cox$mgus2_labels <- cox_ref(coxph(Surv(futime, death) ~ age + hgb_lo + mgrp, m2))
+cox$mgus2_labels$mgrp_levels <- levels(m2$mgrp)
 save(cox, "cox.json")
 
 # ---------------------------------------------------------------- ROC / Youden (no pROC: by hand)

@@ -336,6 +336,7 @@ def crosstab_command(
     """Cross-table of two columns with Fisher's exact test (2×2) or Pearson's chi-square (larger)."""
     from isamm.cohort import read_cohort
     from isamm.outcomes import chisq_test, crosstab, fisher_exact
+    from isamm.outcomes._design import r_label
 
     cohort = read_cohort(file)
     counts = crosstab(cohort.column(rows, option="--rows"), cohort.column(cols, option="--cols"))
@@ -344,7 +345,8 @@ def crosstab_command(
                          option="--rows/--cols", got=f"{counts.shape[0]} × {counts.shape[1]} table")
     table = counts.to_numpy()
     result = fisher_exact(table) if table.shape == (2, 2) else chisq_test(table, correction=correction)
-    payload = {**result.to_dict(), "rows": [str(v) for v in counts.index], "cols": [str(v) for v in counts.columns]}
+    payload = {**result.to_dict(), "rows": [r_label(v) for v in counts.index],
+               "cols": [r_label(v) for v in counts.columns]}
     if table.shape == (2, 2):  # report the chi-square as well, as SPSS/STATA users expect to see it
         payload["chisq"] = chisq_test(table, correction=correction).to_dict()
 
@@ -352,9 +354,9 @@ def crosstab_command(
         t = Table(title=escape(f"{cohort.source}: {rows} × {cols}"))
         t.add_column(escape(rows))
         for c in counts.columns:
-            t.add_column(escape(str(c)))
+            t.add_column(escape(r_label(c)))
         for label, r in counts.iterrows():
-            t.add_row(escape(str(label)), *(str(int(v)) for v in r))
+            t.add_row(escape(r_label(label)), *(str(int(v)) for v in r))
         console.print(t)
         if table.shape == (2, 2):
             console.print(f"Fisher exact: {_p_eq(result.p)}; odds ratio {result.odds_ratio:.3g} "

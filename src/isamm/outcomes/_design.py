@@ -9,7 +9,7 @@ import pandas as pd
 
 from isamm.errors import InputError, ModelError
 
-__all__ = ["Design", "model_frame", "r_levels"]
+__all__ = ["Design", "model_frame", "r_label", "r_levels"]
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,23 @@ def r_levels(values: pd.Series) -> list:
     if isinstance(values.dtype, pd.CategoricalDtype):
         return [c for c in values.cat.categories if (values == c).any()]
     return sorted(values.dropna().unique(), key=lambda v: (isinstance(v, str), v))
+
+
+def r_label(value) -> str:
+    """A level as R's ``as.character`` prints it: ``2`` not ``2.0``, ``TRUE`` not ``True``.
+
+    pandas reads a numeric-coded column with an empty cell as float, and a
+    ``TRUE``/``FALSE`` column as bool; R names these levels ``2`` and ``TRUE``
+    (``coxph`` terms ``stage2``, ``flagTRUE``). Other floats get R's 15
+    significant digits.
+    """
+    if isinstance(value, (bool, np.bool_)):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, (float, np.floating)) and np.isfinite(value):
+        return str(int(value)) if float(value).is_integer() else f"{float(value):.15g}"
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    return str(value)
 
 
 def _is_categorical(series: pd.Series, forced: set[str]) -> bool:
@@ -71,10 +88,10 @@ def model_frame(frame: pd.DataFrame, needed: list[str], covariates: list[str],
             levels = r_levels(series)
             if len(levels) < 2:
                 raise InputError("covariate has a single level among complete rows", file=source, column=cov,
-                                 expected="at least two levels", got=[str(v) for v in levels])
+                                 expected="at least two levels", got=[r_label(v) for v in levels])
             terms[cov] = []
             for level in levels[1:]:
-                name = f"{cov}{level}"
+                name = f"{cov}{r_label(level)}"
                 cols[name] = (series == level).astype(float).to_numpy()
                 terms[cov].append(name)
         else:

@@ -21,6 +21,7 @@ import pandas as pd
 from scipy.stats import norm
 
 from isamm.errors import InputError
+from isamm.outcomes._design import r_label
 from isamm.outcomes._logrank import LogrankResult, group_labels, logrank
 from isamm.outcomes._surv import TIME_TOLERANCE, check_survival
 
@@ -104,7 +105,7 @@ class KMResult:
 
     def __getitem__(self, label: str) -> KMGroup:
         for g in self.groups:
-            if g.group == str(label):
+            if g.group == r_label(label):
                 return g
         raise KeyError(label)
 
@@ -183,7 +184,7 @@ def kaplan_meier(time, event, *, entry=None, group=None, at=None, conf_level: fl
         mask = labels == level
         table = _step_table(t[mask], e[mask], None if s is None else s[mask], z)
         median, lo, hi = (r_median(table, curve) for curve in ("surv", "lower", "upper"))
-        groups.append(KMGroup(group=str(level), n=int(mask.sum()), events=int(e[mask].sum()), median=median,
+        groups.append(KMGroup(group=r_label(level), n=int(mask.sum()), events=int(e[mask].sum()), median=median,
                               median_ci=(lo, hi), at=_landmarks(table, at_times),
                               table=table))
     lr = None

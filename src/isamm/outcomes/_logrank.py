@@ -9,6 +9,7 @@ import pandas as pd
 from scipy.stats import chi2
 
 from isamm.errors import InputError
+from isamm.outcomes._design import r_label
 from isamm.outcomes._surv import check_survival
 
 __all__ = ["LogrankResult", "logrank", "group_labels"]
@@ -98,7 +99,7 @@ def logrank(time, event, group, *, strata=None, entry=None) -> LogrankResult:
         raise InputError("group and time differ in length", option="group", expected=f"{len(t)} values", got=len(g))
     if len(levels) < 2:
         raise InputError("the log-rank test needs two or more groups", option="group",
-                         expected="at least 2 distinct groups", got=[str(v) for v in levels])
+                         expected="at least 2 distinct groups", got=[r_label(v) for v in levels])
     codes = pd.Categorical(g, categories=levels).codes
     st = np.zeros(len(t), dtype=int)
     if strata is not None:
@@ -113,7 +114,7 @@ def logrank(time, event, group, *, strata=None, entry=None) -> LogrankResult:
     p = float(chi2.sf(chisq, df)) if df > 0 else 1.0
     n = tuple(int((codes == k).sum()) for k in range(len(levels)))
     ev = tuple(int(e[codes == k].sum()) for k in range(len(levels)))
-    return LogrankResult(chisq=float(chisq), df=df, p=p, groups=tuple(str(v) for v in levels),
+    return LogrankResult(chisq=float(chisq), df=df, p=p, groups=tuple(r_label(v) for v in levels),
                          n=n, events=ev, stratified=strata is not None)
 
 

@@ -20,7 +20,7 @@ from statsmodels.miscmodels.ordinal_model import OrderedModel
 from statsmodels.tools.sm_exceptions import ConvergenceWarning, HessianInversionWarning
 
 from isamm.errors import InputError, ModelError
-from isamm.outcomes._design import model_frame, r_levels
+from isamm.outcomes._design import model_frame, r_label, r_levels
 from isamm.outcomes._orr import RESPONSE_ORDER
 
 __all__ = ["OrdinalResult", "ordinal_logit"]
@@ -90,7 +90,7 @@ def ordinal_logit(frame, response: str, covariates, *, levels=None, categorical=
     levels = _levels(y, levels, source, response)
     if len(levels) < 3:
         raise InputError("an ordinal model needs at least three ordered categories (use logistic regression "
-                         "for two)", file=source, column=response, got=[str(v) for v in levels])
+                         "for two)", file=source, column=response, got=[r_label(v) for v in levels])
     ycat = pd.Series(pd.Categorical(y, categories=levels, ordered=True))
     X = design.X
     model = OrderedModel(ycat, X, distr="logit")
@@ -106,8 +106,8 @@ def ordinal_logit(frame, response: str, covariates, *, levels=None, categorical=
     terms = pd.DataFrame({"term": X.columns, "coef": beta, "se": se, "z": z, "p": 2 * norm.sf(np.abs(z)),
                           "or": np.exp(beta), "lower": np.exp(beta - zq * se), "upper": np.exp(beta + zq * se)})
     zeta = model.transform_threshold_params(np.asarray(fit.params))[1:-1]
-    names = [f"{a}|{b}" for a, b in zip(levels[:-1], levels[1:])]
-    return OrdinalResult(n=len(ycat), n_dropped=design.n_dropped, levels=tuple(str(v) for v in levels),
+    names = [f"{r_label(a)}|{r_label(b)}" for a, b in zip(levels[:-1], levels[1:])]
+    return OrdinalResult(n=len(ycat), n_dropped=design.n_dropped, levels=tuple(r_label(v) for v in levels),
                          terms=terms, cutpoints=pd.DataFrame({"cut": names, "zeta": zeta}), loglik=float(fit.llf))
 
 

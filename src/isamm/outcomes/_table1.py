@@ -18,7 +18,7 @@ import pandas as pd
 from scipy.stats import kruskal, mannwhitneyu
 
 from isamm.errors import InputError
-from isamm.outcomes._design import r_levels
+from isamm.outcomes._design import r_label, r_levels
 from isamm.outcomes._tables import chisq_test, fisher_exact
 
 __all__ = ["Table1Result", "table1"]
@@ -115,8 +115,8 @@ def table1(frame, by: str | None = None, variables=None, *, categorical=None, co
         levels = r_levels(data[by])
         if len(levels) < 2:
             raise InputError("grouping column has a single level", file=source, column=by, option="--by",
-                             expected="two or more groups", got=[str(v) for v in levels])
-        group_masks = {str(g): (data[by] == g).to_numpy() for g in levels}
+                             expected="two or more groups", got=[r_label(v) for v in levels])
+        group_masks = {r_label(g): (data[by] == g).to_numpy() for g in levels}
     else:
         group_masks = {}
     groups = tuple(group_masks)
@@ -202,8 +202,8 @@ def _categorical(var, col: pd.Series, group_masks, add, stats):
             k, n = int((hit & m).sum()), int((present & m).sum())
             pct = 100 * k / n if n else np.nan
             cells[g] = f"{k} ({pct:.1f}%)" if n else "0"
-            stats.append({"variable": var, "level": str(lvl), "group": g, "count": k, "n": n, "percent": pct})
-        add(var, str(lvl), "level", cells)
+            stats.append({"variable": var, "level": r_label(lvl), "group": g, "count": k, "n": n, "percent": pct})
+        add(var, r_label(lvl), "level", cells)
     n_missing = int((~present).sum())
     if n_missing:
         add(var, "missing", "missing", {"overall": str(n_missing),
