@@ -324,3 +324,10 @@ def test_undetectable_uninvolved_chain_is_an_abnormal_ratio():
     disease is FLC-measurable; dFLC 300 → 100 is a 67% fall → PR."""
     p = one([flc(0, 300, 0), flc(28, 100, 0), flc(56, 100, 0)], isotype="kappa light chain")
     assert p.measurable == "flc" and categories(p) == ["PR", "PR"]
+
+
+def test_new_lesion_on_a_row_with_spurious_labs_is_still_pd():
+    """P4, C4: ``spurious`` marks the row's laboratory values (section 6); a new lesion on imaging is not a
+    laboratory value, so it is PD at once (needs no confirmation): progression at day 84."""
+    p = one([visit(0, 2.0), visit(28, 0.9), visit(56, 0.9), visit(84, 0.1, spurious=1, new_lesion=1)])
+    assert categories(p) == ["PR", "PR", "PD"] and p.progression_day == 84 and p.best_response == "PR"

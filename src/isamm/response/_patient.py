@@ -94,6 +94,11 @@ def assess_patient(rows: list, cfg: ResponseConfig) -> PatientResponse:
             assessments.append(Assessment(row.day, None, "after the start of a new line of therapy (C3)",
                                           flags=("after_new_therapy",)))  # fmt: skip
             continue
+        if row.spurious and row.new_lesion:  # the mark is about lab values; a new lesion is imaging (P4)
+            pd_kind[len(assessments)] = {"imaging"}
+            assessments.append(Assessment(row.day, "PD", "PD: new lesion (P4); lab values marked spurious, not used",
+                                          flags=("spurious_values",)))  # fmt: skip
+            continue
         if row.spurious:  # Kumar 2016 footnote: a spurious value is not used, not even for the nadir
             assessments.append(Assessment(row.day, "NE", "values marked spurious, not used (section 6)",
                                           flags=("spurious_values",)))  # fmt: skip
