@@ -139,3 +139,13 @@ def test_dates_never_overwrite_a_column():
     with pytest.raises(InputError, match="column 'futime', option --time: the time computed from dates"):
         read_cohort(d, time="futime", event="e", dates=("start", "end"))
     assert read_cohort(d, time="os_months", event="e", dates=("start", "end")).time == "os_months"
+
+
+def test_numbers_with_a_stray_text_cell_are_not_detected_as_categorical():
+    """'.' (a STATA/SPSS missing value) in a lab column must not turn it into a factor; a column of
+    mostly text stays categorical (as R's read.csv + factor would have it)."""
+    frame = pd.DataFrame({"t": [1, 2, 3, 4], "e": [1, 0, 1, 1], "hgb": ["10.1", ".", "12", "9.5"],
+                          "stage": ["I", "II", "III", "2"]})
+    c = read_cohort(frame, time="t", event="e")
+    assert "hgb" in c.continuous and "hgb" not in c.categorical
+    assert "stage" in c.categorical

@@ -197,3 +197,43 @@ def test_crosstab_json_equals_r(cli):
     assert big["test"] == "chisq" and big["df"] == r["chisq_grp_sex"]["df"]
     assert_allclose(big["chisq"], r["chisq_grp_sex"]["chisq"], rtol=1e-10)
     _error(cli("crosstab", MGUS2, "--rows", "sex", "--cols", "nope"), "column 'nope'", "--cols")
+
+
+@pytest.fixture
+def mgus2_with_dot(tmp_path):
+    """mgus2 with hgb '.' in the 5th patient (spreadsheet row 6): STATA/SPSS exports write missing as '.'."""
+    d = pd.read_csv(MGUS2)
+    d["hgb"] = d["hgb"].astype(object)
+    d.loc[4, "hgb"] = "."
+    path = tmp_path / "mgus2_dot.csv"
+    d.to_csv(path, index=False)
+    return path
+
+
+def test_text_in_a_numeric_covariate_is_named_not_made_a_factor(cli, mgus2_with_dot):
+    """Regression: hgb with one '.' was read as text and fitted as a factor with one term per value."""
+    expected = ("mgus2_dot.csv, row 6, column 'hgb': text in a numeric column", "got '.'")
+    _error(cli("cox", mgus2_with_dot, "--time", "futime", "--event", "death", "--covariates", "age,hgb"), *expected)
+    _error(cli("table1", mgus2_with_dot, "--by", "sex", "--variables", "age,hgb"), *expected)
+    # the Table 1 row is right after rows with a missing group were dropped as well
+    d = pd.read_csv(mgus2_with_dot)
+    d.loc[0, "sex"] = None
+    d.to_csv(mgus2_with_dot, index=False)
+    _error(cli("table1", mgus2_with_dot, "--by", "sex", "--variables", "hgb"), *expected)
+
+
+def test_a_messy_column_that_is_not_used_does_not_block_other_commands(cli, mgus2_with_dot):
+    out = _json(cli("km", mgus2_with_dot, "--time", "futime", "--event", "death", "--json"))
+    assert out["groups"][0]["median"] == ref("km")["mgus2_os"]["print_median"]
+
+
+def test_text_in_numbers_from_python_names_the_index():
+    from isamm.errors import InputError
+    from isamm.outcomes import cox, table1
+
+    d = pd.DataFrame({"t": [1.0, 2, 3, 4, 5, 6], "e": [1, 0, 1, 1, 0, 1], "x": ["1.5", "2", "<1", "3", "4", "2"]},
+                     index=list("abcdef"))
+    with pytest.raises(InputError, match=r"text in a numeric column \(index 'c'\).*got '<1'"):
+        cox(d, "t", "e", ["x"])
+    with pytest.raises(InputError, match=r"column 'x'.*got '<1'"):
+        table1(d, variables=["x"])

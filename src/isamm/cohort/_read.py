@@ -21,7 +21,7 @@ from isamm.cohort._config import CohortConfig, load_cohort_config
 from isamm.errors import InputError
 from isamm.units import DAYS_PER_MONTH
 
-__all__ = ["Cohort", "read_cohort", "READERS", "ID_NAMES"]
+__all__ = ["Cohort", "read_cohort", "READERS", "ID_NAMES", "first_text_in_numbers"]
 
 READERS = {".csv": "csv", ".tsv": "tsv", ".txt": "csv", ".xlsx": "excel", ".xls": "excel",
            ".parquet": "parquet", ".pq": "parquet"}
@@ -316,7 +316,29 @@ def _months_between(frame: pd.DataFrame, start: str, end: str, source: str) -> p
     return months
 
 
+def first_text_in_numbers(series: pd.Series) -> int | None:
+    """Position of the first text cell in a column that is otherwise mostly numbers, else None.
+
+    ``.`` (SPSS/STATA missing), ``<5``, ``n.d.`` or ``12,5`` in a lab column make
+    pandas (and R) read the whole column as text, which a model would then
+    silently treat as a factor with one level per value. "Mostly" = at least
+    half of the non-empty cells are numbers.
+    """
+    if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
+        return None
+    present = series.notna().to_numpy()
+    if not present.any():
+        return None
+    numbers = pd.to_numeric(series, errors="coerce").notna().to_numpy()
+    text = present & ~numbers
+    if not text.any() or 2 * numbers.sum() < present.sum():
+        return None
+    return _first_bad(text)
+
+
 def _is_categorical(series: pd.Series) -> bool:
+    if first_text_in_numbers(series) is not None:
+        return False  # a numeric column with a stray text cell: reported where it is used
     if not pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
         return True
     return series.dropna().nunique() <= 2

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from isamm.cohort._read import FIRST_DATA_ROW, first_text_in_numbers
 from isamm.errors import InputError, ModelError
 
-__all__ = ["Design", "model_frame", "r_label", "r_levels"]
+__all__ = ["Design", "check_numbers", "model_frame", "r_label", "r_levels"]
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,20 @@ def _is_categorical(series: pd.Series, forced: set[str]) -> bool:
             or pd.api.types.is_bool_dtype(series))
 
 
+def check_numbers(series: pd.Series, source: str, column: str) -> None:
+    """InputError at the first text cell of a column that is otherwise numbers (see ``first_text_in_numbers``)."""
+    i = first_text_in_numbers(series)
+    if i is not None:
+        # a Cohort's rows are numbered 0..n-1 in file order, so the index label gives the spreadsheet
+        # row even after rows were filtered out
+        label = series.index[i]
+        in_file = source != "<DataFrame>" and isinstance(label, (int, np.integer))
+        raise InputError("text in a numeric column" + ("" if in_file else f" (index {label!r})"),
+                         file=source, row=int(label) + FIRST_DATA_ROW if in_file else None, column=column,
+                         expected="a number or an empty cell for a missing value (or declare the column "
+                                  "categorical)", got=str(series.iloc[i]))
+
+
 def model_frame(frame: pd.DataFrame, needed: list[str], covariates: list[str],
                 categorical=None, source: str = "<DataFrame>") -> Design:
     """Drop rows with a missing value in ``needed`` (as R ``na.omit``) and build the design matrix.
@@ -77,6 +92,9 @@ def model_frame(frame: pd.DataFrame, needed: list[str], covariates: list[str],
     if unknown:
         raise InputError("categorical column is not a covariate", option="categorical",
                          expected=f"one of {covariates}", got=sorted(unknown))
+    for cov in covariates:
+        if cov not in forced:
+            check_numbers(frame[cov], source, cov)
     complete = frame[needed].notna().all(axis=1)
     rows = frame.loc[complete, needed].reset_index(drop=True)
     if rows.empty:

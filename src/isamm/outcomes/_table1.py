@@ -18,7 +18,8 @@ import pandas as pd
 from scipy.stats import kruskal, mannwhitneyu
 
 from isamm.errors import InputError
-from isamm.outcomes._design import r_label, r_levels
+from isamm.cohort._read import first_text_in_numbers
+from isamm.outcomes._design import check_numbers, r_label, r_levels
 from isamm.outcomes._tables import chisq_test, fisher_exact
 
 __all__ = ["Table1Result", "table1"]
@@ -70,6 +71,8 @@ def _fmt(x: float) -> str:
 
 
 def _is_categorical(series: pd.Series) -> bool:
+    if first_text_in_numbers(series) is not None:
+        return False  # numbers with a stray text cell: the continuous path names the cell
     if not pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
         return True
     return series.dropna().nunique() <= 2
@@ -135,6 +138,7 @@ def table1(frame, by: str | None = None, variables=None, *, categorical=None, co
             values = pd.to_numeric(col, errors="coerce")
             if (values.isna() & col.notna()).any():
                 i = int(np.flatnonzero((values.isna() & col.notna()).to_numpy())[0])
+                check_numbers(col, source, var)  # mostly numbers: names the row
                 raise InputError("not a number in a continuous variable", file=source, column=var,
                                  expected="numbers (or declare the column categorical)", got=str(col.iloc[i]))
             _continuous(var, values, group_masks, add, stats)
