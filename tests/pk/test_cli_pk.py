@@ -151,3 +151,10 @@ def test_washout_after_sc_history_runs_the_model_that_has_an_sc_route(cli):
     assert "daratumumab_xu2020 not run" in r.stderr
     r = cli("pk", "washout", "--regimen", "DARA-SC", "--weeks-treated", "12", "--typical", "--model", "daratumumab_xu2020")
     assert r.exit_code == 2 and "route" in r.stderr
+
+
+@pytest.mark.parametrize("command", [["pk", "simulate", "--typical"], ["pk", "washout", "--weeks-treated", "8"]])
+def test_unknown_regimen_names_the_option_and_known_ids(cli, command):
+    r = cli(*command, "--regimen", "NOPE")
+    assert r.exit_code == 2
+    assert "option --regimen: unknown regimen" in r.stderr and "ISA-PD" in r.stderr

@@ -12,6 +12,7 @@ from rich.table import Table
 from isamm import pk
 from isamm.cli._common import console, emit_json, err_console, parse_float_list, write_output
 from isamm.errors import InputError
+from isamm.pk._regimen import get_regimen
 
 _PLOT_SUFFIXES = (".png", ".pdf", ".svg")
 _DEFAULT_MODEL = {("isatuximab", "IV"): "isatuximab_fau2020", ("daratumumab", "IV"): "daratumumab_xu2020",
@@ -77,9 +78,7 @@ def _patients(model, typical: bool, n: int | None, seed: int, covariates: dict, 
 
 
 def _drug_and_model(regimen: str, weeks: int, drug: str | None, model_id: str | None):
-    import isamm.regimens as rg
-
-    reg = rg.get(regimen)
+    reg = get_regimen(regimen)
     drugs = [d for d in ("isatuximab", "daratumumab") if d in reg.drugs]
     if drug is None:
         if not drugs:

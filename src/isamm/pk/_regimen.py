@@ -12,9 +12,19 @@ import pandas as pd
 
 from isamm.errors import InputError
 
-__all__ = ["regimen_events"]
+__all__ = ["regimen_events", "get_regimen"]
 
 _REF_WEIGHT_KG = 70.0
+
+
+def get_regimen(regimen_id: str):
+    """``isamm.regimens.get`` with errors naming the ``--regimen`` option."""
+    import isamm.regimens as rg
+
+    try:
+        return rg.get(regimen_id)
+    except InputError as exc:
+        raise InputError(exc.detail, option="--regimen", expected=exc.expected, got=exc.got) from None
 
 
 def regimen_events(regimen_id: str, weights_kg, *, weeks: int | None = None, cycles: int | None = None,
@@ -37,7 +47,7 @@ def regimen_events(regimen_id: str, weights_kg, *, weeks: int | None = None, cyc
     weights = np.atleast_1d(np.asarray(weights_kg, dtype=float))
     if weights.size == 0 or not np.all(np.isfinite(weights) & (weights > 0)):
         raise InputError("invalid weight", option="--weight-kg", expected="weights > 0 kg", got=weights_kg)
-    regimen = rg.get(regimen_id)
+    regimen = get_regimen(regimen_id)
     cal = regimen.schedule(rg.Patient(weight_kg=_REF_WEIGHT_KG, height_cm=170.0, age_y=65.0), weeks=weeks, cycles=cycles)
     ev = rg.dose_events(cal, drugs=drug) if drug is not None else rg.dose_events(cal)
     if ev.empty:
