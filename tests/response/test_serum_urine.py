@@ -254,3 +254,10 @@ def test_baseline_is_taken_per_parameter():
     baseline values, so serum (2.0) and urine (500) are both followed."""
     p = one([visit(-5, urine_m_mg_24h=500), visit(0, 2.0), visit(28, 0.8, urine_m_mg_24h=40)])
     assert p.measurable == "serum+urine" and categories(p) == ["PR"]
+
+
+def test_urine_pr_to_under_200_is_literal():
+    """R3 as printed ("reduced by ≥ 90% or to < 200 mg/24 h"): urine 210 → 190 mg/24h is only a 9.5% fall,
+    yet below 200 → PR; 190 → confirmed by 195 (also < 200) → best PR. README lists this reading."""
+    p = one([visit(0, urine_m_mg_24h=210), visit(28, urine_m_mg_24h=190), visit(56, urine_m_mg_24h=195)])
+    assert p.measurable == "urine" and categories(p) == ["PR", "PR"] and p.best_response == "PR"
