@@ -145,7 +145,10 @@ def test_cutoff_json_equals_r(cli):
 def test_cutoff_errors(cli):
     _error(cli("cutoff", MGUS2, "--marker", "hgb", "--outcome", "death", "--direction", "up"), "option --direction")
     _error(cli("cutoff", MGUS2, "--marker", "sex", "--outcome", "death"), "row 2, column 'sex'", "not a number")
-    _error(cli("cutoff", MGUS2, "--marker", "hgb", "--outcome", "age"), "column 'age'", "event must be 0 or 1")
+    _error(cli("cutoff", MGUS2, "--marker", "hgb", "--outcome", "age"), "row 2, column 'age', option --outcome",
+           "outcome must be 0 or 1", "got 88.0")
+    _error(cli("cutoff", MGUS2, "--marker", "hgb", "--outcome", "dead"), "column 'dead', option --outcome",
+           "no such column")
 
 
 def test_table1_json(cli):
@@ -237,3 +240,31 @@ def test_text_in_numbers_from_python_names_the_index():
         cox(d, "t", "e", ["x"])
     with pytest.raises(InputError, match=r"column 'x'.*got '<1'"):
         table1(d, variables=["x"])
+
+
+def test_cutoff_leaves_out_patients_with_an_empty_outcome_as_r(cli, tmp_path):
+    """Regression: an empty outcome cell was an error ('event must be 0 or 1') while an empty marker was
+    dropped. R reference mgus2_hgb_death_na: death blanked for every 10th id, both left out and counted."""
+    d = pd.read_csv(MGUS2)
+    d["death"] = d["death"].where(d["id"] % 10 != 0)
+    path = tmp_path / "mgus2_na.csv"
+    d.to_csv(path, index=False)
+    out = _json(cli("cutoff", path, "--marker", "hgb", "--outcome", "death", "--direction", "below", "--json"))
+    r = ref("roc")["mgus2_hgb_death_na"]
+    assert (out["n"], out["n_dropped"]) == (r["n"], r["n_dropped"])
+    assert_allclose([out[k] for k in ("cutoff", "youden_j", "sensitivity", "specificity", "auc")],
+                    [r[k] for k in ("cutoff", "youden_j", "sensitivity", "specificity", "auc")], rtol=1e-10)
+
+
+@pytest.mark.parametrize(("args", "option"), [
+    (["km", MGUS2, "--time", "futime", "--event", "death", "--group", "arm"], "option --group"),
+    (["cox", MGUS2, "--time", "futime", "--event", "death", "--covariates", "age,arm"], "option --covariates"),
+    (["cox", MGUS2, "--time", "futime", "--event", "death", "--covariates", "age", "--strata", "arm"],
+     "option --strata"),
+    (["table1", MGUS2, "--by", "arm"], "option --by"),
+    (["crosstab", MGUS2, "--rows", "arm", "--cols", "sex"], "option --rows"),
+])
+def test_unknown_column_names_the_option_once(cli, args, option):
+    """Regression: the option was printed as '----covariates'."""
+    line = _error(cli(*args), "column 'arm'", option, "no such column")
+    assert "---" not in line

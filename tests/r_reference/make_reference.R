@@ -155,7 +155,9 @@ roc_ref <- function(marker, outcome, direction) {
 roc <- list(
   mgus2_hgb_death = roc_ref(mgus2$hgb, mgus2$death, "below"),
   mgus2_creat_death = roc_ref(mgus2$creat, mgus2$death, "above"),
-  flchain_kappa_mgus = roc_ref(flchain$kappa, flchain$mgus, "below")
+  flchain_kappa_mgus = roc_ref(flchain$kappa, flchain$mgus, "below"),
+  # an outcome with empty cells (every 10th id): those patients are left out, as a missing marker is
+  mgus2_hgb_death_na = roc_ref(mgus2$hgb, ifelse(mgus2$id %% 10 == 0, NA, mgus2$death), "below")
 )
 save(roc, "roc.json")
 

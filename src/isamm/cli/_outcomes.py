@@ -51,6 +51,18 @@ def _complete(cohort, column: str, option: str) -> pd.Series:
     return series
 
 
+def _numbers(cohort, column: str, option: str) -> pd.Series:
+    """A numeric column whose empty cells stay missing (else an InputError naming file, row and column)."""
+    raw = cohort.column(column, option=option)
+    values = pd.to_numeric(raw, errors="coerce")
+    bad = (values.isna() & raw.notna()).to_numpy()
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise InputError("not a number", file=cohort.source, row=cohort.row_of(i), column=column, option=option,
+                         expected="a number (or an empty cell for a missing value)", got=str(raw.iloc[i]))
+    return values
+
+
 def _finish(result, json_out: bool, output: Path | None, render, payload: dict | None = None) -> None:
     payload = result.to_dict() if payload is None else payload
     if output is not None:
@@ -207,8 +219,17 @@ def cutoff(
 
     if direction not in ("below", "above"):
         raise InputError("unknown direction", option="--direction", expected="below or above", got=direction)
-    cohort = read_cohort(file, event=outcome, continuous=[marker])
-    result = roc_cutoff(cohort.data[marker], cohort.data[outcome], direction=direction)
+    cohort = read_cohort(file)
+    values = _numbers(cohort, marker, "--marker")
+    flags = _numbers(cohort, outcome, "--outcome")
+    bad = (flags.notna() & ~flags.isin([0, 1])).to_numpy()
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise InputError("outcome must be 0 or 1", file=cohort.source, row=cohort.row_of(i), column=outcome,
+                         option="--outcome", expected="0, 1, or an empty cell (that patient is left out)",
+                         got=float(flags.iloc[i]))
+    # as the R reference: patients with a missing marker or outcome are left out and counted
+    result = roc_cutoff(values, flags, direction=direction)
 
     def render():
         sign = "<" if direction == "below" else ">"

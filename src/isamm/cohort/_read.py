@@ -71,7 +71,10 @@ class Cohort:
         return self.categorical + self.continuous
 
     def column(self, name: str, *, option: str | None = None) -> pd.Series:
-        """A column by name, with an InputError listing the columns when it is absent."""
+        """A column by name, with an InputError listing the columns when it is absent.
+
+        ``option`` is the CLI option that named the column, with or without ``--``.
+        """
         _require_column(self.data, name, self.source, option)
         return self.data[name]
 
@@ -214,7 +217,7 @@ def _require_column(frame: pd.DataFrame, name: str, source: str, option: str | N
     if name not in frame.columns:
         cols = ", ".join(map(str, frame.columns[:20])) + (" ..." if len(frame.columns) > 20 else "")
         raise InputError("no such column", file=source, column=name,
-                         option=None if option is None else f"--{option}", expected=f"one of {cols}")
+                         option=None if option is None else "--" + option.lstrip("-"), expected=f"one of {cols}")
 
 
 def _py(value):
@@ -277,9 +280,10 @@ def _event(frame: pd.DataFrame, col: str, source: str) -> pd.Series:
     ok = values.isin([0, 1]).to_numpy()
     if not ok.all():
         i = _first_bad(~ok)
-        got = raw.iloc[i]
-        raise InputError("event must be 0 or 1", file=source, row=i + FIRST_DATA_ROW, column=col,
-                         expected="0 (censored) or 1 (event)", got=_py(got))
+        got = _py(raw.iloc[i])
+        raise InputError("event must be 0 or 1" if got is not None else "missing event", file=source,
+                         row=i + FIRST_DATA_ROW, column=col, expected="0 (censored) or 1 (event)"
+                         + ("" if got is not None else "; survival columns cannot be empty"), got=got)
     return values.astype(int)
 
 
