@@ -68,7 +68,8 @@ def _frame(**cols):
     ("frame", "kwargs", "message"),
     [
         (_frame(e=[1, 2, 0]), {}, "row 3, column 'e': event must be 0 or 1: expected 0 (censored) or 1 (event), got 2"),
-        (_frame(e=[1, None, 0]), {}, "row 3, column 'e': event must be 0 or 1"),
+        (_frame(e=[1, None, 0]), {}, "row 3, column 'e': missing event: expected 0 (censored) or 1 (event); "
+                                     "survival columns cannot be empty"),
         (_frame(t=[5.0, -1.0, 2.0]), {}, "row 3, column 't': negative follow-up time"),
         (_frame(t=[5.0, "abc", 2.0]), {}, "row 3, column 't': not a number"),
         (_frame(t=[5.0, None, 2.0]), {}, "row 3, column 't': missing value"),
