@@ -261,3 +261,13 @@ def test_urine_pr_to_under_200_is_literal():
     yet below 200 → PR; 190 → confirmed by 195 (also < 200) → best PR. README lists this reading."""
     p = one([visit(0, urine_m_mg_24h=210), visit(28, urine_m_mg_24h=190), visit(56, urine_m_mg_24h=195)])
     assert p.measurable == "urine" and categories(p) == ["PR", "PR"] and p.best_response == "PR"
+
+
+def test_serum_vgpr_needs_urine_under_100_when_urine_is_measured():
+    """R2 (Kumar 2016: "≥ 90% reduction in serum M-protein plus urine M-protein < 100 mg/24 h"): serum
+    2.0 → 0.1 (95% fall) with urine 150 mg/24h (not measurable at baseline: 150 < 200) is PR, not VGPR;
+    with urine 80 it is VGPR; without a urine value the serum decides (VGPR)."""
+    p = one([visit(0, 2.0, urine_m_mg_24h=150), visit(28, 0.1, urine_m_mg_24h=150, serum_ife="positive"),
+             visit(56, 0.1, urine_m_mg_24h=80, serum_ife="positive"), visit(84, 0.1, serum_ife="positive")])  # fmt: skip
+    assert p.measurable == "serum" and categories(p) == ["PR", "VGPR", "VGPR"]
+    assert p.best_response == "VGPR"

@@ -139,6 +139,11 @@ def assess_patient(rows: list, cfg: ResponseConfig) -> PatientResponse:
         reason = f"{level}: " + "; ".join(text for _, text in levels)
         if len(levels) > 1:
             reason += " (lowest of the followed parameters, U2)"
+        urine = values["urine"]
+        if track == "serum" and level == "VGPR" and not math.isnan(urine) and ge(urine, 100):
+            # R2: VGPR is a >= 90% serum fall "plus urine M-protein < 100 mg/24 h", measurable urine or not
+            level = "PR"
+            reason = f"PR: {reason.split(': ', 1)[1]}; urine M {urine:g} mg/24h ≥ 100, not VGPR (R2)"
         level, extra, more_flags = _complete_response(
             level, track, values, row, involved, heavy, anti_cd38, marrow_pc, marrow_clonal,
             urine_seen_positive, cfg,
