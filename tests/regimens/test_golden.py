@@ -269,3 +269,12 @@ def test_every_shipped_regimen_has_a_golden_test():
         "D-KD", "D-RD", "D-VD", "ISA-SC-PD", "KRD",
     }  # fmt: skip
     assert {reg.id for reg in rg.list_regimens()} == tested
+
+
+@pytest.mark.parametrize(("age", "isa_pd_dex_mg", "vrd_c1_dex_doses"), [(74, 40.0, 17), (75, 20.0, 9)])
+def test_dexamethasone_age_boundary_is_75_inclusive(age, isa_pd_dex_mg, vrd_c1_dex_doses):
+    """regimens.md §0/§5: 20 mg instead of 40 mg at age ≥ 75 (so 75 is reduced, 74 is not); Isa-VRd C1
+    at ≥ 75 y keeps 20 mg on the 8 bortezomib days and day 15 only (9 doses instead of 17, §2.6)."""
+    patient = rg.Patient(weight_kg=70, height_cm=170, age_y=age)
+    assert set(doses(sched("ISA-PD", patient, cycles=1), "dexamethasone")) == {isa_pd_dex_mg}
+    assert len(days(sched("ISA-VRD", patient, cycles=1), "dexamethasone")) == vrd_c1_dex_doses
