@@ -139,3 +139,16 @@ def test_group_labels_as_r_in_km_and_table1(tmp_path):
     flags = d["hgb_lo"].dropna()
     assert [g.group for g in kaplan_meier(d.loc[flags.index, "futime"], d.loc[flags.index, "death"],
                                           group=flags).groups] == ["FALSE", "TRUE"]
+
+
+def test_covariate_constant_within_strata_is_named():
+    """R: coxph(Surv(futime, death) ~ age + sex + strata(sex), mgus2) reports sexM as NA (age 0.061418,
+    se 0.003402). Regression: isamm printed HR 1.000 (0.000-inf) with an overflow warning."""
+    with pytest.raises(ModelError, match="'sexM' is constant within each stratum of 'sex'"):
+        cox(data("mgus2"), "futime", "death", ["age", "sex"], strata="sex")
+    # collinear only within strata: x = age + 10·(sex == M) is age plus a per-stratum shift
+    d = data("mgus2").copy()
+    d["x"] = d["age"] + 10 * (d["sex"] == "M")
+    with pytest.raises(ModelError, match="'x' is collinear with earlier covariates \\(age\\) within strata of 'sex'"):
+        cox(d, "futime", "death", ["age", "x"], strata="sex")
+    cox(d, "futime", "death", ["age", "x"])  # without strata the two are not collinear

@@ -22,7 +22,7 @@ from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
 from isamm.errors import InputError, ModelError
 from isamm.outcomes._coxrisk import concordance, zph
-from isamm.outcomes._design import model_frame
+from isamm.outcomes._design import check_collinear, model_frame
 from isamm.outcomes._km import kaplan_meier
 from isamm.outcomes._surv import check_survival
 
@@ -149,6 +149,8 @@ def cox(frame, time: str, event: str, covariates, *, strata: str | None = None, 
     if e.sum() == 0:
         raise ModelError("no events among the complete rows: a Cox model cannot be fitted")
     strata_codes = np.zeros(len(t), dtype=int) if strata is None else pd.factorize(rows[strata], sort=True)[0]
+    if strata is not None:
+        check_collinear(design.X, strata_codes, strata)
     X = design.X.to_numpy(float)
     t_fit, s_fit = _ordinal_times(t, s)
     model = PHReg(t_fit, X, status=e, entry=s_fit, strata=None if strata is None else strata_codes, ties=ties)

@@ -10,7 +10,7 @@ import pandas as pd
 from isamm.cohort._read import FIRST_DATA_ROW, first_text_in_numbers
 from isamm.errors import InputError, ModelError
 
-__all__ = ["Design", "check_numbers", "model_frame", "r_label", "r_levels"]
+__all__ = ["Design", "check_collinear", "check_numbers", "model_frame", "r_label", "r_levels"]
 
 
 @dataclass(frozen=True)
@@ -120,17 +120,26 @@ def model_frame(frame: pd.DataFrame, needed: list[str], covariates: list[str],
             cols[cov] = values
             terms[cov] = [cov]
     X = pd.DataFrame(cols)
-    _check_collinear(X)
+    check_collinear(X)
     return Design(rows=rows, X=X, terms=terms, n_dropped=int((~complete).sum()))
 
 
-def _check_collinear(X: pd.DataFrame) -> None:
-    # A Cox model has no intercept, but it is invariant to shifts: centre the columns.
-    centred = X - X.mean()
+def check_collinear(X: pd.DataFrame, strata: np.ndarray | None = None, strata_name: str | None = None) -> None:
+    """ModelError naming the first column that is a linear combination of earlier ones (R: coefficient NA).
+
+    A Cox model has no intercept but is invariant to shifts, and with strata to a
+    shift per stratum: columns are centred within strata, so a covariate that is
+    constant within every stratum (e.g. the stratification variable itself) is caught.
+    """
+    centred = X - (X.mean() if strata is None else X.groupby(strata).transform("mean"))
     for k in range(1, X.shape[1] + 1):
         sub = centred.iloc[:, :k].to_numpy()
         if np.linalg.matrix_rank(sub, tol=1e-9 * max(1.0, np.abs(sub).max()) * np.sqrt(len(sub))) < k:
             col = X.columns[k - 1]
+            if strata is not None and np.abs(sub[:, k - 1]).max() <= 1e-9 * max(1.0, np.abs(X[col]).max()):
+                raise ModelError(f"covariate column {col!r} is constant within each stratum of {strata_name!r}; "
+                                 "R would report its coefficient as NA. Drop it or stratify on something else.")
             raise ModelError(f"covariate column {col!r} is collinear with earlier covariates "
-                             f"({', '.join(X.columns[:k - 1])}); R would report its coefficient as NA. "
-                             "Drop it or one of the others.")
+                             f"({', '.join(X.columns[:k - 1])})" + ("" if strata is None else
+                                                                   f" within strata of {strata_name!r}")
+                             + "; R would report its coefficient as NA. Drop it or one of the others.")
