@@ -1,4 +1,5 @@
-"""ROC/Youden cut-off against the R computation written out in make_reference.R, and a hand case."""
+"""ROC/Youden cut-off against the R computation written out in make_reference.R (which checks it against
+pROC 1.18 `roc`/`coords(best.method = "youden")` to 1e-12 before saving), and a hand case."""
 
 from __future__ import annotations
 

@@ -18,7 +18,7 @@ mayo <- read.csv("tests/data/mayo_myeloma.csv")
 flchain <- read.csv("tests/data/flchain.csv")
 
 save(list(R = R.version.string, survival = as.character(packageVersion("survival")),
-          MASS = as.character(packageVersion("MASS")), jsonlite = as.character(packageVersion("jsonlite"))),
+          MASS = as.character(packageVersion("MASS")), pROC = as.character(packageVersion("pROC")), jsonlite = as.character(packageVersion("jsonlite"))),
      "versions.json")
 
 # ---------------------------------------------------------------- Kaplan-Meier
@@ -130,7 +130,7 @@ cox$mgus2_labels <- cox_ref(coxph(Surv(futime, death) ~ age + hgb_lo + mgrp, m2)
 cox$mgus2_labels$mgrp_levels <- levels(m2$mgrp)
 save(cox, "cox.json")
 
-# ---------------------------------------------------------------- ROC / Youden (no pROC: by hand)
+# ---------------------------------------------------------------- ROC / Youden (by hand, checked against pROC below)
 # Thresholds are midpoints between adjacent distinct marker values (plus -Inf, Inf); "below"
 # calls a subject positive when marker < cut. Youden J = sens + spec - 1, first maximum in
 # ascending cut order (which.max), compared in integers (TP*N - FP*P) so that equal J's
@@ -159,6 +159,20 @@ roc <- list(
   # an outcome with empty cells (every 10th id): those patients are left out, as a missing marker is
   mgus2_hgb_death_na = roc_ref(mgus2$hgb, ifelse(mgus2$id %% 10 == 0, NA, mgus2$death), "below")
 )
+# An independent check of roc_ref by pROC (Robin et al. 2011, BMC Bioinformatics 12:77), whose
+# thresholds are the same midpoints: direction ">" = controls higher = low marker predicts (our "below").
+proc_check <- function(r, marker, outcome, direction) {
+  ok <- !is.na(marker) & !is.na(outcome)
+  p <- pROC::roc(outcome[ok], marker[ok], direction = if (direction == "below") ">" else "<",
+                 levels = c(0, 1), quiet = TRUE)
+  b <- pROC::coords(p, "best", best.method = "youden", transpose = FALSE)
+  stopifnot(nrow(b) == 1, all.equal(c(b$threshold, b$sensitivity, b$specificity, as.numeric(pROC::auc(p))),
+                                    c(r$cutoff, r$sensitivity, r$specificity, r$auc), tolerance = 1e-12))
+}
+proc_check(roc$mgus2_hgb_death, mgus2$hgb, mgus2$death, "below")
+proc_check(roc$mgus2_creat_death, mgus2$creat, mgus2$death, "above")
+proc_check(roc$flchain_kappa_mgus, flchain$kappa, flchain$mgus, "below")
+proc_check(roc$mgus2_hgb_death_na, mgus2$hgb, ifelse(mgus2$id %% 10 == 0, NA, mgus2$death), "below")
 save(roc, "roc.json")
 
 # ---------------------------------------------------------------- tests of tables and proportions
