@@ -268,3 +268,18 @@ def test_unknown_column_names_the_option_once(cli, args, option):
     """Regression: the option was printed as '----covariates'."""
     line = _error(cli(*args), "column 'arm'", option, "no such column")
     assert "---" not in line
+
+
+def test_km_groups_without_events_are_reported(cli, tmp_path):
+    """R: survfit gives median NA for each group; survdiff prints 'Chisq= 0 on -1 degrees of freedom, p= NA'
+    (no test exists without events), so isamm leaves the log-rank test out and says why."""
+    path = tmp_path / "censored.csv"
+    pd.DataFrame({"t": [1, 2, 3, 4, 5], "e": [0, 0, 0, 0, 0], "arm": ["a", "b", "a", "b", "c"]}).to_csv(path, index=False)
+    out = _json(cli("km", path, "--time", "t", "--event", "e", "--group", "arm", "--at", "2", "--json"))
+    assert [(g["group"], g["n"], g["events"], g["median"], g["median_ci"]) for g in out["groups"]] == [
+        ("a", 2, 0, None, [None, None]), ("b", 2, 0, None, [None, None]), ("c", 1, 0, None, [None, None])]
+    # S(2) = 1 in each group; at risk at 2: a {3}, b {2, 4}, c {5} (first time >= 2 in each group)
+    assert [(g["at"][0]["surv"], g["at"][0]["n_risk"]) for g in out["groups"]] == [(1.0, 1), (1.0, 2), (1.0, 1)]
+    assert "logrank" not in out
+    human = cli("km", path, "--time", "t", "--event", "e", "--group", "arm")
+    assert human.exit_code == 0 and "log-rank: not computed (no events)" in human.stdout

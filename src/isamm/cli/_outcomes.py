@@ -147,6 +147,9 @@ def km(
         if result.logrank is not None:
             lr = result.logrank
             console.print(f"log-rank: chi-square {lr.chisq:.3f} on {lr.df} df, {_p_eq(lr.p)}", highlight=False)
+        elif group is not None:
+            why = "a single group" if len(result.groups) < 2 else "no events"
+            console.print(f"log-rank: not computed ({why})", highlight=False)
 
     _finish(result, json_out, output, render)
 
