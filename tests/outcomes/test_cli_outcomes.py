@@ -274,7 +274,8 @@ def test_km_groups_without_events_are_reported(cli, tmp_path):
     """R: survfit gives median NA for each group; survdiff prints 'Chisq= 0 on -1 degrees of freedom, p= NA'
     (no test exists without events), so isamm leaves the log-rank test out and says why."""
     path = tmp_path / "censored.csv"
-    pd.DataFrame({"t": [1, 2, 3, 4, 5], "e": [0, 0, 0, 0, 0], "arm": ["a", "b", "a", "b", "c"]}).to_csv(path, index=False)
+    frame = pd.DataFrame({"t": [1, 2, 3, 4, 5], "e": [0, 0, 0, 0, 0], "arm": ["a", "b", "a", "b", "c"]})
+    frame.to_csv(path, index=False)
     out = _json(cli("km", path, "--time", "t", "--event", "e", "--group", "arm", "--at", "2", "--json"))
     assert [(g["group"], g["n"], g["events"], g["median"], g["median_ci"]) for g in out["groups"]] == [
         ("a", 2, 0, None, [None, None]), ("b", 2, 0, None, [None, None]), ("c", 1, 0, None, [None, None])]

@@ -94,3 +94,17 @@ def test_table1_json_and_errors():
         table1(data("mgus2"), by="nope")
     with pytest.raises(InputError, match="single level"):
         table1(pd.DataFrame({"g": ["a", "a"], "x": [1, 2]}), by="g")
+
+
+def test_ordinal_refuses_imwg_codes_mixed_with_ne_instead_of_sorting_alphabetically():
+    """Regression: one 'NE' made the order alphabetical (CR < NE < PD < PR < SD < VGPR), silently."""
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=60)
+    y = np.array(["PD", "SD", "PR ", "vgpr", "CR"] * 12, dtype=object)  # stray space and lower case are codes
+    y[:3] = "NE"
+    frame = pd.DataFrame({"best": y, "x": x})
+    with pytest.raises(InputError, match=r"column 'best'.*outside the IMWG order.*got \['NE'\]"):
+        ordinal_logit(frame, "best", ["x"])
+    frame.loc[:2, "best"] = None  # not evaluable left empty: dropped and counted, as R na.omit
+    res = ordinal_logit(frame, "best", ["x"])
+    assert res.levels == ("PD", "SD", "PR ", "vgpr", "CR") and (res.n, res.n_dropped) == (57, 3)

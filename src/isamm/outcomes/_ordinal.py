@@ -123,8 +123,15 @@ def _levels(y: pd.Series, levels, source, column) -> list:
     if isinstance(y.dtype, pd.CategoricalDtype) and y.cat.ordered:
         return [c for c in y.cat.categories if c in present]
     imwg = {c.lower(): c for c in RESPONSE_ORDER if c != "NE"}
-    if all(isinstance(v, str) and v.lower() in imwg for v in present):
+    is_code = {v: isinstance(v, str) and v.strip().lower() in imwg for v in present}
+    if all(is_code.values()):
         worst_first = [c for c in reversed(RESPONSE_ORDER) if c != "NE"]
-        lower = {str(v).lower(): v for v in present}
+        lower = {str(v).strip().lower(): v for v in present}
         return [lower[c.lower()] for c in worst_first if c.lower() in lower]
+    if any(is_code.values()):
+        # IMWG codes mixed with NE or a typo: sorting them alphabetically would be a silent nonsense order
+        odd = sorted(str(v) for v, ok in is_code.items() if not ok)
+        raise InputError("response values outside the IMWG order", file=source, column=column,
+                         expected="sCR, CR, VGPR, PR, MR, SD or PD (leave NE / not evaluable cells empty, "
+                                  "or give the order with --levels)", got=odd)
     return r_levels(y)
