@@ -64,6 +64,18 @@ km$flchain_grp <- km_ref(f, c(1826, 3652))
 # hand cases: median on a flat segment at exactly 0.5 (midpoint rule), and at the last point
 f <- survfit(Surv(c(1, 2, 3, 4), c(1, 1, 1, 1)) ~ 1); km$hand_flat <- km_ref(f, c(2, 2.5))
 f <- survfit(Surv(c(1, 2, 3, 4), c(1, 1, 0, 0)) ~ 1); km$hand_last <- km_ref(f, c(3))
+# timefix (aeqSurv): 0.1 + 0.2 and 0.3, 0.7 + 0.1 and 0.8, 1.1 + 2.2 and 3.3 differ by one ulp, as
+# times computed from dates do; R treats each pair as one time. timefix = FALSE shows that it matters.
+tf <- data.frame(t = c(0.1 + 0.2, 0.3, 0.7 + 0.1, 0.8, 1.1 + 2.2, 3.3, 0.3, 2.5, 4, 1.5, 0.8, 2.5),
+                 e = c(1, 1, 1, 0, 1, 1, 0, 1, 0, 1, 1, 0), x = c(1, 0, 1, 0, 1, 1, 0, 0, 1, 0, 0, 1))
+f <- survfit(Surv(t, e) ~ 1, tf)
+fx <- coxph(Surv(t, e) ~ x, tf)
+km$timefix <- list(time = f$time, n_risk = f$n.risk, n_event = f$n.event, surv = f$surv,
+                   n_times_without_timefix = length(survfit(Surv(t, e) ~ 1, tf, timefix = FALSE)$time),
+                   cox_coef = unname(coef(fx)), cox_se = unname(sqrt(diag(vcov(fx)))),
+                   cox_coef_without_timefix = unname(coef(coxph(Surv(t, e) ~ x, tf,
+                                                                control = coxph.control(timefix = FALSE)))),
+                   logrank_chisq = survdiff(Surv(t, e) ~ x, tf)$chisq)
 save(km, "km.json")
 
 # ---------------------------------------------------------------- log-rank
