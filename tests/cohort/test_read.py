@@ -71,7 +71,9 @@ def _frame(**cols):
         (_frame(e=[1, None, 0]), {}, "row 3, column 'e': missing event: expected 0 (censored) or 1 (event); "
                                      "survival columns cannot be empty"),
         (_frame(t=[5.0, -1.0, 2.0]), {}, "row 3, column 't': negative follow-up time"),
-        (_frame(t=[5.0, "abc", 2.0]), {}, "row 3, column 't': not a number"),
+        (_frame(t=[5.0, "abc", 2.0]), {}, "row 3, column 't': not a number: expected a number, got 'abc'"),
+        (_frame(t=[5.0, "2024-03-01", 2.0]), {}, "row 3, column 't': not a number: expected a number (for a time "
+                                                   "between two dates use --dates START,END), got '2024-03-01'"),
         (_frame(t=[5.0, None, 2.0]), {}, "row 3, column 't': missing value"),
         (_frame(s=[0.0, 3.0, 1.0]), {"entry": "s"}, "row 3, column 's': entry is not before exit"),
         (_frame(c=["a", "a", "a"]), {"categorical": ["c"]}, "column 'c', option --categorical: covariate has a single"),

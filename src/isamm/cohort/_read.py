@@ -237,8 +237,10 @@ def _numeric(frame: pd.DataFrame, col: str, source: str) -> pd.Series:
     bad = (values.isna() & raw.notna()).to_numpy()
     if bad.any():
         i = _first_bad(bad)
+        looks_like_date = not pd.isna(pd.to_datetime(str(raw.iloc[i]), errors="coerce", format="ISO8601"))
         raise InputError("not a number", file=source, row=i + FIRST_DATA_ROW, column=col,
-                         expected="a number", got=_py(raw.iloc[i]))
+                         expected="a number" + (" (for a time between two dates use --dates START,END)"
+                                                if looks_like_date else ""), got=_py(raw.iloc[i]))
     missing = values.isna().to_numpy()
     if missing.any():
         raise InputError("missing value", file=source, row=_first_bad(missing) + FIRST_DATA_ROW, column=col,
