@@ -68,6 +68,8 @@ def _frame(**cols):
     ("frame", "kwargs", "message"),
     [
         (_frame(e=[1, 2, 0]), {}, "row 3, column 'e': event must be 0 or 1: expected 0 (censored) or 1 (event), got 2"),
+        (_frame(e=[1, 2, 1]), {}, "row 3, column 'e': event must be 0 or 1: expected 0 (censored) or 1 (event); "
+                                  "this column looks coded 1 = censored, 2 = event (R's alternative): recode it, got 2"),
         (_frame(e=[1, None, 0]), {}, "row 3, column 'e': missing event: expected 0 (censored) or 1 (event); "
                                      "survival columns cannot be empty"),
         (_frame(t=[5.0, -1.0, 2.0]), {}, "row 3, column 't': negative follow-up time"),

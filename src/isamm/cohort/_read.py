@@ -283,9 +283,12 @@ def _event(frame: pd.DataFrame, col: str, source: str) -> pd.Series:
     if not ok.all():
         i = _first_bad(~ok)
         got = _py(raw.iloc[i])
+        one_two = bool(values.isin([1, 2]).all())  # R's Surv() also accepts 1 = censored, 2 = event
+        hint = ("; survival columns cannot be empty" if got is None
+                else "; this column looks coded 1 = censored, 2 = event (R's alternative): recode it" if one_two
+                else "")
         raise InputError("event must be 0 or 1" if got is not None else "missing event", file=source,
-                         row=i + FIRST_DATA_ROW, column=col, expected="0 (censored) or 1 (event)"
-                         + ("" if got is not None else "; survival columns cannot be empty"), got=got)
+                         row=i + FIRST_DATA_ROW, column=col, expected="0 (censored) or 1 (event)" + hint, got=got)
     return values.astype(int)
 
 
