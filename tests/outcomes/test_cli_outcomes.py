@@ -284,3 +284,28 @@ def test_km_groups_without_events_are_reported(cli, tmp_path):
     assert "logrank" not in out
     human = cli("km", path, "--time", "t", "--event", "e", "--group", "arm")
     assert human.exit_code == 0 and "log-rank: not computed (no events)" in human.stdout
+
+
+def test_km_and_cox_take_the_columns_from_a_config(cli, tmp_path):
+    """--config [cohort] time/event/categorical (the issue's "small TOML config"); options win over it."""
+    config = tmp_path / "cohort.toml"
+    config.write_text('[cohort]\ntime = "futime"\nevent = "death"\ncategorical = ["pstat"]\n', encoding="utf-8")
+    out = _json(cli("km", MGUS2, "--config", config, "--json"))
+    assert out["groups"][0]["median"] == ref("km")["mgus2_os"]["print_median"]
+    r = ref("cox")["mgus2_pfs"]  # coxph(Surv(ptime, pstat) ~ age + sex + mspike, mgus2)
+    out = _json(cli("cox", MGUS2, "--config", config, "--time", "ptime", "--event", "pstat",
+                    "--covariates", "age,sex,mspike", "--json"))
+    assert (out["n"], out["events"]) == (r["n"], r["events"])
+    assert_allclose([t["hr"] for t in out["terms"]], r["hr"], rtol=RTOL)
+    # a factor declared in the config is named as R names it once pstat is made a factor: pstat1
+    out = _json(cli("cox", MGUS2, "--config", config, "--covariates", "age,pstat", "--json"))
+    assert [t["term"] for t in out["terms"]] == ["age", "pstat1"]
+
+
+def test_config_errors(cli, tmp_path):
+    config = tmp_path / "cohort.toml"
+    config.write_text('[cohort]\ntime = "futime"\n', encoding="utf-8")
+    _error(cli("km", MGUS2, "--config", config), "option --event", "no event column")
+    _error(cli("km", MGUS2, "--event", "death"), "option --time", "no follow-up time")
+    config.write_text('[cohort]\ntime = "futime"\nevnt = "death"\n', encoding="utf-8")
+    _error(cli("km", MGUS2, "--config", config, "--event", "death"), "cohort.toml", "cohort.evnt")

@@ -22,6 +22,8 @@ from isamm.errors import InputError
 
 FILE_HELP = "Cohort file (CSV, TSV, Excel or Parquet), one row per patient."
 JSON_HELP = "Print the result as JSON on stdout (keys documented in the README)."
+CONFIG_HELP = ("Column mapping as TOML ([cohort] time, event, entry, dates, categorical, continuous); "
+               "options given on the command line win.")
 OUT_HELP = "Write the result: .json (as --json) or .csv/.parquet (the result table)."
 
 
@@ -39,6 +41,19 @@ def _dates(text: str | None) -> tuple[str, str] | None:
     if names is not None and len(names) != 2:
         raise InputError("two date columns needed", option="--dates", expected="START,END", got=text)
     return None if names is None else (names[0], names[1])
+
+
+def _survival_cohort(file: Path, time, event, entry, dates, config: Path | None):
+    """The cohort with its survival columns from the options, else from ``--config`` (options win)."""
+    from isamm.cohort import load_cohort_config, read_cohort
+
+    cfg = load_cohort_config(config) if config is not None else None
+    if time is None and dates is None and (cfg is None or (cfg.time is None and cfg.dates is None)):
+        raise InputError("no follow-up time", option="--time",
+                         expected="--time COLUMN, --dates START,END, or time/dates in --config")
+    if event is None and (cfg is None or cfg.event is None):
+        raise InputError("no event column", option="--event", expected="--event COLUMN or event in --config")
+    return read_cohort(file, time=time, event=event, entry=entry, dates=_dates(dates), config=cfg)
 
 
 def _complete(cohort, column: str, option: str) -> pd.Series:
@@ -92,8 +107,9 @@ def _p_eq(p: float) -> str:
 def km(
     file: Path = typer.Argument(..., help=FILE_HELP),
     time: str = typer.Option(None, "--time", help="Follow-up time column (its unit is the unit of the results)."),
-    event: str = typer.Option(..., "--event", help="Event column: 1 = event, 0 = censored."),
+    event: str = typer.Option(None, "--event", help="Event column: 1 = event, 0 = censored."),
     entry: str = typer.Option(None, "--entry", help="Delayed-entry (left truncation) time column (a date with --dates)."),
+    config: Path = typer.Option(None, "--config", help=CONFIG_HELP),
     dates: str = typer.Option(None, "--dates", help="START,END date columns: time in months (1 month = 30.4375 d)."),
     group: str = typer.Option(None, "--group", help="Group column: one curve per group and the log-rank test."),
     at: str = typer.Option(None, "--at", help="Landmark times, e.g. 6,12,24: survival, 95% CI, number at risk."),
@@ -104,12 +120,10 @@ def km(
     output: Path = typer.Option(None, "--output", "-o", help=OUT_HELP),
 ) -> None:
     """Kaplan–Meier survival as R survfit (log CI), medians with CI, landmarks, log-rank by group."""
-    from isamm.cohort import read_cohort
     from isamm.outcomes import kaplan_meier
 
-    if time is None and dates is None:
-        raise InputError("no follow-up time", option="--time", expected="--time COLUMN or --dates START,END")
-    cohort = read_cohort(file, time=time, event=event, entry=entry, dates=_dates(dates))
+    cohort = _survival_cohort(file, time, event, entry, dates, config)
+    entry = cohort.entry
     groups = None if group is None else _complete(cohort, group, "--group")
     landmarks = None if at is None else parse_float_list(at, "--at")
     d = cohort.data
@@ -157,10 +171,11 @@ def km(
 def cox_command(
     file: Path = typer.Argument(..., help=FILE_HELP),
     time: str = typer.Option(None, "--time", help="Follow-up time column."),
-    event: str = typer.Option(..., "--event", help="Event column: 1 = event, 0 = censored."),
+    event: str = typer.Option(None, "--event", help="Event column: 1 = event, 0 = censored."),
     covariates: str = typer.Option(..., "--covariates", help="Comma-separated covariate columns, e.g. age,sex,hgb."),
     strata: str = typer.Option(None, "--strata", help="Stratification column (separate baseline hazards)."),
     entry: str = typer.Option(None, "--entry", help="Delayed-entry time column."),
+    config: Path = typer.Option(None, "--config", help=CONFIG_HELP),
     dates: str = typer.Option(None, "--dates", help="START,END date columns: time in months (1 month = 30.4375 d)."),
     categorical: str = typer.Option(None, "--categorical", help="Numeric-coded covariates to treat as factors."),
     ties: str = typer.Option("efron", "--ties", help="Tie handling: efron (R default) or breslow."),
@@ -169,17 +184,20 @@ def cox_command(
     output: Path = typer.Option(None, "--output", "-o", help=OUT_HELP),
 ) -> None:
     """Cox proportional-hazards model as R coxph (Efron ties): HR, 95% CI, p, concordance."""
-    from isamm.cohort import read_cohort
+    from isamm.cohort import load_cohort_config
     from isamm.outcomes import cox
 
-    if time is None and dates is None:
-        raise InputError("no follow-up time", option="--time", expected="--time COLUMN or --dates START,END")
-    cohort = read_cohort(file, time=time, event=event, entry=entry, dates=_dates(dates))
+    cohort = _survival_cohort(file, time, event, entry, dates, config)
+    entry = cohort.entry
     covs = _names(covariates, "--covariates")
     for c in covs + ([strata] if strata else []):
         cohort.column(c, option="--strata" if c == strata else "--covariates")
-    result = cox(cohort, cohort.time, cohort.event, covs, strata=strata, entry=entry,
-                 categorical=_names(categorical, "--categorical"), ties=ties)
+    factors = _names(categorical, "--categorical")
+    if factors is None and config is not None:
+        # factors declared in the config; never the detected roles (R fits a 0/1 column as a number)
+        declared = load_cohort_config(config).categorical or ()
+        factors = [c for c in declared if c in covs] or None
+    result = cox(cohort, cohort.time, cohort.event, covs, strata=strata, entry=entry, categorical=factors, ties=ties)
     zph_table = result.zph() if zph else None
 
     def render():
