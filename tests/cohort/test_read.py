@@ -96,6 +96,10 @@ def test_bad_date_is_named(tmp_path):
                   "e": [1, 0]}).to_csv(path, index=False)
     with pytest.raises(InputError, match="c.csv, row 3, column 'start': not a date"):
         read_cohort(path, event="e", dates=("start", "end"))
+    pd.DataFrame({"start": ["2024-01-01", "2024-01-05"], "end": ["2024-02-01", None],
+                  "e": [1, 0]}).to_csv(path, index=False)
+    with pytest.raises(InputError, match="c.csv, row 3, column 'end': missing date: expected a date in every row"):
+        read_cohort(path, event="e", dates=("start", "end"))
 
 
 def test_end_before_start_is_named():

@@ -303,6 +303,9 @@ def _parse_dates(frame: pd.DataFrame, col: str, source: str, option: str) -> pd.
     bad = values.isna().to_numpy()
     if bad.any():
         i = _first_bad(bad)
+        if pd.isna(raw.iloc[i]):
+            raise InputError("missing date", file=source, row=i + FIRST_DATA_ROW, column=col,
+                             expected="a date in every row (for a patient still followed, the last follow-up date)")
         raise InputError("not a date", file=source, row=i + FIRST_DATA_ROW, column=col,
                          expected="an ISO date such as 2024-03-01 (03/04/2024 could be March or April)",
                          got=_py(raw.iloc[i]))
