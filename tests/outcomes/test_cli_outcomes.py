@@ -309,3 +309,16 @@ def test_config_errors(cli, tmp_path):
     _error(cli("km", MGUS2, "--event", "death"), "option --time", "no follow-up time")
     config.write_text('[cohort]\ntime = "futime"\nevnt = "death"\n', encoding="utf-8")
     _error(cli("km", MGUS2, "--config", config, "--event", "death"), "cohort.toml", "cohort.evnt")
+
+
+def test_cox_zph_singular_is_a_one_line_error(cli, tmp_path):
+    """Group b exists only at t = 1, so x·g(t) is collinear with x afterwards. R:
+    cox.zph(coxph(Surv(t, e) ~ g + x, d)) stops with 'system is computationally singular:
+    reciprocal condition number = 9.2e-19'. Regression: isamm crashed with numpy's LinAlgError."""
+    path = tmp_path / "zph.csv"
+    pd.DataFrame({"t": [5, 1, 6, 6, 1, 2, 1, 2, 2, 1, 2, 1], "e": [1, 1, 1, 1, 1, 1, 0, 1, 0, 0, 1, 1],
+                  "g": list("abaaaaaaabaa"),
+                  "x": [0.1, -1.1, -0.1, -0.1, -1.4, -1.2, 1.2, -2.2, 0.1, -0.3, 1.4, 0.6]}).to_csv(path, index=False)
+    assert cli("cox", path, "--time", "t", "--event", "e", "--covariates", "g,x").exit_code == 0
+    _error(cli("cox", path, "--time", "t", "--event", "e", "--covariates", "g,x", "--zph"),
+           "proportional-hazards test", "singular")

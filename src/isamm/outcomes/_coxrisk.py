@@ -13,6 +13,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.stats import chi2
 
+from isamm.errors import ModelError
+
 __all__ = ["concordance", "zph"]
 
 
@@ -153,12 +155,27 @@ def zph(t, e, s, strata, X, eta, gtime, terms: dict[str, list[int]], efron: bool
     for name, cols in terms.items():
         kk = list(range(p)) + [p + j for j in cols]
         uu = np.concatenate([np.zeros(p), u[[p + j for j in cols]]])
-        stat = float(uu @ np.linalg.solve(imat[np.ix_(kk, kk)], uu))
+        stat = float(uu @ _solve(imat[np.ix_(kk, kk)], uu, name))
         rows.append((name, stat, len(cols), float(chi2.sf(stat, len(cols)))))
     uu = np.concatenate([np.zeros(p), u[p:]])
-    stat = float(uu @ np.linalg.solve(imat, uu))
+    stat = float(uu @ _solve(imat, uu, "GLOBAL"))
     rows.append(("GLOBAL", stat, p, float(chi2.sf(stat, p))))
     return rows
+
+
+def _solve(a: np.ndarray, b: np.ndarray, term: str) -> np.ndarray:
+    """``solve(a, b)`` refusing what R's ``solve`` refuses: reciprocal condition number (1-norm) below eps.
+
+    E.g. a covariate that stops varying after the first event times: x·g(t) is then
+    collinear with x, and R's ``cox.zph`` stops with "system is computationally singular".
+    """
+    with np.errstate(divide="ignore"):
+        rcond = 1.0 / np.linalg.cond(a, 1)
+    if not rcond >= np.finfo(float).eps:
+        raise ModelError(f"the proportional-hazards test ({term}) cannot be computed: its information matrix "
+                         "is singular, e.g. a covariate that no longer varies after the first event times "
+                         "(R cox.zph stops with 'system is computationally singular')")
+    return np.linalg.solve(a, b)
 
 
 class _RiskSums:
