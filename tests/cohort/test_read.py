@@ -158,3 +158,17 @@ def test_numbers_with_a_stray_text_cell_are_not_detected_as_categorical():
     c = read_cohort(frame, time="t", event="e")
     assert "hgb" in c.continuous and "hgb" not in c.categorical
     assert "stage" in c.categorical
+
+
+def test_trailing_empty_rows_are_not_patients(tmp_path):
+    """Spreadsheets export formatted empty rows at the end as ',,'; an empty row inside is still an error
+    at its row (numbering unchanged)."""
+    path = tmp_path / "c.csv"
+    path.write_text("t,e\n1,1\n2,0\n3,1\n,\n,\n", encoding="utf-8")
+    assert read_cohort(path, time="t", event="e").n == 3
+    path.write_text("t,e\n1,1\n,\n3,1\n", encoding="utf-8")
+    with pytest.raises(InputError, match="c.csv, row 3, column 't': missing value"):
+        read_cohort(path, time="t", event="e")
+    path.write_text("t,e\n,\n", encoding="utf-8")
+    with pytest.raises(InputError, match="no patients"):
+        read_cohort(path, time="t", event="e")

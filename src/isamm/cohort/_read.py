@@ -207,6 +207,10 @@ def _load(path_or_df) -> tuple[pd.DataFrame, str]:
             frame = pd.read_parquet(path)
     except (ValueError, OSError, pd.errors.ParserError, ImportError) as exc:
         raise InputError(f"cannot read the file ({type(exc).__name__}: {exc})", file=source) from None
+    # spreadsheets export formatted but empty rows at the end (",,,,"): not patients. Only trailing
+    # ones are dropped, so that row numbers in messages stay those of the file.
+    filled = np.flatnonzero(frame.notna().any(axis=1).to_numpy())
+    frame = frame.iloc[: filled[-1] + 1] if filled.size else frame.iloc[:0]
     if frame.empty:
         raise InputError("no patients", file=source, expected="a header row and at least one data row")
     frame.columns = [str(c).strip() for c in frame.columns]
