@@ -172,3 +172,11 @@ def test_trailing_empty_rows_are_not_patients(tmp_path):
     path.write_text("t,e\n,\n", encoding="utf-8")
     with pytest.raises(InputError, match="no patients"):
         read_cohort(path, time="t", event="e")
+
+
+def test_semicolon_csv_with_decimal_commas(tmp_path):
+    """A European spreadsheet export (R's read.csv2 convention): ';' between cells, ',' as decimal mark."""
+    path = tmp_path / "c.csv"
+    path.write_text("id;t;e;hgb\n1;2,5;1;11,2\n2;3;0;9\n", encoding="utf-8")
+    c = read_cohort(path, time="t", event="e")
+    assert c.data["t"].tolist() == [2.5, 3.0] and c.data["hgb"].tolist() == [11.2, 9.0]

@@ -199,6 +199,9 @@ def _load(path_or_df) -> tuple[pd.DataFrame, str]:
     try:
         if kind == "csv":
             frame = pd.read_csv(path)
+            if frame.shape[1] == 1 and ";" in str(frame.columns[0]):
+                # a European spreadsheet export: ';' between cells, ',' as decimal mark (R's read.csv2)
+                frame = pd.read_csv(path, sep=";", decimal=",")
         elif kind == "tsv":
             frame = pd.read_csv(path, sep="\t")
         elif kind == "excel":
