@@ -180,3 +180,13 @@ def test_semicolon_csv_with_decimal_commas(tmp_path):
     path.write_text("id;t;e;hgb\n1;2,5;1;11,2\n2;3;0;9\n", encoding="utf-8")
     c = read_cohort(path, time="t", event="e")
     assert c.data["t"].tolist() == [2.5, 3.0] and c.data["hgb"].tolist() == [11.2, 9.0]
+
+
+def test_windows_1252_and_utf8_bom_csv(tmp_path):
+    """Excel on Windows saves plain "CSV" as Windows-1252 and "CSV UTF-8" with a byte-order mark."""
+    path = tmp_path / "c.csv"
+    path.write_bytes("t,e,site\n1,1,München\n2,0,Genève\n".encode("cp1252"))
+    assert read_cohort(path, time="t", event="e").data["site"].tolist() == ["München", "Genève"]
+    path.write_bytes("\ufefft,e,site\n1,1,München\n2,0,Genève\n".encode("utf-8"))
+    c = read_cohort(path, time="t", event="e")
+    assert list(c.data.columns) == ["t", "e", "site"] and c.data["site"].tolist() == ["München", "Genève"]

@@ -198,12 +198,12 @@ def _load(path_or_df) -> tuple[pd.DataFrame, str]:
         raise InputError("file not found", file=str(path))
     try:
         if kind == "csv":
-            frame = pd.read_csv(path)
+            frame = _read_text(path)
             if frame.shape[1] == 1 and ";" in str(frame.columns[0]):
                 # a European spreadsheet export: ';' between cells, ',' as decimal mark (R's read.csv2)
-                frame = pd.read_csv(path, sep=";", decimal=",")
+                frame = _read_text(path, sep=";", decimal=",")
         elif kind == "tsv":
-            frame = pd.read_csv(path, sep="\t")
+            frame = _read_text(path, sep="\t")
         elif kind == "excel":
             frame = pd.read_excel(path)
         else:
@@ -218,6 +218,14 @@ def _load(path_or_df) -> tuple[pd.DataFrame, str]:
         raise InputError("no patients", file=source, expected="a header row and at least one data row")
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame, source
+
+
+def _read_text(path: Path, **kwargs) -> pd.DataFrame:
+    """CSV/TSV as UTF-8 (with or without BOM), else Windows-1252, the encoding of Excel's plain "CSV" on Windows."""
+    try:
+        return pd.read_csv(path, encoding="utf-8", **kwargs)
+    except UnicodeDecodeError:
+        return pd.read_csv(path, encoding="cp1252", **kwargs)
 
 
 def _require_column(frame: pd.DataFrame, name: str, source: str, option: str | None) -> None:
