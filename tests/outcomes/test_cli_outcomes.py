@@ -131,7 +131,7 @@ def test_cox_errors(cli, tmp_path):
     _error(cli("cox", path, "--time", "futime", "--event", "death", "--covariates", "age,age2"),
            "'age2' is collinear")
     _error(cli("cox", MGUS2, "--time", "futime", "--event", "death", "--covariates", "age", "--ties", "exact"),
-           "option ties", "efron")
+           "option --ties", "efron")
 
 
 def test_cutoff_json_equals_r(cli):
@@ -322,3 +322,10 @@ def test_cox_zph_singular_is_a_one_line_error(cli, tmp_path):
     assert cli("cox", path, "--time", "t", "--event", "e", "--covariates", "g,x").exit_code == 0
     _error(cli("cox", path, "--time", "t", "--event", "e", "--covariates", "g,x", "--zph"),
            "proportional-hazards test", "singular")
+
+
+def test_option_values_are_named_as_options(cli):
+    _error(cli("km", MGUS2, "--time", "futime", "--event", "death", "--conf-level", "95"),
+           "option --conf-level", "expected 0 < level < 1, e.g. 0.95, got 95.0")
+    _error(cli("cox", MGUS2, "--time", "futime", "--event", "death", "--covariates", "age", "--ties", "exact"),
+           "option --ties", "got 'exact'")

@@ -122,6 +122,9 @@ def km(
     """Kaplan–Meier survival as R survfit (log CI), medians with CI, landmarks, log-rank by group."""
     from isamm.outcomes import kaplan_meier
 
+    if not 0 < conf_level < 1:  # a common slip: 95 for 0.95
+        raise InputError("confidence level out of range", option="--conf-level", expected="0 < level < 1, e.g. 0.95",
+                         got=conf_level)
     cohort = _survival_cohort(file, time, event, entry, dates, config)
     entry = cohort.entry
     groups = None if group is None else _complete(cohort, group, "--group")
@@ -187,6 +190,8 @@ def cox_command(
     from isamm.cohort import load_cohort_config
     from isamm.outcomes import cox
 
+    if ties not in ("efron", "breslow"):
+        raise InputError("unknown ties method", option="--ties", expected="efron (R's default) or breslow", got=ties)
     cohort = _survival_cohort(file, time, event, entry, dates, config)
     entry = cohort.entry
     covs = _names(covariates, "--covariates")
