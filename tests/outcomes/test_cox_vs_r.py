@@ -152,3 +152,12 @@ def test_covariate_constant_within_strata_is_named():
     with pytest.raises(ModelError, match="'x' is collinear with earlier covariates \\(age\\) within strata of 'sex'"):
         cox(d, "futime", "death", ["age", "x"], strata="sex")
     cox(d, "futime", "death", ["age", "x"])  # without strata the two are not collinear
+
+
+def test_covariate_without_information_is_named():
+    """The only patient with x = 1 is censored at t = 1, before the first event. R:
+    coef(coxph(Surv(t, e) ~ x + age, d)) gives x NA. Regression: 'could not be fitted (Singular matrix)'."""
+    d = pd.DataFrame({"t": [1, 2, 3, 4, 5, 6, 7], "e": [0, 1, 1, 0, 1, 1, 0], "x": [1, 0, 0, 0, 0, 0, 0],
+                      "age": [60, 71, 55, 68, 80, 62, 49]})
+    with pytest.raises(ModelError, match="'x' does not vary within any risk set at an event time"):
+        cox(d, "t", "e", ["x", "age"])

@@ -159,7 +159,7 @@ def cox(frame, time: str, event: str, covariates, *, strata: str | None = None, 
         try:
             fit = model.fit()
         except np.linalg.LinAlgError as exc:
-            raise ModelError(f"the Cox model could not be fitted ({exc})") from None
+            raise _singular_error(model, design.X.columns, exc) from None
     converged = not any(issubclass(w.category, ConvergenceWarning) for w in caught)
     beta, se = np.asarray(fit.params), np.asarray(fit.bse)
     size = np.abs(beta) * X.std(axis=0)
@@ -192,6 +192,21 @@ def cox(frame, time: str, event: str, covariates, *, strata: str | None = None, 
         covariates=tuple(covariates), strata=strata, ties=ties, conf_level=conf_level,
         _zph_inputs=(t, e, s, strata_codes, X, eta, g, term_cols),
     )
+
+
+def _singular_error(model, columns, exc) -> ModelError:
+    """Name a column without information: it never varies within a risk set at an event time.
+
+    E.g. the only patient with ``x = 1`` is censored before the first event; R's
+    ``coxph`` then reports the coefficient of ``x`` as NA.
+    """
+    info = -np.diag(np.asarray(model.hessian(np.zeros(len(columns)))))
+    empty = [c for c, v in zip(columns, info) if not v > 1e-10 * max(1.0, float(np.nanmax(np.abs(info))))]
+    if empty:
+        return ModelError(f"covariate column {empty[0]!r} does not vary within any risk set at an event time "
+                          "(e.g. its only patients were censored before the first event); R would report its "
+                          "coefficient as NA. Drop it or merge its levels.")
+    return ModelError(f"the Cox model could not be fitted ({exc})")
 
 
 def _ordinal_times(t: np.ndarray, s: np.ndarray | None):
