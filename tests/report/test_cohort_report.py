@@ -234,3 +234,17 @@ def test_config_text_is_escaped_too(mgus_small, tmp_path):
     html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     assert "<img src=x" not in html and "<b>" not in html and html.count("</table>") == html.count("<table>")
     assert "&lt;img src=x onerror=alert(1)&gt;" in html and "OS &lt;/table&gt;&lt;b&gt;" in html
+
+
+def test_orr_groups_are_labelled_as_r_prints_them(mgus_small, tmp_path):
+    """A number-coded group with an empty cell is read as float; R's factor levels are "1", "2", not "1.0"."""
+    _, frame = mgus_small
+    data = frame.copy()
+    data["arm"] = [1 + (i % 2) for i in range(len(data))]
+    data.loc[data.index[0], "arm"] = None
+    path = tmp_path / "c.csv"
+    data.to_csv(path, index=False)
+    cfg = tmp_path / "analysis.toml"
+    cfg.write_text(CONFIG.replace('group = "sex"', 'group = "arm"'), encoding="utf-8")
+    results = cohort_report(cfg, tmp_path / "out", cohort=path)
+    assert set(results["response_by_group"]["groups"]) == {"1", "2"}

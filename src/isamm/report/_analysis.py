@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from isamm import outcomes
+from isamm.outcomes._design import r_label
 from isamm.cohort import read_cohort
 from isamm.errors import InputError, ModelError
 from isamm.report._config import AnalysisConfig
@@ -133,7 +134,7 @@ def _response_by_group(cfg: AnalysisConfig, frame: pd.DataFrame):
     r = cfg.response
     data = frame[frame[cfg.group].notna()]
     levels = sorted(data[cfg.group].unique(), key=lambda v: (isinstance(v, str), v))  # R factor order
-    by = {str(g): outcomes.orr(data.loc[data[cfg.group] == g, r.column], threshold=r.threshold,
+    by = {r_label(g): outcomes.orr(data.loc[data[cfg.group] == g, r.column], threshold=r.threshold,
                                evaluable_only=r.evaluable_only) for g in levels}
     table = [[res.orr.k for res in by.values()], [res.orr.n - res.orr.k for res in by.values()]]
     if len(by) < 2 or min(sum(row) for row in table) == 0:
