@@ -59,6 +59,17 @@ def reference(rhs, p, infusions, times, volume, boluses_sc=(), rtol=1e-10):
     return out
 
 
+def _macro_constants(cl, v1, q, v2):
+    """α, β and the unit-bolus coefficients A, B of the linear two-compartment model (Gibaldi & Perrier ch. 2)."""
+    k10, k12, k21 = cl / v1, q / v1, q / v2
+    ssum = k10 + k12 + k21
+    disc = np.sqrt(ssum * ssum - 4 * k10 * k21)
+    alpha, beta = (ssum + disc) / 2, (ssum - disc) / 2
+    a_c = (alpha - k21) / (alpha - beta)
+    b_c = (k21 - beta) / (alpha - beta)
+    return alpha, beta, a_c, b_c
+
+
 def two_cmt_infusion(times, infusions, cl, v1, q, v2):
     """Closed form: linear two-compartment model, constant-rate infusions, by superposition.
 
@@ -66,12 +77,7 @@ def two_cmt_infusion(times, infusions, cl, v1, q, v2):
     C(t) = (A e^{-αt} + B e^{-βt})/V1 with A = (α − k21)/(α − β), B = (k21 − β)/(α − β);
     an infusion of rate R over T integrates it: A/α·(1 − e^{-α min(t,T)})·e^{-α (t−T)+}.
     """
-    k10, k12, k21 = cl / v1, q / v1, q / v2
-    ssum = k10 + k12 + k21
-    disc = np.sqrt(ssum * ssum - 4 * k10 * k21)
-    alpha, beta = (ssum + disc) / 2, (ssum - disc) / 2
-    a_c = (alpha - k21) / (alpha - beta)
-    b_c = (k21 - beta) / (alpha - beta)
+    alpha, beta, a_c, b_c = _macro_constants(cl, v1, q, v2)
     t = np.asarray(times, dtype=float)
     c = np.zeros_like(t)
     for start, dur, amt in infusions:
@@ -90,12 +96,7 @@ def two_cmt_infusion_auc(times, infusions, cl, v1, q, v2):
     During an infusion ∫_0^τ (1 − e^{-λs}) ds = τ − (1 − e^{-λτ})/λ; after it, the
     decaying part adds (1 − e^{-λT})·(1 − e^{-λ(τ−T)})/λ.
     """
-    k10, k12, k21 = cl / v1, q / v1, q / v2
-    ssum = k10 + k12 + k21
-    disc = np.sqrt(ssum * ssum - 4 * k10 * k21)
-    alpha, beta = (ssum + disc) / 2, (ssum - disc) / 2
-    a_c = (alpha - k21) / (alpha - beta)
-    b_c = (k21 - beta) / (alpha - beta)
+    alpha, beta, a_c, b_c = _macro_constants(cl, v1, q, v2)
     t = np.asarray(times, dtype=float)
     auc = np.zeros_like(t)
     for start, dur, amt in infusions:
