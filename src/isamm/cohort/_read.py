@@ -246,12 +246,17 @@ def _first_bad(mask: np.ndarray) -> int:
     return int(np.flatnonzero(mask)[0])
 
 
-def _numeric(frame: pd.DataFrame, col: str, source: str) -> pd.Series:
-    raw = frame[col]
+def _to_numeric(raw: pd.Series) -> tuple[pd.Series, int | None]:
+    """Numbers from a column, and the 0-based position of the first non-empty cell that is not one (or None)."""
     values = pd.to_numeric(raw, errors="coerce")
     bad = (values.isna() & raw.notna()).to_numpy()
-    if bad.any():
-        i = _first_bad(bad)
+    return values, (_first_bad(bad) if bad.any() else None)
+
+
+def _numeric(frame: pd.DataFrame, col: str, source: str) -> pd.Series:
+    raw = frame[col]
+    values, i = _to_numeric(raw)
+    if i is not None:
         looks_like_date = not pd.isna(pd.to_datetime(str(raw.iloc[i]), errors="coerce", format="ISO8601"))
         raise InputError("not a number", file=source, row=i + FIRST_DATA_ROW, column=col,
                          expected="a number" + (" (for a time between two dates use --dates START,END)"
@@ -406,10 +411,8 @@ def _roles(frame, survival_cols, categorical, continuous, source):
 
 def _continuous(frame: pd.DataFrame, col: str, source: str) -> pd.Series:
     raw = frame[col]
-    values = pd.to_numeric(raw, errors="coerce")
-    bad = (values.isna() & raw.notna()).to_numpy()
-    if bad.any():
-        i = _first_bad(bad)
+    values, i = _to_numeric(raw)
+    if i is not None:
         raise InputError("not a number", file=source, row=i + FIRST_DATA_ROW, column=col,
                          expected="a number (declared continuous; empty cells are allowed)", got=_py(raw.iloc[i]))
     return values.astype(float)
