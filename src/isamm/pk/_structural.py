@@ -1,4 +1,4 @@
-"""Structural PK models: right-hand sides, vectorized over patients.
+"""Structural PK models: one right-hand side, vectorized over patients.
 
 Every structure has the same four states, in amounts, as ``y[state, patient]``:
 
@@ -9,12 +9,22 @@ Every structure has the same four states, in amounts, as ``y[state, patient]``:
 3     ``auc``     integral of C (ug*h/mL); AUC is exact to the ODE tolerance
 ====  ==========  =================================================
 
-A structure is a parameter list, a ``prepare`` step (per-patient constants,
-computed once per simulation), ``rhs(t_h, y, rate_mg_h, k)`` and the diagonal
-of its Jacobian ``diag_jacobian(t_h, y, k)`` (the integrator treats that part
-exactly), where ``t_h`` is the time since each patient's first dose (h),
-``rate_mg_h`` the infusion input into the central compartment and ``k`` the
-prepared constants (arrays [patient]).
+and the same equations (two compartments, first-order SC absorption, linear
+plus Michaelis–Menten elimination from the central compartment)::
+
+    dAd/dt = -ka*Ad
+    dAc/dt = R(t) + ka*Ad - CL(t)*C - Vmax(t)*C/(Km + C) - Q*(C - Ap/Vp)
+    dAp/dt = Q*(C - Ap/Vp)
+
+What differs between the published models is which term varies with time since
+the first dose: Fau 2020 has a time-varying linear clearance CL(t), Xu 2020 and
+Luo 2021 a decaying target-mediated Vmax(t). A structure is therefore a
+parameter list, a ``prepare`` step (per-patient constants ``k``, computed once
+per simulation, with at least ``V``, ``vp``, ``q``, ``km``, ``ka``) and
+``time_terms(t_h, k) -> (CL (L/h), Vmax (mg/h), dCL/dt, dVmax/dt)``, where
+``t_h`` is the time since each patient's first dose (h). The integrator gets the
+right-hand side :func:`rhs` and the exact Jacobian (:func:`central_jacobian`)
+from these.
 Adding an antibody model is a TOML file, plus a structure here only if its
 equations are new.
 """
@@ -27,7 +37,7 @@ from typing import Callable
 import numpy as np
 from scipy.special import expit
 
-__all__ = ["Structure", "STRUCTURES", "N_STATES", "DEPOT", "CENTRAL", "PERIPH", "AUC"]
+__all__ = ["Structure", "STRUCTURES", "N_STATES", "DEPOT", "CENTRAL", "PERIPH", "AUC", "rhs", "central_jacobian"]
 
 N_STATES = 4
 DEPOT, CENTRAL, PERIPH, AUC = range(N_STATES)
@@ -42,14 +52,39 @@ class Structure:
     volume: str  # name of the central volume parameter
     periph_volume: str
     prepare: Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]]
-    rhs: Callable[..., np.ndarray]
-    diag_jacobian: Callable[..., np.ndarray]
+    time_terms: Callable[..., tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]
     linear_clearance: Callable[[np.ndarray, dict[str, np.ndarray]], np.ndarray]
     equations: str
 
 
+def rhs(cl, vmax, y, rate_mg_h, k):
+    """dy/dt for all patients, given the time terms CL (L/h) and Vmax (mg/h) at the current time."""
+    c = y[CENTRAL] / k["V"]
+    transfer = k["q"] * (c - y[PERIPH] / k["vp"])
+    absorbed = k["ka"] * y[DEPOT]
+    dy = np.empty_like(y)
+    dy[DEPOT] = -absorbed
+    dy[CENTRAL] = rate_mg_h + absorbed - cl * c - vmax * c / (k["km"] + c) - transfer
+    dy[PERIPH] = transfer
+    dy[AUC] = c
+    return dy
+
+
+def central_jacobian(cl, vmax, dcl_dt, dvmax_dt, y, k):
+    """The two Jacobian entries that vary: ∂f_central/∂A_central (1/h) and ∂f_central/∂t (mg/h²).
+
+    The others are constants: ∂f_depot/∂A_depot = -ka, ∂f_central/∂A_depot = ka,
+    ∂f_central/∂A_periph = Q/Vp, ∂f_periph/∂A_central = Q/V, ∂f_periph/∂A_periph = -Q/Vp,
+    ∂f_auc/∂A_central = 1/V.
+    """
+    c = np.maximum(y[CENTRAL], 0.0) / k["V"]
+    sat = k["km"] + c
+    jcc = -(cl + vmax * k["km"] / sat**2 + k["q"]) / k["V"]
+    return jcc, -(dcl_dt * c + dvmax_dt * c / sat)
+
+
 def _prep_fau(p: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    k = {
+    return {
         "V": p["Vc"],
         "q": p["Q"],
         "vp": p["Vp"],
@@ -61,7 +96,6 @@ def _prep_fau(p: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         "km": p["Km"],
         "ka": p.get("ka", np.zeros_like(p["Vc"])),
     }
-    return k
 
 
 def _sigmoid_fau(t_h, log_kcl, gamma):
@@ -77,29 +111,16 @@ def linear_cl_fau(t_h: np.ndarray, clinf, clm, kcl, gamma) -> np.ndarray:
     return clinf * np.exp(clm * (1.0 - _sigmoid_fau(t_h, np.log(kcl), gamma)))
 
 
-def _rhs_fau(t_h, y, rate_mg_h, k):
-    cl = k["clinf"] * np.exp(k["clm"] * (1.0 - _sigmoid_fau(t_h, k["log_kcl"], k["gamma"])))
-    c = y[CENTRAL] / k["V"]
-    cp = y[PERIPH] / k["vp"]
-    absorbed = k["ka"] * y[DEPOT]
-    transfer = k["q"] * (c - cp)
-    dy = np.empty_like(y)
-    dy[DEPOT] = -absorbed
-    dy[CENTRAL] = rate_mg_h + absorbed - cl * c - k["vmax_mg_h"] * c / (k["km"] + c) - transfer
-    dy[PERIPH] = transfer
-    dy[AUC] = c
-    return dy
-
-
-def _diag_fau(t_h, y, k):
-    cl = k["clinf"] * np.exp(k["clm"] * (1.0 - _sigmoid_fau(t_h, k["log_kcl"], k["gamma"])))
-    c = np.maximum(y[CENTRAL], 0.0) / k["V"]
-    d = np.empty_like(y)
-    d[DEPOT] = -k["ka"]
-    d[CENTRAL] = -(cl + k["vmax_mg_h"] * k["km"] / (k["km"] + c) ** 2 + k["q"]) / k["V"]
-    d[PERIPH] = -k["q"] / k["vp"]
-    d[AUC] = 0.0
-    return d
+def _time_fau(t_h, k, derivative=False):
+    s = _sigmoid_fau(t_h, k["log_kcl"], k["gamma"])
+    cl = k["clinf"] * np.exp(k["clm"] * (1.0 - s))
+    if not derivative:
+        return cl, k["vmax_mg_h"], None, None
+    # ds/dt = g*s*(1-s)/t; taken as 0 at t <= 0 (CL(t) is constant before the first dose,
+    # and for g < 1 its slope is unbounded at t = 0+)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ds_dt = np.where(t_h > 0.0, k["gamma"] * s * (1.0 - s) / t_h, 0.0)
+    return cl, k["vmax_mg_h"], -cl * k["clm"] * ds_dt, 0.0
 
 
 def _prep_dara(p: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -115,29 +136,11 @@ def _prep_dara(p: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     }
 
 
-def _rhs_dara(t_h, y, rate_mg_h, k):
+def _time_dara(t_h, k, derivative=False):
     vmax = k["vmax_mg_h"] * np.exp(-k["kdes"] * np.maximum(t_h, 0.0))
-    c = y[CENTRAL] / k["V"]
-    cp = y[PERIPH] / k["vp"]
-    absorbed = k["ka"] * y[DEPOT]
-    transfer = k["q"] * (c - cp)
-    dy = np.empty_like(y)
-    dy[DEPOT] = -absorbed
-    dy[CENTRAL] = rate_mg_h + absorbed - k["cl"] * c - vmax * c / (k["km"] + c) - transfer
-    dy[PERIPH] = transfer
-    dy[AUC] = c
-    return dy
-
-
-def _diag_dara(t_h, y, k):
-    vmax = k["vmax_mg_h"] * np.exp(-k["kdes"] * np.maximum(t_h, 0.0))
-    c = np.maximum(y[CENTRAL], 0.0) / k["V"]
-    d = np.empty_like(y)
-    d[DEPOT] = -k["ka"]
-    d[CENTRAL] = -(k["cl"] + vmax * k["km"] / (k["km"] + c) ** 2 + k["q"]) / k["V"]
-    d[PERIPH] = -k["q"] / k["vp"]
-    d[AUC] = 0.0
-    return d
+    if not derivative:
+        return k["cl"], vmax, None, None
+    return k["cl"], vmax, 0.0, np.where(t_h > 0.0, -k["kdes"] * vmax, 0.0)
 
 
 STRUCTURES: dict[str, Structure] = {
@@ -147,8 +150,7 @@ STRUCTURES: dict[str, Structure] = {
         volume="Vc",
         periph_volume="Vp",
         prepare=_prep_fau,
-        rhs=_rhs_fau,
-        diag_jacobian=_diag_fau,
+        time_terms=_time_fau,
         linear_clearance=lambda t_h, p: linear_cl_fau(t_h, p["CLinf"], p["CLm"], p["KCL"], p["gamma"]),
         equations=(
             "C = Ac/Vc; dAc/dt = R(t) + ka*Ad - CL(t)*C - Vc*Vm*C/(Km+C) - Q*(C - Ap/Vp); "
@@ -161,8 +163,7 @@ STRUCTURES: dict[str, Structure] = {
         volume="V1",
         periph_volume="V2",
         prepare=_prep_dara,
-        rhs=_rhs_dara,
-        diag_jacobian=_diag_dara,
+        time_terms=_time_dara,
         linear_clearance=lambda t_h, p: p["CL"] * np.ones_like(np.asarray(t_h, dtype=float)),
         equations=(
             "C = A1/V1; dAd/dt = -ka*Ad; dA1/dt = R(t) + ka*Ad - CL*C - Vmax*exp(-KDES*t)*C/(Km+C) - Q*(C - A2/V2); "
