@@ -64,42 +64,41 @@ def build_dosing(events: pd.DataFrame, n: int, drug: str, routes: list[str], sou
     else:
         pat = np.full(len(ev), -1)  # a row shared by every patient
 
-    # One pass over the rows (not over patients); shared rows are broadcast
-    # afterwards. Plain tuples, converted to arrays once.
-    inf, bol, dose = [], [], []
-    steps_cache: dict = {}
+    # Vectorized over rows: one group per distinct (profile, duration), whose steps are
+    # checked once; rows shared by every patient (patient −1) are broadcast at the end.
     t0s = ev["time_h"].to_numpy(dtype=float)
     amts = ev["amount_mg"].to_numpy(dtype=float)
     durs = ev["duration_h"].to_numpy(dtype=float)
     route_col = ev["route"].astype(str).to_numpy()
     profiles = ev["profile"].to_numpy() if "profile" in ev.columns else np.full(len(ev), None)
-    allowed = set(routes)
-    for i in range(len(ev)):
-        p, t0, amt, dur, route = int(pat[i]), t0s[i], amts[i], durs[i], route_col[i]
-        if route not in allowed:
-            raise InputError(f"route not supported by this {drug} model", file=source, row=i + 1, column="route",
-                             expected=" or ".join(routes), got=route)
-        if route == "SC" or dur == 0.0:
-            bol.append((p, t0, 0.0 if route == "SC" else 1.0, amt))
-            dose.append((p, t0, t0))
-            continue
-        prof = profiles[i]
-        cacheable = prof is None or isinstance(prof, tuple)
-        steps = steps_cache.get((prof, dur)) if cacheable else None
-        if steps is None:
-            steps = _profile_steps(prof, dur, source, i + 1)
-            if cacheable:
-                steps_cache[(prof, dur)] = steps
-        start = t0
+    bad_route = ~np.isin(route_col, list(routes))
+    if bad_route.any():
+        i = int(np.flatnonzero(bad_route)[0])
+        raise InputError(f"route not supported by this {drug} model", file=source, row=i + 1, column="route",
+                         expected=" or ".join(routes), got=route_col[i])
+    is_bolus = (route_col == "SC") | (durs == 0.0)
+    b = np.flatnonzero(is_bolus)
+    bol = [pat[b], t0s[b], np.where(route_col[b] == "SC", 0.0, 1.0), amts[b]]
+    dose = [[pat[b]], [t0s[b]], [t0s[b]]]
+    inf = [[], [], [], []]
+    groups: dict = {}
+    for i in np.flatnonzero(~is_bolus):
+        groups.setdefault(_group_key(profiles[i], durs[i], i), []).append(i)
+    for rows in groups.values():
+        rows = np.asarray(rows)
+        steps = _profile_steps(profiles[rows[0]], durs[rows[0]], source, int(rows[0]) + 1)
+        offset = 0.0
         for d, frac in steps:
             if d > 0 and frac > 0:
-                inf.append((p, start, start + d, amt * frac / d))
-            start += d
-        dose.append((p, t0, start))
+                for out, col in zip(inf, (pat[rows], t0s[rows] + offset, t0s[rows] + offset + d, amts[rows] * frac / d)):
+                    out.append(col)
+            offset += d
+        for out, col in zip(dose, (pat[rows], t0s[rows], t0s[rows] + offset)):
+            out.append(col)
 
-    inf_p, inf_s, inf_e, inf_r = _expand(inf, n, 4)
-    bol_p, bol_t, bol_c, bol_a = _expand(bol, n, 4)
-    dose_p, dose_t, dose_e = _expand(dose, n, 3)
+    inf_p, inf_s, inf_e, inf_r = _expand([np.concatenate(c) if c else np.zeros(0) for c in inf], n)
+    bol_p, bol_t, bol_c, bol_a = _expand(bol, n)
+    dose_p, dose_t, dose_e = _expand([np.concatenate(c) for c in dose], n)
     first = np.full(n, np.inf)
     np.minimum.at(first, dose_p, dose_t)
     return Dosing(
@@ -111,17 +110,26 @@ def build_dosing(events: pd.DataFrame, n: int, drug: str, routes: list[str], sou
     )
 
 
-def _expand(entries, n: int, width: int):
-    """Rows ``(patient, ...)`` → column arrays; patient −1 (a shared row) is repeated for all n patients."""
-    if not entries:
-        return (np.zeros(0, dtype=int),) + tuple(np.zeros(0) for _ in range(width - 1))
-    arr = np.asarray(entries, dtype=float)
-    shared = arr[:, 0] < 0
-    if shared.any():
-        rep = np.repeat(arr[shared], n, axis=0)
-        rep[:, 0] = np.tile(np.arange(n), int(shared.sum()))
-        arr = np.vstack([arr[~shared], rep])
-    return (arr[:, 0].astype(int),) + tuple(arr[:, j] for j in range(1, width))
+def _group_key(profile, duration_h, row):
+    """Rows with equal (profile, duration) share their checked steps; an unhashable profile is its own group."""
+    try:
+        return hash((profile, duration_h)) and (profile, duration_h)
+    except TypeError:
+        return ("row", row)
+
+
+def _expand(columns, n: int):
+    """Column arrays ``(patient, ...)`` → per-patient arrays; patient −1 (a shared row) is repeated for all n."""
+    p = np.asarray(columns[0], dtype=int)
+    shared = p < 0
+    if not shared.any():
+        return (p,) + tuple(np.asarray(c, dtype=float) for c in columns[1:])
+    k = int(shared.sum())
+    out = [np.concatenate([p[~shared], np.tile(np.arange(n), k)])]
+    for c in columns[1:]:
+        c = np.asarray(c, dtype=float)
+        out.append(np.concatenate([c[~shared], np.repeat(c[shared], n)]))
+    return tuple(out)
 
 
 def _profile_steps(profile, duration_h: float, source: str, row: int) -> list[tuple[float, float]]:

@@ -22,8 +22,8 @@ exactly onto every start, rate change and stop.
 
 from __future__ import annotations
 
-import math
 
+import numpy as np
 import pandas as pd
 
 from isamm.errors import InputError
@@ -42,17 +42,20 @@ def validate_dose_events(events: pd.DataFrame, source: str = "dose events") -> p
     missing = [c for c in DOSE_EVENT_COLUMNS if c not in events.columns]
     if missing:
         raise InputError(f"missing column(s) {missing}", file=source, expected=f"columns {list(DOSE_EVENT_COLUMNS)}")
-    for i, row in enumerate(events.itertuples(index=False), start=1):
-        for col in ("time_h", "amount_mg", "duration_h"):
-            v = getattr(row, col)
-            try:
-                ok = v is not None and math.isfinite(float(v)) and float(v) >= 0
-            except (TypeError, ValueError):
-                ok = False
-            if not ok:
-                raise InputError("invalid value", file=source, row=i, column=col, expected="a finite number ≥ 0", got=v)
-        if row.route not in ROUTES:
-            raise InputError("unknown route", file=source, row=i, column="route", expected=" or ".join(ROUTES), got=row.route)
+    # first bad cell in reading order (row by row, columns as listed), found column-wise
+    bad = {}
+    for col in ("time_h", "amount_mg", "duration_h"):
+        v = np.asarray(pd.to_numeric(events[col], errors="coerce"), dtype=float)
+        bad[col] = ~np.isfinite(v) | (v < 0)
+    bad["route"] = ~events["route"].isin(ROUTES).to_numpy()
+    rows = [int(np.flatnonzero(m)[0]) for m in bad.values() if m.any()]
+    if rows:
+        i = min(rows)
+        col = next(c for c, m in bad.items() if m[i])
+        got = events[col].iloc[i]
+        if col == "route":
+            raise InputError("unknown route", file=source, row=i + 1, column="route", expected=" or ".join(ROUTES), got=got)
+        raise InputError("invalid value", file=source, row=i + 1, column=col, expected="a finite number ≥ 0", got=got)
     out = events.copy()
     if "profile" not in out.columns:
         out["profile"] = None
