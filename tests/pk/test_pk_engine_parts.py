@@ -100,7 +100,7 @@ def _local_errors(method, structure, hs, rate=0.0):
             jcc, ft = central_jacobian(cl, vmax, dcl, dvmax, STATE, k)
             y1, _, dense = _engine._rodas4_step(st, k, t, STATE, ha, np.array([rate]), f0, jcc, ft)
         exact = _exact(st, k, STATE, T_H, T_H + h, rate)
-        c = dense.coef(np.array([0]))[:, :, 0]
+        c = dense.coef(np.array([0]), (0, 1, 2, 3))[:, :, 0]
         th = 0.37
         y_th = STATE[:, 0] + th * (c[0] + th * (c[1] + th * (c[2] + th * c[3])))
         out.append((np.max(np.abs(y1[:, 0] - exact(T_H + h))), np.max(np.abs(y_th - exact(T_H + th * h)))))
@@ -127,7 +127,7 @@ def test_dense_output_ends_at_the_step_result(structure):
     jcc, ft = central_jacobian(cl, vmax, dcl, dvmax, STATE, k)
     for y1, _, dense in (_engine._dp5_step(st, k, t, STATE, np.array([3.0]), np.zeros(1), f0),
                          _engine._rodas4_step(st, k, t, STATE, np.array([3.0]), np.zeros(1), f0, jcc, ft)):
-        c = dense.coef(np.array([0]))[:, :, 0]
+        c = dense.coef(np.array([0]), (0, 1, 2, 3))[:, :, 0]
         np.testing.assert_allclose(STATE[:, 0] + c.sum(axis=0), y1[:, 0], rtol=1e-13, atol=1e-13)
 
 

@@ -148,12 +148,13 @@ class _Work:
         self.s = np.ones(n, dtype=np.int64)  # index of the next stop
         self.out = np.zeros(n, dtype=np.int64)  # index of the next output time
         self.last_auc = np.zeros(n)
+        self.r = np.zeros(n)
 
     def keep(self, sel):
-        for name in ("idx", "t", "h", "first", "s", "out", "last_auc"):
+        for name in ("idx", "t", "h", "first", "s", "out", "last_auc"):  # and y, atol, r, k below
             setattr(self, name, getattr(self, name)[sel])
-        self.y, self.atol = self.y[:, sel], self.atol[:, sel]
-        self.k = {key: v[sel] for key, v in self.k.items()}
+        self.y, self.atol, self.r = self.y[:, sel], self.atol[:, sel], self.r[sel]
+        self.k = self.k.take(sel)
 
 
 def integrate(
@@ -196,15 +197,25 @@ def integrate(
     n_steps = np.zeros(n, dtype=np.int64)
     n_rej = np.zeros(n, dtype=np.int64)
 
-    w = _Work(n, np.zeros((N_STATES, n)), np.full(n, stops[0]), np.full(n, min(0.05, h_max)), k, atol,
+    w = _Work(n, np.zeros((N_STATES, n)), np.full(n, stops[0]), np.full(n, min(0.05, h_max)), _Params.of(k, n), atol,
               dosing.first_dose_h.astype(float))
+    w.r = rate[:, seg_col[1]] if n_stops > 1 else np.zeros(n)  # input rate on the current segment (mg/h)
     # outputs at the start (state 0), then the doses given there
     w.out[:] = np.searchsorted(times_h, stops[0], side="right")
     _give_boluses(np.zeros(n, dtype=np.int64), np.arange(n), w, bol_col, bol_tab)
-    fresh = np.ones(n, dtype=bool)  # at a discontinuity of the input: choose a new starting step
     if n_stops == 1:
         return Integration(conc, auc, n_steps, n_rej)
 
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # non-finite steps are rejected below
+        _loop(structure, w, stops, rate, seg_col, bol_col, bol_tab, times_h, conc, auc, n_steps, n_rej,
+              rtol, h_max, max_iterations)
+    return Integration(conc, auc, n_steps, n_rej)
+
+
+def _loop(structure, w, stops, rate, seg_col, bol_col, bol_tab, times_h, conc, auc, n_steps, n_rej,
+          rtol, h_max, max_iterations):
+    n_stops = stops.size
+    fresh = np.ones(w.idx.size, dtype=bool)  # at a discontinuity of the input: choose a new starting step
     iterations = 0
     while w.idx.size:
         iterations += 1
@@ -212,7 +223,7 @@ def integrate(
             raise ModelError(f"PK integration did not finish in {max_iterations} steps; try a larger rtol")
         target = stops[w.s]
         gap = target - w.t
-        r = rate[w.idx, seg_col[w.s]]
+        r = w.r
         trel = w.t - w.first
         if fresh.any():
             f = np.flatnonzero(fresh)
@@ -254,37 +265,39 @@ def integrate(
             w.s[arrived] += 1
             s_new = np.minimum(s_old + 1, n_stops - 1)
             g = w.idx[arrived]
-            fresh[arrived] = dosed | (rate[g, seg_col[s_new]] != rate[g, seg_col[s_old]])
+            r_new = rate[g, seg_col[s_new]]
+            fresh[arrived] = dosed | (r_new != w.r[arrived])
+            w.r[arrived] = r_new
             finished = w.s >= n_stops
             if finished.any():
                 w.keep(~finished)
                 fresh = fresh[~finished]
-    return Integration(conc, auc, n_steps, n_rej)
 
 
 def _record(a, w, hs, dense, times_h, conc, auc):
     """Write every output time in (t, t + hs] of accepted patients ``a`` (working positions) from their step's
     dense output (before ``w`` advances)."""
-    t_old, t_new = w.t[a], w.t[a] + hs[a]
-    pos = np.arange(a.size)
-    n_times = times_h.size
-    while pos.size:
-        j = w.out[a[pos]]
-        due = j < n_times
-        due[due] = times_h[j[due]] <= t_new[pos[due]]
-        pos, j = pos[due], j[due]
-        if not pos.size:
-            return
-        sel = a[pos]
-        theta = np.minimum((times_h[j] - t_old[pos]) / hs[sel], 1.0)
-        c = dense.coef(sel)
-        y = w.y[:, sel] + theta * (c[0] + theta * (c[1] + theta * (c[2] + theta * c[3])))
-        g = w.idx[sel]
-        conc[g, j] = np.maximum(y[CENTRAL], 0.0) / w.k["V"][sel]
-        last = np.maximum(y[AUC], w.last_auc[sel])
-        auc[g, j] = last
-        w.last_auc[sel] = last
-        w.out[sel] += 1
+    t_old = w.t[a]
+    n_due = np.searchsorted(times_h, t_old + hs[a], side="right") - w.out[a]
+    has = n_due > 0
+    if not has.any():
+        return
+    sel, n_due, t_old = a[has], n_due[has], t_old[has]
+    h = hs[sel]
+    c = dense.coef(sel, (CENTRAL, AUC))  # [power, state, patient]
+    y0 = w.y[(CENTRAL, AUC), :][:, sel]
+    g, v, out0, last = w.idx[sel], w.k["V"][sel], w.out[sel], w.last_auc[sel]
+    for rep in range(int(n_due.max())):
+        m = n_due > rep
+        j = out0[m] + rep
+        theta = np.minimum((times_h[j] - t_old[m]) / h[m], 1.0)
+        cm = c[:, :, m]
+        y = y0[:, m] + theta * (cm[0] + theta * (cm[1] + theta * (cm[2] + theta * cm[3])))
+        conc[g[m], j] = np.maximum(y[0], 0.0) / v[m]
+        last[m] = np.maximum(y[1], last[m])
+        auc[g[m], j] = last[m]
+    w.out[sel] = out0 + n_due
+    w.last_auc[sel] = last
 
 
 def _give_boluses(stop, sel, w, bol_col, bol_tab):
@@ -314,7 +327,8 @@ def _initial_step(structure, k, t, y, r, atol, rtol, h_max):
     d0 = np.max(np.abs(y) / sc, axis=0)
     d1 = np.max(np.abs(f0) / sc, axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        h0 = np.where((d0 < 1e-5) | (d1 < 1e-5), 1e-6, 0.01 * d0 / d1)
+        # nothing changes (no drug, no input): the controller takes over from h_max
+        h0 = np.where(d1 < 1e-5, h_max, np.where(d0 < 1e-5, 1e-6, 0.01 * d0 / d1))
         f1 = _f(structure, k, t + h0, y + h0 * f0, r)
         d2 = np.max(np.abs(f1 - f0) / sc, axis=0) / h0
         h1 = np.where(d2 <= 1e-15, h_max, (0.01 / d2) ** (1.0 / 5.0))
@@ -325,8 +339,28 @@ def _sub(x, sel):
     return x[sel] if isinstance(x, np.ndarray) and x.ndim else x
 
 
+class _Params:
+    """Per-patient constants as rows of one 2-D array: ``k["V"]`` is a row, ``k.take(sel)`` one fancy index."""
+
+    __slots__ = ("rows", "data")
+
+    def __init__(self, rows: dict[str, int], data: np.ndarray):
+        self.rows, self.data = rows, data
+
+    @classmethod
+    def of(cls, k: dict[str, np.ndarray], n: int) -> "_Params":
+        rows = {key: i for i, key in enumerate(k)}
+        return cls(rows, np.stack([np.broadcast_to(np.asarray(v, dtype=float), (n,)) for v in k.values()]))
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        return self.data[self.rows[key]]
+
+    def take(self, sel) -> "_Params":
+        return _Params(self.rows, self.data[:, sel])
+
+
 def _take(k, sel):
-    return {key: v[sel] for key, v in k.items()}
+    return k.take(sel)
 
 
 def _f(structure, k, t, y, r):
@@ -340,9 +374,9 @@ class _DP5Dense:
     def __init__(self, ks, h):
         self.ks, self.h = ks, h
 
-    def coef(self, sel):
-        kk = self.ks[:, :, sel]
-        q = (_P_T @ kk.reshape(7, -1)).reshape(4, N_STATES, sel.size)
+    def coef(self, sel, states):
+        kk = self.ks[:, states, :][:, :, sel]
+        q = (_P_T @ kk.reshape(7, -1)).reshape(4, len(states), sel.size)
         return q * self.h[sel]
 
 
@@ -352,10 +386,11 @@ class _RodasDense:
     def __init__(self, ks, y0, y1):
         self.ks, self.y0, self.y1 = ks, y0, y1
 
-    def coef(self, sel):
-        kk = self.ks[:5, :, sel].reshape(5, -1)
-        k1, k2 = (_RH @ kk).reshape(2, N_STATES, sel.size)
-        return np.stack([self.y1[:, sel] - self.y0[:, sel] + k1, k2 - k1, -k2, np.zeros_like(k1)])
+    def coef(self, sel, states):
+        kk = self.ks[:5, states, :][:, :, sel].reshape(5, -1)
+        k1, k2 = (_RH @ kk).reshape(2, len(states), sel.size)
+        dy = self.y1[states, :][:, sel] - self.y0[states, :][:, sel]
+        return np.stack([dy + k1, k2 - k1, -k2, np.zeros_like(k1)])
 
 
 class _MixedDense:
@@ -363,12 +398,12 @@ class _MixedDense:
         self.stiff, self.parts = stiff, (dp5, rodas)
         self.pos = np.cumsum(~stiff) - 1, np.cumsum(stiff) - 1  # working position -> position in its part
 
-    def coef(self, sel):
-        out = np.empty((4, N_STATES, sel.size))
+    def coef(self, sel, states):
+        out = np.empty((4, len(states), sel.size))
         st = self.stiff[sel]
         for which, m in ((0, ~st), (1, st)):
             if m.any():
-                out[:, :, m] = self.parts[which].coef(self.pos[which][sel[m]])
+                out[:, :, m] = self.parts[which].coef(self.pos[which][sel[m]], states)
         return out
 
 
