@@ -164,7 +164,7 @@ def integrate(
     dosing: Dosing,
     times_h: np.ndarray,
     *,
-    rtol: float = 1e-8,
+    rtol: float = 1e-7,
     atol_ug_ml: float = 1e-6,
     h_max: float = 336.0,
     max_iterations: int = 2_000_000,

@@ -32,7 +32,7 @@ import pandas as pd
 from isamm.errors import InputError
 from isamm.pk._dosing import build_dosing
 from isamm.pk._model import load_model
-from isamm.pk._simulate import Patients, simulate, typical_patients
+from isamm.pk._simulate import DEFAULT_RTOL, Patients, simulate, typical_patients
 from isamm.pk._structural import STRUCTURES
 
 __all__ = ["exposure", "Exposure", "summarise", "linear_half_life_h", "METRICS"]
@@ -120,7 +120,7 @@ def exposure(
     *,
     threshold_ug_ml: float | None = None,
     grid_h: float = 6.0,
-    rtol: float = 1e-8,
+    rtol: float = DEFAULT_RTOL,
 ) -> Exposure:
     """Exposure metrics of N patients on one dosing calendar (see module docstring).
 

@@ -157,6 +157,15 @@ class Simulation:
         return frame
 
 
+# Default integrator tolerances. rtol 1e-7 keeps the stated accuracy (relative error
+# ≤ 1e-4 where C > 1 µg/mL) with a 4× margin on all 512 ±4 SD isatuximab corner
+# patients (worst 2.6e-5); rtol 1e-6 does not (1.8e-3: at +4 SD Vm and −4 SD Km the
+# absolute error made near the peak is carried unchanged while C falls ~100-fold
+# through the Michaelis–Menten knee).
+DEFAULT_RTOL = 1e-7
+DEFAULT_ATOL_UG_ML = 1e-6
+
+
 def check_times(times_h, option: str = "times_h") -> np.ndarray:
     """Validate output times: finite, ≥ 0, at least one; returned sorted and unique."""
     try:
@@ -179,8 +188,8 @@ def simulate(
     *,
     residual_error: bool = False,
     seed: int | None = None,
-    rtol: float = 1e-8,
-    atol_ug_ml: float = 1e-6,
+    rtol: float = DEFAULT_RTOL,
+    atol_ug_ml: float = DEFAULT_ATOL_UG_ML,
     backend: str = "numpy",
 ) -> Simulation:
     """Simulate concentrations of N patients over their dosing calendars.
@@ -246,8 +255,8 @@ def simulate_parameters(
     events: pd.DataFrame,
     times_h,
     *,
-    rtol: float = 1e-8,
-    atol_ug_ml: float = 1e-6,
+    rtol: float = DEFAULT_RTOL,
+    atol_ug_ml: float = DEFAULT_ATOL_UG_ML,
     backend: str = "numpy",
 ) -> Simulation:
     """Simulate patients given their individual parameters directly (no covariate model, no IIV).
