@@ -1,7 +1,7 @@
 """The engine against independent solutions: a tight solve_ivp reference and a closed form.
 
 Tolerance: max relative error ≤ 1e-4 where C > 1 µg/mL (the engine's stated
-accuracy at its default rtol 1e-8; the reference itself is at rtol 1e-10).
+accuracy at its default rtol 1e-7; the reference itself is at rtol 1e-10).
 """
 
 from __future__ import annotations
@@ -172,3 +172,20 @@ def test_any_infusion_calendar_matches_the_linear_closed_form(doses, cl, q, v1, 
                                rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(sim.auc_ug_h_ml[0], two_cmt_infusion_auc(times, infusions, cl, v1, q, v2),
                                rtol=1e-5, atol=1e-2)
+
+
+def test_error_control_holds_through_infusion_starts_near_km():
+    # A realistic fast-TMDD patient (Vm/Km ≈ 3/h, 99th percentile of the benchmark population) whose
+    # concentration collapses below Km between doses: each infusion then starts in the Michaelis–Menten
+    # knee. Without a fresh starting step at the infusion start, one step straddles the knee and its
+    # embedded error estimate misses an error ~100× the tolerance (measured: 6.6e-4 at rtol 1e-6).
+    # With the restart the tolerance is honoured even at rtol 1e-6 (measured 4e-6); the bound here is
+    # the engine's stated accuracy.
+    p = {"CLinf": 0.0128, "CLm": 0.0583, "KCL": 7955.0, "gamma": 3.52, "Vc": 3.285, "Q": 0.121, "Vp": 3.69,
+         "Vm": 0.7116, "Km": 0.2215}
+    ev = isa_events(16, weight_kg=70.0, durations_h=(1.25, 1.25, 1.25))
+    times = grid(16, 4.0)
+    ref = reference(fau_rhs, p, _infusions(ev), times, p["Vc"])
+    assert ref.min() < 0.1 * p["Km"]  # the patient does reach the knee
+    sim = pk.simulate_parameters("isatuximab_fau2020", pd.DataFrame([p]), ev, times, rtol=1e-6)
+    assert _rel_err(sim.conc_ug_ml[0], ref) <= ACCURACY
