@@ -151,7 +151,7 @@ class _Work:
         self.r = np.zeros(n)
 
     def keep(self, sel):
-        for name in ("idx", "t", "h", "first", "s", "out", "last_auc"):  # and y, atol, r, k below
+        for name in ("idx", "t", "h", "first", "s", "out", "next_out_t", "last_auc"):  # and y, atol, r, k below
             setattr(self, name, getattr(self, name)[sel])
         self.y, self.atol, self.r = self.y[:, sel], self.atol[:, sel], self.r[sel]
         self.k = self.k.take(sel)
@@ -202,6 +202,7 @@ def integrate(
     w.r = rate[:, seg_col[1]] if n_stops > 1 else np.zeros(n)  # input rate on the current segment (mg/h)
     # outputs at the start (state 0), then the doses given there
     w.out[:] = np.searchsorted(times_h, stops[0], side="right")
+    w.next_out_t = _next_output_time(times_h, w.out)
     _give_boluses(np.zeros(n, dtype=np.int64), np.arange(n), w, bol_col, bol_tab)
     if n_stops == 1:
         return Integration(conc, auc, n_steps, n_rej)
@@ -243,10 +244,10 @@ def _loop(structure, w, stops, rate, seg_col, bol_col, bol_tab, times_h, conc, a
         factor = np.where(positive, factor, np.minimum(factor, 0.5))
         factor = np.where(accept, factor, np.minimum(factor, 1.0))
 
-        a = np.flatnonzero(accept)
+        t_new = np.where(land, target, w.t + hs)  # exactly on the stop when landing
+        a = np.flatnonzero(accept & (w.next_out_t <= t_new))
         if a.size:
-            _record(a, w, hs, dense, times_h, conc, auc)
-        t_new = np.where(land, target, w.t + hs)
+            _record(a, w, hs, t_new, dense, times_h, conc, auc)
         w.y = np.where(accept, y_new, w.y)
         w.t = np.where(accept, t_new, w.t)
         # after landing on a stop keep the step the controller had, not the shortened one
@@ -274,11 +275,11 @@ def _loop(structure, w, stops, rate, seg_col, bol_col, bol_tab, times_h, conc, a
                 fresh = fresh[~finished]
 
 
-def _record(a, w, hs, dense, times_h, conc, auc):
-    """Write every output time in (t, t + hs] of accepted patients ``a`` (working positions) from their step's
-    dense output (before ``w`` advances)."""
+def _record(a, w, hs, t_new, dense, times_h, conc, auc):
+    """Write every output time in (t, t_new] of accepted patients ``a`` (working positions) from their step's
+    dense output (before ``w`` advances). An output at a stop is written before the doses given there."""
     t_old = w.t[a]
-    n_due = np.searchsorted(times_h, t_old + hs[a], side="right") - w.out[a]
+    n_due = np.searchsorted(times_h, t_new[a], side="right") - w.out[a]
     has = n_due > 0
     if not has.any():
         return
@@ -298,6 +299,11 @@ def _record(a, w, hs, dense, times_h, conc, auc):
         auc[g[m], j] = last[m]
     w.out[sel] = out0 + n_due
     w.last_auc[sel] = last
+    w.next_out_t[sel] = _next_output_time(times_h, w.out[sel])
+
+
+def _next_output_time(times_h, out):
+    return np.where(out < times_h.size, times_h[np.minimum(out, times_h.size - 1)], np.inf)
 
 
 def _give_boluses(stop, sel, w, bol_col, bol_tab):
@@ -339,24 +345,19 @@ def _sub(x, sel):
     return x[sel] if isinstance(x, np.ndarray) and x.ndim else x
 
 
-class _Params:
-    """Per-patient constants as rows of one 2-D array: ``k["V"]`` is a row, ``k.take(sel)`` one fancy index."""
+class _Params(dict):
+    """Per-patient constants: a dict of rows of one 2-D array, so that ``take(sel)`` is one fancy index."""
 
-    __slots__ = ("rows", "data")
-
-    def __init__(self, rows: dict[str, int], data: np.ndarray):
-        self.rows, self.data = rows, data
+    def __init__(self, keys, data: np.ndarray):
+        super().__init__(zip(keys, data))
+        self.data = data
 
     @classmethod
     def of(cls, k: dict[str, np.ndarray], n: int) -> "_Params":
-        rows = {key: i for i, key in enumerate(k)}
-        return cls(rows, np.stack([np.broadcast_to(np.asarray(v, dtype=float), (n,)) for v in k.values()]))
-
-    def __getitem__(self, key: str) -> np.ndarray:
-        return self.data[self.rows[key]]
+        return cls(list(k), np.stack([np.broadcast_to(np.asarray(v, dtype=float), (n,)) for v in k.values()]))
 
     def take(self, sel) -> "_Params":
-        return _Params(self.rows, self.data[:, sel])
+        return _Params(self.keys(), self.data[:, sel])
 
 
 def _take(k, sel):
