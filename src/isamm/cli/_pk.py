@@ -139,6 +139,7 @@ def simulate_cmd(
     plot: Path = typer.Option(None, "--plot", help="Write a concentration-time figure (.png, .pdf, .svg)."),
     log: bool = typer.Option(False, "--log", help="Log concentration axis in --plot."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON on stdout (keys in the README)."),
+    backend: str = typer.Option("numpy", "--backend", help="Integrator: numpy (default) or jax (compiled; pip install 'isamm[jax]')."),
 ) -> None:
     """Concentration-time profiles for a regimen: one typical patient or a virtual population."""
     _check_plot(plot)
@@ -149,7 +150,7 @@ def simulate_cmd(
     times = parse_float_list(times_h, "--times-h") if times_h else np.arange(0.0, weeks * 168.0 + step_h / 2, step_h)
     if not times_h and not (np.isfinite(step_h) and step_h > 0):
         raise InputError("invalid step", option="--step-h", expected="a number > 0", got=step_h)
-    sim = pk.simulate(model, pats, events, times, residual_error=residual, seed=seed)
+    sim = pk.simulate(model, pats, events, times, residual_error=residual, seed=seed, backend=backend)
     if output is not None:
         write_output(output, frame=sim.to_frame())
     if plot is not None:

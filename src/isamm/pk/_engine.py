@@ -425,24 +425,27 @@ def _dp5_step(structure, k, t, y, h, r, f0):
 
 
 def _solve(g, jcc, k, b):
-    """Solve (g·I − J)·x = b for every patient in closed form; J is the models' Jacobian.
+    """Solve (g·I − J)·x = b for every patient in closed form; J is the models' Jacobian (see ``solve_rows``)."""
+    x = np.empty_like(b)
+    x[DEPOT], x[CENTRAL], x[PERIPH], x[AUC] = solve_rows(g, jcc, k, b[DEPOT], b[CENTRAL], b[PERIPH], b[AUC])
+    return x
+
+
+def solve_rows(g, jcc, k, b_depot, b_central, b_periph, b_auc):
+    """Rows of x with (g·I − J)·x = b (plain arithmetic: NumPy arrays or JAX tracers).
 
     J has ∂f_central/∂A_central = ``jcc`` and the structure's constant entries:
     depot → central (ka), central ↔ peripheral (Q/V, Q/Vp), central → AUC (1/V).
     The central–peripheral block is 2×2 with determinant ≥ (g + Q/V)(g + Q/Vp) − Q²/(V·Vp) > 0.
     """
     qv, qvp = k["q"] / k["V"], k["q"] / k["vp"]
-    xd = b[DEPOT] / (g + k["ka"])
-    r1 = b[CENTRAL] + k["ka"] * xd
+    xd = b_depot / (g + k["ka"])
+    r1 = b_central + k["ka"] * xd
     a11 = g - jcc
     a22 = g + qvp
     det = a11 * a22 - qvp * qv
-    x = np.empty_like(b)
-    x[DEPOT] = xd
-    x[CENTRAL] = (a22 * r1 + qvp * b[PERIPH]) / det
-    x[PERIPH] = (a11 * b[PERIPH] + qv * r1) / det
-    x[AUC] = (b[AUC] + x[CENTRAL] / k["V"]) / g
-    return x
+    xc = (a22 * r1 + qvp * b_periph) / det
+    return xd, xc, (a11 * b_periph + qv * r1) / det, (b_auc + xc / k["V"]) / g
 
 
 def _rodas4_step(structure, k, t, y, h, r, f0, jcc, ft):
