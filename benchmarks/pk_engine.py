@@ -11,7 +11,11 @@ The baseline is what a careful Python user writes: ``solve_ivp`` (LSODA, which
 switches to a stiff method when needed) per patient, restarted at every infusion
 start, rate change and stop, evaluating the output grid with ``t_eval``.
 
-Run:  .venv/bin/python benchmarks/pk_engine.py [--patients 2000] [--baseline 100] [--json]
+With JAX installed (``pip install 'isamm[jax]'``) the same population is also run
+with ``backend="jax"``: once to compile (reported separately: once per process
+and problem shape), then timed.
+
+Run:  .venv/bin/python benchmarks/pk_engine.py [--patients 2000] [--baseline 100] [--backend numpy|jax|both] [--json]
 Not a test: numbers depend on the machine.
 """
 
@@ -22,6 +26,7 @@ import json
 import os
 import platform
 import time
+from importlib.util import find_spec
 
 import numpy as np
 from scipy.integrate import solve_ivp
@@ -77,6 +82,8 @@ def main(argv=None) -> dict:
     ap.add_argument("--step-h", type=float, default=24.0, help="output grid (h)")
     ap.add_argument("--baseline-rtol", type=float, default=1e-6)
     ap.add_argument("--seed", type=int, default=2024)
+    ap.add_argument("--backend", choices=("numpy", "jax", "both"), default="both" if find_spec("jax") else "numpy",
+                    help="engine backend(s) to time (default: both when JAX is installed)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
 
@@ -87,9 +94,16 @@ def main(argv=None) -> dict:
     times = np.arange(0.0, args.weeks * 168.0 + 1e-9, args.step_h)
     params = pats.parameters()
 
-    t0 = time.perf_counter()
-    sim = pk.simulate(model, pats, events, times)
-    t_engine = time.perf_counter() - t0
+    runs = {}
+    for backend in (("numpy", "jax") if args.backend == "both" else (args.backend,)):
+        compile_s = None
+        if backend == "jax":  # first call compiles
+            t0 = time.perf_counter()
+            pk.simulate(model, pats, events, times, backend="jax")
+            compile_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        sim = pk.simulate(model, pats, events, times, backend=backend)
+        runs[backend] = (sim, time.perf_counter() - t0, compile_s)
 
     per_patient = [events[events.patient == i] for i in range(max(args.baseline, args.reference))]
     p_of = [{k: float(v[i]) for k, v in params.items()} for i in range(len(per_patient))]
@@ -107,8 +121,8 @@ def main(argv=None) -> dict:
         return worst
 
     ref_idx = range(args.reference)
-    err_engine = max_rel(sim.conc_ug_ml, ref_idx)
     err_base = max_rel(base, range(min(args.reference, args.baseline)))
+    base_rate = args.baseline / t_base
     result = {
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
         "model": model.id,
@@ -116,25 +130,33 @@ def main(argv=None) -> dict:
         "weeks": args.weeks,
         "output_points": int(times.size),
         "engine_patients": args.patients,
-        "engine_seconds": t_engine,
-        "engine_patients_per_s": args.patients / t_engine,
         "baseline": f"solve_ivp LSODA rtol {args.baseline_rtol:g} per patient, restarted at infusion edges",
         "baseline_patients": args.baseline,
         "baseline_seconds": t_base,
-        "baseline_patients_per_s": args.baseline / t_base,
-        "speedup": (args.patients / t_engine) / (args.baseline / t_base),
-        "engine_max_rel_error": err_engine,
+        "baseline_patients_per_s": base_rate,
         "baseline_max_rel_error": err_base,
         "error_reference": f"LSODA rtol 1e-10 on {args.reference} patients, where C > 1 ug/mL",
     }
+    for backend, (sim, seconds, compile_s) in runs.items():
+        prefix = "engine" if backend == "numpy" else "jax"
+        result[f"{prefix}_seconds"] = seconds
+        result[f"{prefix}_patients_per_s"] = args.patients / seconds
+        result[f"{prefix}_max_rel_error"] = max_rel(sim.conc_ug_ml, ref_idx)
+        result["speedup" if backend == "numpy" else "jax_speedup"] = (args.patients / seconds) / base_rate
+        if compile_s is not None:
+            result["jax_first_call_seconds"] = compile_s
+            result["jax_devices"] = [str(d) for d in __import__("jax").devices()]
     if args.json:
         print(json.dumps(result, indent=2))
     else:
-        print(f"engine   : {result['engine_patients_per_s']:10.1f} patients/s  ({args.patients} patients, {t_engine:.2f} s), "
-              f"max rel. error {err_engine:.2e}")
-        print(f"solve_ivp: {result['baseline_patients_per_s']:10.1f} patients/s  ({args.baseline} patients, {t_base:.2f} s), "
-              f"max rel. error {err_base:.2e}")
-        print(f"speed-up : {result['speedup']:.0f}x   [{result['machine']}]")
+        for backend, prefix in (("numpy", "engine"), ("jax", "jax")):
+            if backend in runs:
+                extra = f", first call (compiles) {result['jax_first_call_seconds']:.1f} s" if backend == "jax" else ""
+                print(f"{backend + ' engine':13s}: {result[prefix + '_patients_per_s']:8.1f} patients/s  ({args.patients} patients, "
+                      f"{result[prefix + '_seconds']:.2f} s{extra}), max rel. error {result[prefix + '_max_rel_error']:.2e}, "
+                      f"{(args.patients / result[prefix + '_seconds']) / base_rate:.0f}x")
+        print(f"{'solve_ivp':13s}: {base_rate:8.1f} patients/s  ({args.baseline} patients, {t_base:.2f} s), "
+              f"max rel. error {err_base:.2e}   [{result['machine']}]")
     return result
 
 

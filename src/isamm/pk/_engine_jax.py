@@ -82,7 +82,7 @@ def integrate_jax(structure, k, bioavailability, dosing, times_h, *, rtol: float
     run = partial(_segment, structure.name, keys, float(rtol), float(h_max), int(max_iterations))
     result = {name: np.array(v) for name, v in state.items()}
     ids = np.arange(n)
-    with jax.enable_x64(True):
+    with _x64():
         shared_j = {key: jnp.asarray(v) for key, v in shared.items()}
         while ids.size:
             state = run(state, consts, shared_j)
@@ -107,6 +107,15 @@ def integrate_jax(structure, k, bioavailability, dosing, times_h, *, rtol: float
                 state["s"][m:] = n_stops
                 ids = np.concatenate([ids[live], np.full(size - m, -1)])
     return Integration(result["conc"], result["auc"], result["n_acc"], result["n_rej"])
+
+
+def _x64():
+    """float64 for this computation only (``jax.enable_x64`` in current JAX, ``jax.experimental`` before)."""
+    if hasattr(jax, "enable_x64"):
+        return jax.enable_x64(True)
+    from jax.experimental import enable_x64  # pragma: no cover - older JAX
+
+    return enable_x64()
 
 
 def _write_back(result, state, ids, rows):
