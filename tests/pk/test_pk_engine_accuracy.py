@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from isamm import pk
@@ -154,6 +154,8 @@ def test_sampled_iiv_has_the_published_spread():
 @given(doses=st.lists(st.tuples(st.floats(0.0, 500.0), st.floats(0.05, 12.0), st.floats(1.0, 2000.0)),
                       min_size=1, max_size=5),
        cl=st.floats(0.005, 0.2), q=st.floats(1e-6, 0.5), v1=st.floats(2.0, 8.0), v2=st.floats(1.0, 8.0))
+# found by hypothesis: a dose 1e-12 h after another made the starting step 1e-14 h (step-size underflow)
+@example(doses=[(0.0, 1.0, 21.0), (1e-12, 1.0, 1.0)], cl=0.125, q=0.5, v1=2.0, v2=1.0)
 def test_any_infusion_calendar_matches_the_linear_closed_form(doses, cl, q, v1, v2):
     """Random (possibly overlapping) infusions: linear model vs superposition, for C and for the AUC state.
 

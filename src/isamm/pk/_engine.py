@@ -72,6 +72,9 @@ _P = [
 _A_ROWS = [np.array(row) for row in _A]
 _E_ROW = np.array(_E)
 _P_T = np.array(_P).T  # [power, stage]
+# Smallest starting step (h): Hairer's fallback when y ≈ 0. Without it, a dose starting 1e-12 h after
+# another (a hypothesis case) gave 0.01·‖y‖/‖f‖ ≈ 1e-14 h and a step-size underflow.
+_H_START_MIN = 1e-6
 # DP5 is stable for h·|λ| ≤ 3.3 on the negative real axis; beyond 3 a patient takes a RODAS4 step.
 _STIFF = 3.0
 
@@ -338,7 +341,7 @@ def _initial_step(structure, k, t, y, r, atol, rtol, h_max):
         f1 = _f(structure, k, t + h0, y + h0 * f0, r)
         d2 = np.max(np.abs(f1 - f0) / sc, axis=0) / h0
         h1 = np.where(d2 <= 1e-15, h_max, (0.01 / d2) ** (1.0 / 5.0))
-    return np.minimum(np.minimum(100.0 * h0, h1), h_max)
+    return np.clip(np.minimum(100.0 * h0, h1), _H_START_MIN, h_max)
 
 
 def _sub(x, sel):

@@ -29,7 +29,7 @@ from jax.scipy.special import expit
 
 from isamm.errors import ModelError
 from isamm.pk._engine import (
-    _A, _C, _E, _GAMMA, _P, _RA, _RC, _RD, _RH, _RNODE, _STIFF, Integration, _rate_table, _stops, solve_rows,
+    _A, _C, _E, _GAMMA, _H_START_MIN, _P, _RA, _RC, _RD, _RH, _RNODE, _STIFF, Integration, _rate_table, _stops, solve_rows,
 )
 from isamm.pk._structural import AUC, CENTRAL, DEPOT, PERIPH, STRUCTURES, ArrayOps, central_jacobian, rhs_rows
 
@@ -187,7 +187,7 @@ def _step_one(structure_name, keys, rtol, h_max, max_iterations, shared, st, c):
         f1 = f(t + h0, y + h0 * f0, r)
         d2 = jnp.max(jnp.abs(f1 - f0) / sc) / h0
         h1 = jnp.where(d2 <= 1e-15, h_max, (0.01 / jnp.where(d2 > 0, d2, 1.0)) ** 0.2)
-        return jnp.minimum(jnp.minimum(100.0 * h0, h1), h_max)
+        return jnp.clip(jnp.minimum(100.0 * h0, h1), _H_START_MIN, h_max)
 
     def dp5(t, y, h, r, f0):
         ks = [f0]
