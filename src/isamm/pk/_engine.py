@@ -32,6 +32,12 @@ all of them (no Python loop over patients).
   any amount negative is rejected and shortened: the exact solution of these
   models is non-negative, so this never biases it. Interpolated amounts are
   clipped at 0 and interpolated AUCs kept non-decreasing for the same reason.
+* **Restarts.** After every input discontinuity (infusion start, rate change,
+  stop, bolus) the step restarts from Hairer's starting-step estimate (at least
+  1e-6 h): an old step carried across an infusion start near Km would straddle
+  the Michaelis–Menten knee unseen by the error estimate.
+
+:mod:`isamm.pk._engine_jax` is the same algorithm compiled with JAX.
 """
 
 from __future__ import annotations
