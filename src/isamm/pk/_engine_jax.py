@@ -3,16 +3,19 @@
 Same algorithm, step by step: Dormand–Prince 5(4) with Shampine's dense output,
 RODAS4 where h·|∂f_central/∂A_central| > 3, steps that land on every infusion
 edge and bolus, a fresh starting step after each input discontinuity, per-patient
-max-norm error control, negative amounts rejected. It is written for one patient
-(scalars and 4-vectors) as a ``lax.while_loop`` and vectorized with ``jax.vmap``.
+max-norm error control, negative amounts rejected. One step is written for one
+patient (scalars and 4-vectors, ``_step_one``) and vectorized with ``jax.vmap``; a
+``lax.while_loop`` over the batch advances all patients in lockstep, writing the
+outputs by one scatter per iteration. Under vmap both methods are evaluated for
+every patient and selected per patient (the price of lockstep SIMD).
 
 Why a second engine: the NumPy engine pays ~0.4 ms of Python per lockstep
 iteration, and the slowest ~1% of patients (fast target-mediated elimination)
 need 3–4× the median number of steps. Here one iteration of all patients is one
-compiled kernel. A vmapped loop still runs until its slowest patient is done, so
-the driver runs the loop in segments and, once few patients are left, moves them
-into a smaller batch (sizes n, then powers of two ≥ 64: at most a few compiled
-shapes per problem). Runs on whatever device JAX uses (CPU here; GPU unchanged).
+compiled kernel. A lockstep loop still runs until its slowest patient is done, so
+the driver runs it in segments and, once half the batch has finished, moves the
+rest into a smaller batch (sizes n, then powers of two ≥ 64: a few compiled shapes
+per problem). Runs on whatever device JAX uses (CPU here; GPU unchanged).
 
 float64 throughout, scoped with ``jax.enable_x64`` (the user's JAX config is not
 touched).
