@@ -125,3 +125,31 @@ def test_same_inputs_same_numbers():
     one = pk.simulate(m, pats, ev, grid(6, 24.0), backend="jax")
     two = pk.simulate(m, pats, ev, grid(6, 24.0), backend="jax")
     np.testing.assert_array_equal(one.conc_ug_ml, two.conc_ug_ml)
+
+
+@requires_jax
+def test_cli_exposure_and_washout_agree_between_backends(cli):
+    import json
+
+    for args in (("pk", "exposure", "--regimen", "ISA-MONO-10-QW-Q2W", "--weeks", "12", "--patients", "30"),
+                 ("pk", "washout", "--drug", "daratumumab", "--regimen", "DARA-IV", "--weeks-treated", "8",
+                  "--threshold-ug-ml", "1", "--patients", "30")):
+        a, b = (cli(*args, "--seed", "4", "--json", "--backend", be) for be in ("numpy", "jax"))
+        assert a.exit_code == 0 and b.exit_code == 0, a.stderr + b.stderr
+        ja, jb = json.loads(a.stdout), json.loads(b.stdout)
+        flat_a, flat_b = _numbers(ja), _numbers(jb)
+        assert flat_a.keys() == flat_b.keys()
+        # abs 1e-5 µg/mL: washout concentrations go far below 1 µg/mL, where only the engines' absolute
+        # tolerance (1e-6 µg/mL per step, ~10x that globally) holds, not the relative accuracy
+        for key, va in flat_a.items():
+            assert flat_b[key] == pytest.approx(va, rel=CROSS_BACKEND, abs=1e-5), key
+
+
+def _numbers(d, prefix=""):
+    out = {}
+    if isinstance(d, dict):
+        for k, v in d.items():
+            out.update(_numbers(v, f"{prefix}/{k}"))
+    elif isinstance(d, (int, float)) and not isinstance(d, bool):
+        out[prefix] = float(d)
+    return out

@@ -115,6 +115,10 @@ def _check_plot(path: Path | None) -> None:
 
 
 # -- commands -----------------------------------------------------------------------------
+def _backend_option():
+    return typer.Option("numpy", "--backend", help="Integrator: numpy (default) or jax (compiled; pip install 'isamm[jax]').")
+
+
 @pk_app.command("simulate")
 def simulate_cmd(
     regimen: str = _opt_regimen(),
@@ -139,7 +143,7 @@ def simulate_cmd(
     plot: Path = typer.Option(None, "--plot", help="Write a concentration-time figure (.png, .pdf, .svg)."),
     log: bool = typer.Option(False, "--log", help="Log concentration axis in --plot."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON on stdout (keys in the README)."),
-    backend: str = typer.Option("numpy", "--backend", help="Integrator: numpy (default) or jax (compiled; pip install 'isamm[jax]')."),
+    backend: str = _backend_option(),
 ) -> None:
     """Concentration-time profiles for a regimen: one typical patient or a virtual population."""
     _check_plot(plot)
@@ -205,13 +209,14 @@ def exposure_cmd(
     covariates: Path = typer.Option(None, "--covariates", help="CSV/Parquet table of patient covariates."),
     output: Path = typer.Option(None, "-o", "--output", help="Write per-patient metrics (.csv/.json/.parquet)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON on stdout (keys in the README)."),
+    backend: str = _backend_option(),
 ) -> None:
     """Exposure metrics: Cmax, Ctrough, AUC at steady state, t90, accumulation, half-life."""
     drug, model = _drug_and_model(regimen, weeks, drug, model_id)
     cov = _covariate_options(weight_kg, b2m_mg_l, albumin_g_l, non_igg, female, asian, formulation)
     pats = _patients(model, typical, patients, seed, cov, covariates)
     events = pk.regimen_events(regimen, pats.covariates["weight_kg"].to_numpy(), weeks=weeks, drug=drug)
-    exp = pk.exposure(model, pats, events, threshold_ug_ml=threshold_ug_ml)
+    exp = pk.exposure(model, pats, events, threshold_ug_ml=threshold_ug_ml, backend=backend)
     result = {"regimen": regimen, "weeks": weeks, **exp.to_dict()}
     if output is not None:
         write_output(output, frame=exp.per_patient.assign(model=model.id))
@@ -261,6 +266,7 @@ def washout_cmd(
     plot: Path = typer.Option(None, "--plot", help="Write the washout figure (.png, .pdf, .svg)."),
     log: bool = typer.Option(True, "--log/--linear", help="Log concentration axis in --plot (default log)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON on stdout (keys in the README)."),
+    backend: str = _backend_option(),
 ) -> None:
     """How much daratumumab is left after the last dose, and the day it falls below a threshold."""
     _check_plot(plot)
@@ -302,7 +308,8 @@ def washout_cmd(
             table = pd.concat([table] * patients, ignore_index=True)
     w = pk.washout(lambda wt: pk.regimen_events(regimen, wt, weeks=weeks_treated, drug="daratumumab"),
                    models=models, n_patients=n, seed=seed, covariates=table, threshold_ug_ml=threshold_ug_ml,
-                   horizon_days=horizon_days, at_days=() if isa_start_days is None else (isa_start_days,))
+                   horizon_days=horizon_days, at_days=() if isa_start_days is None else (isa_start_days,),
+                   backend=backend)
     result = {"drug": drug, "regimen": regimen, "weeks_treated": weeks_treated, **w.to_dict()}
     if skipped:
         result["models_skipped"] = skipped

@@ -121,6 +121,7 @@ def exposure(
     threshold_ug_ml: float | None = None,
     grid_h: float = 6.0,
     rtol: float = DEFAULT_RTOL,
+    backend: str = "numpy",
 ) -> Exposure:
     """Exposure metrics of N patients on one dosing calendar (see module docstring).
 
@@ -133,6 +134,8 @@ def exposure(
         Optional concentration (µg/mL) for ``time_above_threshold_d``.
     grid_h
         Grid spacing (h) for maxima between infusion ends and for the threshold.
+    rtol, backend
+        As for :func:`isamm.pk.simulate`.
     """
     model = load_model(model)
     if patients is None or isinstance(patients, pd.DataFrame):
@@ -155,7 +158,7 @@ def exposure(
     horizon = t_last
     times = np.unique(np.concatenate([starts, ends[ends <= horizon], np.arange(t_first, horizon, grid_h),
                                       [starts[-2] + 168.0] if starts[-2] + 168.0 <= horizon else []]))
-    sim = simulate(model, patients, events, times, rtol=rtol)
+    sim = simulate(model, patients, events, times, rtol=rtol, backend=backend)
     c, auc = sim.conc_ug_ml, sim.auc_ug_h_ml
     pos = np.searchsorted(times, starts)
 
@@ -187,7 +190,7 @@ def exposure(
 
     # accumulation: the first dose alone, over one steady-state interval
     first_events = _first_dose_events(events, model.drug, t_first)
-    single = simulate(model, patients, first_events, [t_first, t_first + tau], rtol=rtol)
+    single = simulate(model, patients, first_events, [t_first, t_first + tau], rtol=rtol, backend=backend)
     acc = auc_int[:, -1] / single.auc_between(t_first, t_first + tau)
 
     params = patients.parameters()

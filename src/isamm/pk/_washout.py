@@ -114,6 +114,7 @@ def washout(
     horizon_days: float = 730.0,
     step_h: float = 24.0,
     at_days: tuple[float, ...] | list[float] = (),
+    backend: str = "numpy",
 ) -> Washout:
     """Predicted daratumumab concentration after the last dose, and days until it falls below a threshold.
 
@@ -138,6 +139,8 @@ def washout(
     at_days
         Extra days after the last dose at which to report the concentration (e.g. the
         planned start of isatuximab); added to the output grid exactly.
+    backend
+        ``"numpy"`` or ``"jax"``, as for :func:`isamm.pk.simulate`.
 
     The prediction interval is the 5th–95th percentile over the virtual patients.
     """
@@ -166,7 +169,7 @@ def washout(
         after = np.union1d(np.arange(0.0, horizon_days * 24.0 + step_h / 2, step_h), np.array(at_days) * 24.0)
         times = np.unique(np.concatenate([last_start + after, [last_end]]))
         times = times[times >= last_end]
-        sim = simulate(model, pats, ev, times)
+        sim = simulate(model, pats, ev, times, backend=backend)
         c = sim.conc_ug_ml
         days = _crossing_days(times - last_start, c, threshold_ug_ml)
         keep = np.isin(times, last_start + after)
