@@ -295,15 +295,18 @@ def _record(a, w, hs, t_new, dense, times_h, conc, auc):
     c = dense.coef(sel, (CENTRAL, AUC))  # [power, state, patient]
     y0 = w.y[(CENTRAL, AUC), :][:, sel]
     g, v, out0, last = w.idx[sel], w.k["V"][sel], w.out[sel], w.last_auc[sel]
-    for rep in range(int(n_due.max())):
-        m = n_due > rep
-        j = out0[m] + rep
-        theta = np.minimum((times_h[j] - t_old[m]) / h[m], 1.0)
-        cm = c[:, :, m]
-        y = y0[:, m] + theta * (cm[0] + theta * (cm[1] + theta * (cm[2] + theta * cm[3])))
-        conc[g[m], j] = np.maximum(y[0], 0.0) / v[m]
-        last[m] = np.maximum(y[1], last[m])
-        auc[g[m], j] = last[m]
+    # all due outputs at once: [patient, rep] (a long step can cover dozens of grid times)
+    rep = np.arange(int(n_due.max()))
+    due = rep[None, :] < n_due[:, None]
+    j = np.minimum(out0[:, None] + rep[None, :], times_h.size - 1)
+    theta = np.minimum((times_h[j] - t_old[:, None]) / h[:, None], 1.0)
+    cm = c[:, :, :, None]  # [power, state, patient, 1]
+    y = y0[:, :, None] + theta * (cm[0] + theta * (cm[1] + theta * (cm[2] + theta * cm[3])))
+    auc_run = np.maximum(np.maximum.accumulate(y[1], axis=1), last[:, None])
+    rows, cols = np.nonzero(due)
+    conc[g[rows], j[rows, cols]] = np.maximum(y[0][rows, cols], 0.0) / v[rows]
+    auc[g[rows], j[rows, cols]] = auc_run[rows, cols]
+    last = auc_run[np.arange(sel.size), n_due - 1]
     w.out[sel] = out0 + n_due
     w.last_auc[sel] = last
     w.next_out_t[sel] = _next_output_time(times_h, w.out[sel])

@@ -1,0 +1,124 @@
+"""Serum M-protein under treatment: the Claret tumour-growth-inhibition model (disease_models.md §4.1–§4.4).
+
+Per patient i, with t in days since 00:00 of study day 1 (the first dose is on day 1)::
+
+    dM/dt  = kG_i·M − K_i(t)·M                                  M(0) = M0_i  (g/dL)
+    K_i(t) = sens_i · [E_Isa,i(t) + Σ_p k_p·A_p,i(t)] · exp(−λ_i·t)
+    E_Isa  = Emax · C^h / (EC50^h + C^h) · φ_i(t)                (C: isatuximab, µg/mL, from isamm.pk)
+    dA_p/dt = −k_bio·A_p,  A_p += k_bio·dose_mg / ref_rate_p     at each dose (K-PD, "on while dosed")
+
+The equation is linear in log M, so ``log M(t) = log M0 + kG·t − ∫₀ᵗ K`` holds exactly: the
+only numerical step is the integral of K. The partner-drug part is integrated in closed form
+(exponential decay between doses, the resistance factor included), whatever the grid; the
+isatuximab part by the trapezoidal rule on the concentration grid the PK engine returns
+(a 6-hour grid keeps log M within 1e-3 of a 15-minute grid; tested).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.signal import lfilter
+
+from isamm.disease._params import PARTNER_DRUGS, DiseaseParameters
+
+__all__ = ["MProtein", "partner_kill_integral", "isatuximab_effect", "m_protein"]
+
+
+@dataclass(frozen=True)
+class MProtein:
+    """M-protein trajectories: ``m_g_dl[patient, time]`` on ``times_days`` (the true, unobserved values)."""
+
+    times_days: np.ndarray
+    m_g_dl: np.ndarray
+    kill_integral: np.ndarray  # ∫₀ᵗ K (dimensionless), same shape
+
+    def at(self, days: np.ndarray) -> np.ndarray:
+        """M-protein at per-patient days ``days[patient, k]`` (linear interpolation of log M; grid days are exact)."""
+        days = np.asarray(days, dtype=float)
+        log_m = np.log(self.m_g_dl)
+        idx = np.clip(np.searchsorted(self.times_days, days, side="right") - 1, 0, self.times_days.size - 2)
+        t0, t1 = self.times_days[idx], self.times_days[idx + 1]
+        w = np.clip((days - t0) / (t1 - t0), 0.0, 1.0)
+        rows = np.arange(days.shape[0])[:, None]
+        return np.exp((1 - w) * log_m[rows, idx] + w * log_m[rows, idx + 1])
+
+
+def partner_kill_integral(doses: pd.DataFrame, n: int, times_days: np.ndarray, lam_per_day: np.ndarray,
+                          params: DiseaseParameters) -> np.ndarray:
+    """``∫ Σ_p k_p·A_p(s)·exp(−λ·s) ds`` over each grid step, exact for any dose times: array ``[n, T−1]``.
+
+    ``doses``: rows with ``patient`` (0-based), ``time_h``, ``drug``, ``amount_mg``; drugs outside
+    :data:`PARTNER_DRUGS` are ignored. A dose at τ adds ``b = k_bio·amount/ref_rate`` to A_p; its
+    contribution to a step [t_a, t_b] after it is ``b·e^{−λτ}·e^{−(k+λ)(t_a−τ)}(1−e^{−(k+λ)Δ})/(k+λ)``
+    (from τ within its own step). The decay from step to step is a first-order linear recurrence
+    with a shared coefficient e^{−k_bio·Δ}, run with ``scipy.signal.lfilter`` over all patients at once.
+    """
+    t = np.asarray(times_days, dtype=float)
+    dt = np.diff(t)
+    if not np.allclose(dt, dt[0], rtol=1e-9, atol=1e-12):
+        raise ValueError("partner_kill_integral needs an equally spaced grid")
+    step = float(dt[0])
+    k = params["k_bio"]
+    lam = np.asarray(lam_per_day, dtype=float).reshape(n, 1)
+    out = np.zeros((n, t.size - 1))
+    d = doses[doses["drug"].isin(PARTNER_DRUGS)]
+    d = d[(d["time_h"] / 24.0 < t[-1])]
+    for drug, g in d.groupby("drug", sort=True):
+        k_p = params[f"k_{drug}"]
+        if k_p == 0:
+            continue
+        pat = g["patient"].to_numpy(dtype=np.int64)
+        tau = g["time_h"].to_numpy(dtype=float) / 24.0
+        b = k * g["amount_mg"].to_numpy(dtype=float) / params.ref_rate(drug)
+        i = np.clip(np.floor((tau - t[0]) / step).astype(np.int64), 0, t.size - 2)
+        rest = t[i + 1] - tau  # time from the dose to the end of its step
+        lam_d = lam[pat, 0]
+        kl = k + lam_d
+        own = np.zeros((n, t.size - 1))  # integral within the dose's own step
+        np.add.at(own, (pat, i), b * np.exp(-lam_d * tau) * -np.expm1(-kl * rest) / kl)
+        carry = np.zeros((n, t.size - 1))  # A at the end of the dose's step
+        np.add.at(carry, (pat, i), b * np.exp(-k * rest))
+        # A entering step i: A_i = q·A_{i−1} + carry_{i−1}, q = e^{−k·Δ} (shared), one C-level filter
+        a_in = lfilter([0.0, 1.0], [1.0, -np.exp(-k * step)], carry, axis=1)
+        y = a_in * np.exp(-lam * t[:-1])
+        out += k_p * (own + y * (-np.expm1(-(k + lam) * step)) / (k + lam))
+    return out
+
+
+def isatuximab_effect(conc_ug_ml: np.ndarray, params: DiseaseParameters, phi: np.ndarray | float = 1.0) -> np.ndarray:
+    """E_Isa = Emax·C^h/(EC50^h + C^h)·φ (1/day), elementwise; C in µg/mL (negative rounding noise → 0)."""
+    c = np.maximum(np.asarray(conc_ug_ml, dtype=float), 0.0)
+    h = params["hill_isa"]
+    ch = c**h
+    return params["emax_isa"] * ch / (params["ec50_isa"] ** h + ch) * phi
+
+
+def m_protein(times_days: np.ndarray, m0_g_dl: np.ndarray, kg_per_day: np.ndarray, lam_per_day: np.ndarray,
+              sens: np.ndarray, params: DiseaseParameters, *, partner_doses: pd.DataFrame | None = None,
+              isa_effect_per_day: np.ndarray | None = None) -> MProtein:
+    """Integrate the TGI model for N patients on a shared, equally spaced grid (days, starting at 0).
+
+    Parameters
+    ----------
+    times_days : (T,) grid; the concentration grid of ``isa_effect_per_day``.
+    m0_g_dl, kg_per_day, lam_per_day, sens : (N,) individual baseline M-protein (g/dL), growth rate (1/day),
+        resistance rate (1/day) and drug-sensitivity multiplier (–).
+    partner_doses : partner-drug dose events (``patient``, ``time_h``, ``drug``, ``amount_mg``), or None.
+    isa_effect_per_day : (N, T) isatuximab kill rate E_Isa at the grid times (1/day), or None.
+    """
+    t = np.asarray(times_days, dtype=float)
+    n = np.asarray(m0_g_dl).size
+    lam = np.asarray(lam_per_day, dtype=float).reshape(n, 1)
+    steps = np.zeros((n, t.size - 1))
+    if partner_doses is not None and len(partner_doses):
+        steps += partner_kill_integral(partner_doses, n, t, lam[:, 0], params)
+    if isa_effect_per_day is not None:
+        f = isa_effect_per_day * np.exp(-lam * t)
+        steps += 0.5 * (f[:, 1:] + f[:, :-1]) * np.diff(t)
+    steps *= np.asarray(sens, dtype=float).reshape(n, 1)
+    kill = np.concatenate([np.zeros((n, 1)), np.cumsum(steps, axis=1)], axis=1)
+    log_m = np.log(np.asarray(m0_g_dl, dtype=float)).reshape(n, 1) + np.asarray(kg_per_day).reshape(n, 1) * t - kill
+    return MProtein(t, np.exp(log_m), kill)

@@ -1,0 +1,172 @@
+"""The disease-model parameter file: values with unit, source, tag and role, validated once.
+
+The shipped default is ``isamm/data/disease/tgi_v1.toml``; a user (or the calibration, next
+issue) passes another file of the same schema. Every parameter the engine reads must be in
+the file: there are no numbers in the code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from isamm.errors import InputError
+
+__all__ = ["DiseaseParameters", "load_parameters", "PARTNER_DRUGS", "REQUIRED"]
+
+#: Partner drugs with a K-PD effect (disease_models.md §4.3).
+PARTNER_DRUGS = ("pomalidomide", "dexamethasone", "carfilzomib", "lenalidomide", "bortezomib")
+
+#: Every parameter the engine reads.
+REQUIRED = (
+    "kG", "omega_kG", "lambda_res", "omega_lambda", "omega_sens", "beta_nonigg_kG", "beta_hrca_kG",
+    "emax_isa", "ec50_isa", "hill_isa", "k_bio", *(f"k_{d}" for d in PARTNER_DRUGS),
+    "phi0_dara_refractory", "phi0_dara_exposed", "phi_inf_dara", "k_rec_dara", "theta_occ_dara", "kocc_dara",
+    "h_nm", "beta_emd_nm", "beta_hrca_nm", "h_disc_isa", "h_disc_control", "h_death_pre",
+    "death_post_median_months", "death_post_shape", "beta_g_death",
+    "sigma_prop", "sigma_add", "spep_lod_g_dl", "ife_lod_g_dl", "bm_pc_baseline_pct",
+)  # fmt: skip
+
+# Parameters that may be negative (log-ratios); the others are >= 0 and some > 0.
+_SIGNED = {"beta_nonigg_kG", "beta_hrca_kG", "beta_emd_nm", "beta_hrca_nm", "beta_g_death"}
+_POSITIVE = {"ec50_isa", "hill_isa", "k_bio", "death_post_median_months", "death_post_shape", "kocc_dara",
+             "spep_lod_g_dl", "ife_lod_g_dl", "bm_pc_baseline_pct"}  # fmt: skip
+_FRACTIONS = {"phi0_dara_refractory", "phi0_dara_exposed", "phi_inf_dara", "theta_occ_dara"}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Parameter(_Strict):
+    value: float
+    unit: str
+    description: str
+    tag: Literal["published", "secondary extraction", "project choice", "calibrated"]
+    source: str = Field(min_length=1)
+    role: Literal["calibrate", "fixed"]
+
+    @field_validator("value")
+    @classmethod
+    def _finite(cls, v: float) -> float:
+        if not math.isfinite(v):
+            raise ValueError("must be a finite number")
+        return v
+
+
+class ModelInfo(_Strict):
+    id: str
+    title: str
+    status: str
+    reference: str
+
+
+class _File(_Strict):
+    model: ModelInfo
+    parameters: dict[str, Parameter]
+    reference_dose_rate_mg_per_day: dict[str, float]
+    calibration: dict | None = None  # provenance written by `isamm trial calibrate` (next issue)
+
+
+@dataclass(frozen=True)
+class DiseaseParameters:
+    """A validated parameter file. ``values`` maps name → value in the unit of the file."""
+
+    model_id: str
+    status: str
+    values: dict[str, float]
+    spec: dict  # the whole file (for reports and provenance)
+    path: str
+    sha256: str
+
+    def __getitem__(self, name: str) -> float:
+        return self.values[name]
+
+    def ref_rate(self, drug: str) -> float:
+        """Reference dose rate of a partner drug (mg/day)."""
+        return self.spec["reference_dose_rate_mg_per_day"][drug]
+
+    def roles(self, role: str) -> tuple[str, ...]:
+        """Names of the parameters with ``role`` (``"calibrate"`` or ``"fixed"``)."""
+        return tuple(n for n, p in self.spec["parameters"].items() if p["role"] == role)
+
+    def with_values(self, **values: float) -> DiseaseParameters:
+        """A copy with some values replaced (e.g. a sensitivity analysis); checked like the file."""
+        unknown = sorted(set(values) - set(self.values))
+        if unknown:
+            raise InputError("unknown disease-model parameter", option=unknown[0], expected=", ".join(REQUIRED))
+        new = dict(self.values, **{k: float(v) for k, v in values.items()})
+        _check_values(new, self.path)
+        spec = dict(self.spec, parameters={n: dict(p, value=new[n]) for n, p in self.spec["parameters"].items()})
+        return DiseaseParameters(self.model_id, self.status + " (values overridden)", new, spec, self.path, self.sha256)
+
+    def to_dict(self) -> dict:
+        """Provenance for outputs: id, status, file, SHA-256 and every value."""
+        return {"model": self.model_id, "status": self.status, "file": self.path, "sha256": self.sha256,
+                "values": dict(self.values)}  # fmt: skip
+
+
+def _check_values(values: dict[str, float], path: str) -> None:
+    for name, v in values.items():
+        ok = math.isfinite(v) and (name in _SIGNED or (v > 0 if name in _POSITIVE else v >= 0))
+        if ok and name in _FRACTIONS:
+            ok = v <= 1
+        if not ok:
+            want = "a number in [0, 1]" if name in _FRACTIONS else ("a number > 0" if name in _POSITIVE else "a number >= 0")
+            raise InputError("invalid parameter value", file=path, column=f"parameters.{name}.value", expected=want, got=v)
+
+
+def load_parameters(source: str | os.PathLike[str] | DiseaseParameters | None = None) -> DiseaseParameters:
+    """Load and validate a disease-model parameter file (``None``: the shipped default)."""
+    if isinstance(source, DiseaseParameters):
+        return source
+    if source is None:
+        return _default()
+    path = Path(source)
+    if not path.is_file():
+        raise InputError("parameter file not found", file=str(path), expected="a TOML file")
+    return _parse(path.read_bytes(), str(path))
+
+
+@lru_cache(maxsize=1)
+def _default() -> DiseaseParameters:
+    data = resources.files("isamm").joinpath("data", "disease", "tgi_v1.toml").read_bytes()
+    return _parse(data, "isamm/data/disease/tgi_v1.toml")
+
+
+def _parse(data: bytes, name: str) -> DiseaseParameters:
+    try:
+        raw = tomllib.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise InputError(f"not a valid UTF-8 TOML file ({exc})", file=name) from None
+    try:
+        spec = _File.model_validate(raw)
+    except ValidationError as exc:
+        e = exc.errors()[0]
+        raise InputError(e["msg"], file=name, column=".".join(str(p) for p in e["loc"])) from None
+    missing = [p for p in REQUIRED if p not in spec.parameters]
+    unknown = [p for p in spec.parameters if p not in REQUIRED]
+    if missing or unknown:
+        key = (missing or unknown)[0]
+        raise InputError("missing parameter" if missing else "unknown parameter", file=name,
+                         column=f"parameters.{key}", expected="the parameters " + ", ".join(REQUIRED))
+    absent = [d for d in PARTNER_DRUGS if d not in spec.reference_dose_rate_mg_per_day]
+    if absent:
+        raise InputError("missing reference dose rate", file=name, column=f"reference_dose_rate_mg_per_day.{absent[0]}")
+    bad = [d for d, v in spec.reference_dose_rate_mg_per_day.items() if not (math.isfinite(v) and v > 0)]
+    if bad:
+        raise InputError("invalid reference dose rate", file=name, column=f"reference_dose_rate_mg_per_day.{bad[0]}",
+                         expected="a number > 0 (mg/day)")
+    values = {n: p.value for n, p in spec.parameters.items()}
+    _check_values(values, name)
+    return DiseaseParameters(spec.model.id, spec.model.status, values, spec.model_dump(), name,
+                             hashlib.sha256(data).hexdigest())

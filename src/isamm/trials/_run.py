@@ -1,0 +1,232 @@
+"""Running a virtual trial: calendars → PK → M-protein → simulated labs → IMWG → PFS/OS → statistics.
+
+No rule is implemented twice: responses and progression come from :func:`isamm.response.assess`
+(the engine that scores real labs), survival statistics from :mod:`isamm.outcomes`. What this
+module adds is the simulation of what a trial would have observed.
+
+Time: days from the patient's first dose (study day 1 00:00 = day 0), months = days / 30.4375.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+import isamm.pk as pk
+import isamm.regimens as rg
+from isamm.disease import (
+    DiseaseParameters,
+    cd38_effect_fraction,
+    death_after_progression_days,
+    death_before_progression_days,
+    discontinuation_days,
+    isatuximab_effect,
+    load_parameters,
+    m_protein,
+    nonm_progression_days,
+)
+from isamm.disease._prior_dara import residual_daratumumab
+from isamm.errors import InputError
+from isamm.population import sample_baseline
+from isamm.response import assess, load_config
+from isamm.trials._dosing import arm_dose_events
+from isamm.trials._spec import TrialSpec
+from isamm.units import DAYS_PER_MONTH
+
+__all__ = ["ArmSimulation", "simulate_arm", "GRID_STEP_DAYS", "PK_MODEL"]
+
+PK_MODEL = "isatuximab_fau2020"
+#: Disease grid: 6 h. The isatuximab kill term is integrated by the trapezoidal rule on it
+#: (log M within 1e-3 of a 15-minute grid; tests/trials/test_run.py); partner drugs are exact.
+GRID_STEP_DAYS = 0.25
+#: Per-patient uniforms, in draw order.
+_U = ("entry", "nonm", "disc", "death_pre", "death_post")
+_N_DISEASE_ETAS = 3  # kG, lambda, sensitivity
+#: PK random effects drawn for every patient of every arm, so a patient's other draws do not
+#: depend on whether the arm contains isatuximab.
+_N_PK_ETAS = len(pk.load_model(PK_MODEL).random_effects)
+
+
+@dataclass(frozen=True)
+class ArmSimulation:
+    """One arm of one replicate: ``cohort`` (one row per patient), ``labs`` (visits), IMWG ``response``."""
+
+    arm: str
+    regimen: str
+    cohort: pd.DataFrame
+    labs: pd.DataFrame
+    response: object
+    times_days: np.ndarray | None = None
+    conc_ug_ml: np.ndarray | None = None  # isatuximab concentration [patient, time] (first replicate, for plots)
+
+
+def _response_settings(spec: TrialSpec) -> dict:
+    # measurable disease as the trial's eligibility defines it; no urine is simulated, so a missing
+    # urine IFE counts as negative for CR (ResponseConfig.waive_urine_ife); the trial file may override
+    return {"serum_measurable_g_dl": spec.eligibility.serum_m_min_g_dl, "waive_urine_ife": True, **spec.response}
+
+
+def simulate_arm(spec: TrialSpec, arm_index: int, *, seed: int, replicate: int = 0,
+                 params: DiseaseParameters | None = None, backend: str = "numpy", keep_pk: bool = False) -> ArmSimulation:
+    """Simulate one arm of one replicate; patient ``i`` uses the stream ``[seed, replicate, arm_index, i]``."""
+    params = load_parameters(params)
+    arm = spec.arms[arm_index]
+    regimen = rg.get(arm.regimen)
+    has_isa = "isatuximab" in regimen.drugs
+    pop = spec.population
+    m_spec = pop.serum_m_g_dl
+    if m_spec.min < spec.eligibility.serum_m_min_g_dl:  # eligibility truncates the M-protein distribution
+        pop = pop.model_copy(update={"serum_m_g_dl": m_spec.model_copy(update={"min": spec.eligibility.serum_m_min_g_dl})})
+    vp = sample_baseline(pop, arm.n, seed=seed, stream=(replicate, arm_index), n_normals=_N_PK_ETAS + _N_DISEASE_ETAS,
+                         n_uniforms=len(_U), id_prefix=f"{arm.id}-r{replicate + 1}-")
+    cov = vp.covariates
+    n = len(cov)
+    u = {name: vp.uniforms[:, j] for j, name in enumerate(_U)}
+
+    # follow-up: uniform accrual, one data cut-off for the trial
+    entry_days = u["entry"] * spec.accrual_months * DAYS_PER_MONTH
+    horizon = spec.data_cutoff_months * DAYS_PER_MONTH - entry_days
+
+    # individual disease parameters (log-normal IIV, covariates on kG)
+    eta = vp.normals[:, _N_PK_ETAS:]
+    log_kg_ratio = (params["omega_kG"] * eta[:, 0] + params["beta_nonigg_kG"] * cov["non_igg"].to_numpy()
+                    + params["beta_hrca_kG"] * cov["high_risk"].to_numpy())  # fmt: skip
+    kg = params["kG"] * np.exp(log_kg_ratio)
+    lam = params["lambda_res"] * np.exp(params["omega_lambda"] * eta[:, 1])
+    sens = np.exp(params["omega_sens"] * eta[:, 2])
+
+    # event times from the hazards (days from the first dose)
+    t_nonm = nonm_progression_days(u["nonm"], cov["extramedullary"], cov["high_risk"], params)
+    t_disc = discontinuation_days(u["disc"], has_isa, params)
+    t_death_pre = death_before_progression_days(u["death_pre"], params)
+
+    # dosing until discontinuation (or the cut-off): drugs stop, isatuximab washes out through the PK model
+    grid = np.arange(0.0, math.ceil(horizon.max() / GRID_STEP_DAYS) * GRID_STEP_DAYS + GRID_STEP_DAYS / 2, GRID_STEP_DAYS)
+    weeks = int(math.ceil(grid[-1] / 7.0)) + 1
+    doses = arm_dose_events(arm.regimen, cov, weeks)
+    stop_dosing = np.minimum(t_disc, horizon)
+    doses = doses[doses["time_h"].to_numpy() / 24.0 < stop_dosing[doses["patient"].to_numpy()]]
+
+    days_off = cov["days_since_daratumumab"].to_numpy(dtype=float)
+    dara_c0 = np.full(n, np.nan)
+    prior = np.flatnonzero(np.isfinite(days_off))
+    if prior.size:
+        dara_c0[prior] = residual_daratumumab(pop.prior_daratumumab.regimen, cov["weight_kg"].to_numpy()[prior],
+                                              cov["daratumumab_weeks"].to_numpy()[prior], days_off[prior])
+
+    isa_effect = conc = None
+    if has_isa:
+        model = pk.load_model(PK_MODEL)
+        pk_cov = pk.covariate_frame(model, cov[[c for c in model.covariates if c in cov.columns]])  # others: defaults
+        patients = pk.Patients(model, pk_cov, vp.normals[:, :_N_PK_ETAS] * model.omegas)
+        sim = pk.simulate(model, patients, doses[doses["drug"] == "isatuximab"], grid * 24.0, backend=backend)
+        conc = sim.conc_ug_ml
+        phi = cd38_effect_fraction(grid, days_off, cov["daratumumab_refractory"].to_numpy(), params)
+        isa_effect = isatuximab_effect(conc, params, phi)
+    traj = m_protein(grid, cov["m0_g_dl"].to_numpy(), kg, lam, sens, params,
+                     partner_doses=doses[doses["drug"] != "isatuximab"], isa_effect_per_day=isa_effect)
+
+    labs = _simulate_labs(spec, vp, traj, horizon, t_death_pre, t_nonm, has_isa, params)
+    response = assess(labs, _response_settings(spec))
+    cohort = _outcomes(spec, arm, vp, response, labs, horizon, entry_days, t_death_pre, t_disc,
+                       u["death_post"], log_kg_ratio, dara_c0, params)
+    labs = _trim_after_progression(labs, cohort)
+    return ArmSimulation(arm.id, arm.regimen, cohort, labs, response,
+                         grid if keep_pk else None, conc if keep_pk else None)
+
+
+def _simulate_labs(spec, vp, traj, horizon, t_death_pre, t_nonm, has_isa, params) -> pd.DataFrame:
+    """Visits every ``assessment_interval_days`` from day 0 until death or the cut-off (disease_models.md §4.6)."""
+    cov = vp.covariates
+    n = len(cov)
+    step = spec.assessment_interval_days
+    last = np.minimum(horizon, t_death_pre)
+    n_visits = (np.floor(last / step).astype(int) + 1).clip(min=1)
+    k = int(n_visits.max())
+    days = np.arange(k)[None, :] * step * np.ones((n, 1))
+    seen = np.arange(k)[None, :] < n_visits[:, None]
+    true_m = traj.at(np.minimum(days, traj.times_days[-1]))
+    eps = np.empty((n, k, 2))
+    for i, key in enumerate(vp.keys):  # observation noise: the patient's own second stream
+        eps[i] = np.random.default_rng(key + (1,)).standard_normal((k, 2))
+    obs = true_m * (1 + params["sigma_prop"] * eps[..., 0]) + params["sigma_add"] * eps[..., 1]
+    obs = np.where(obs < params["spep_lod_g_dl"], 0.0, np.round(obs, 2))
+    obs[:, 0] = np.round(cov["m0_g_dl"].to_numpy(), 2)  # baseline: the screening value that met eligibility
+    # visits stop before a value beyond the lab's plausible range (the reader's unit check): such growth
+    # happens only long after a confirmed progression, when the patient is off study for PFS
+    too_high = obs > load_config(_response_settings(spec)).serum_m_max_g_dl
+    first_high = np.where(too_high.any(axis=1), too_high.argmax(axis=1), k)
+    n_visits = np.minimum(n_visits, first_high)
+    seen = np.arange(k)[None, :] < n_visits[:, None]
+    # IFE is read when the SPEP spike is not quantifiable; on isatuximab an IgG-kappa patient's IFE shows
+    # the drug's own band (imwg.md, anti-CD38 interference): positive whatever the disease does
+    interference = has_isa & (cov["isotype"].to_numpy() == "IgG-kappa")
+    ife_pos = (true_m >= params["ife_lod_g_dl"]) | interference[:, None]
+    ife = np.where(obs == 0.0, np.where(ife_pos, "positive", "negative"), None)
+    ife[:, 0] = None
+    marrow = np.where(ife == "negative", np.round(params["bm_pc_baseline_pct"] * true_m / cov["m0_g_dl"].to_numpy()[:, None], 2),
+                      np.nan)  # fmt: skip
+    lesion = np.zeros((n, k), dtype=np.int8)
+    first = np.ceil(t_nonm / step)
+    hit = np.isfinite(first) & (first < n_visits)
+    lesion[np.flatnonzero(hit), first[hit].astype(int)] = 1
+    lesion[:, 0] = 0
+    recent_dara = cov["days_since_daratumumab"].to_numpy(dtype=float) < 183  # anti-CD38 within 6 months (imwg.md)
+    rows = np.nonzero(seen)
+    return pd.DataFrame({
+        "patient_id": cov["patient_id"].to_numpy()[rows[0]],
+        "day": days[rows],
+        "serum_m_g_dl": obs[rows],
+        "serum_ife": ife[rows],
+        "bm_pc_pct": marrow[rows],
+        "new_lesion": lesion[rows],
+        "isotype": cov["isotype"].to_numpy()[rows[0]],
+        "anti_cd38": (has_isa | recent_dara)[rows[0]],
+    })
+
+
+def _outcomes(spec, arm, vp, response, labs, horizon, entry_days, t_death_pre, t_disc, u_post, log_kg_ratio, dara_c0,
+              params) -> pd.DataFrame:
+    cov = vp.covariates
+    by_id = {p.patient_id: p for p in response.patients}
+    resp = [by_id[pid] for pid in cov["patient_id"]]
+    prog = np.array([np.nan if p.progression_day is None else p.progression_day for p in resp])
+    last_visit = labs.groupby("patient_id", sort=False)["day"].max().reindex(cov["patient_id"]).to_numpy()
+    has_prog = np.isfinite(prog) & (prog < t_death_pre)
+    dies_first = ~has_prog & (t_death_pre <= horizon)
+    pfs_days = np.where(has_prog, prog, np.where(dies_first, t_death_pre, last_visit))
+    pfs_event = has_prog | dies_first
+    death = np.where(has_prog, prog + death_after_progression_days(u_post, log_kg_ratio, params), t_death_pre)
+    os_event = death <= horizon
+    os_days = np.minimum(death, horizon)
+    # treatment until confirmed progression (the visit after the PD assessment), discontinuation, death or cut-off
+    step = spec.assessment_interval_days
+    confirm = np.where(has_prog, prog + step, np.inf)
+    end = np.minimum.reduce([t_disc, confirm, t_death_pre, horizon])
+    out = cov.copy()
+    out.insert(0, "arm", arm.id)
+    out.insert(1, "regimen", arm.regimen)
+    out["entry_month"] = entry_days / DAYS_PER_MONTH
+    out["best_response"] = [p.best_response for p in resp]
+    out["measurable"] = [p.measurable for p in resp]
+    out["pfs_months"] = pfs_days / DAYS_PER_MONTH
+    out["pfs_event"] = pfs_event.astype(int)
+    out["os_months"] = os_days / DAYS_PER_MONTH
+    out["os_event"] = os_event.astype(int)
+    out["treatment_weeks"] = end / 7.0
+    out["discontinued"] = (t_disc <= np.minimum.reduce([confirm, t_death_pre, horizon])).astype(int)
+    out["daratumumab_ug_ml_at_start"] = dara_c0
+    return out
+
+
+def _trim_after_progression(labs: pd.DataFrame, cohort: pd.DataFrame) -> pd.DataFrame:
+    """Keep visits up to the one that confirms progression: later visits are off-study for PFS."""
+    prog = cohort.set_index("patient_id")["pfs_months"].where(cohort.set_index("patient_id")["pfs_event"] == 1)
+    limit = labs["patient_id"].map(prog * DAYS_PER_MONTH).to_numpy(dtype=float)
+    step = labs.groupby("patient_id")["day"].diff().median() if len(labs) > 1 else 0.0
+    keep = ~(labs["day"].to_numpy() > limit + (step if np.isfinite(step) else 0.0) + 1e-9)
+    return labs[keep].reset_index(drop=True)
