@@ -1,0 +1,24 @@
+"""Virtual trials: user-editable trial definitions, the run from dose to outcome, the evidence base.
+
+>>> import isamm.trials as tr
+>>> result = tr.run_trial("ICARIA-MM", seed=1, replicates=2)      # doctest: +SKIP
+>>> result.to_dict()["arms"][0]["orr"]                            # doctest: +SKIP
+
+Public names
+------------
+run_trial, TrialResult
+    Replicated virtual trial and its ``to_dict()`` (the ``isamm trial run --json`` contract).
+simulate_arm, ArmSimulation
+    One arm of one replicate: cohort, simulated labs, IMWG result.
+TrialSpec, Arm, load_trial, list_trials
+    Trial definitions (YAML; shipped ones in ``isamm/data/trials/``).
+write_trial_outputs
+    ``report.html``, ``cohort.csv``, ``labs.csv`` and ``result.json`` into a folder, as a whole.
+"""
+
+from isamm.trials._run import ArmSimulation, simulate_arm
+from isamm.trials._spec import Arm, TrialSpec, list_trials, load_trial
+from isamm.trials._trial import TrialResult, run_trial
+
+__all__ = ["run_trial", "TrialResult", "simulate_arm", "ArmSimulation", "TrialSpec", "Arm", "load_trial",
+           "list_trials"]

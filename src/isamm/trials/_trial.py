@@ -1,0 +1,222 @@
+"""A virtual trial replicated R times: per-arm summaries from the same statistics as real cohorts.
+
+Each replicate simulates every arm at the trial's n (:func:`isamm.trials.simulate_arm`) and
+analyses it with :mod:`isamm.outcomes`: ORR and ≥VGPR/≥CR (``orr``, Clopper–Pearson), Kaplan–Meier
+medians and landmarks of PFS and OS (``kaplan_meier``, R ``survfit``), and, with two arms, the
+Cox hazard ratio of the first arm vs the second (``cox``, Efron ties), the published convention
+(experimental vs control). Reported values are the median over replicates and the replicate
+2.5–97.5% range (empirical quantiles without interpolation): the spread a real trial of that
+size would show, not a confidence interval of the model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from isamm import __version__
+from isamm.disease import DiseaseParameters, load_parameters
+from isamm.errors import InputError
+from isamm.outcomes import cox, kaplan_meier, orr
+from isamm.trials._run import ArmSimulation, simulate_arm
+from isamm.trials._spec import TrialSpec, load_trial
+
+__all__ = ["TrialResult", "run_trial", "LANDMARK_MONTHS", "MAX_REPLICATES"]
+
+LANDMARK_MONTHS = (6, 12, 24)
+MAX_REPLICATES = 10_000
+
+
+def _arm_summary(sim: ArmSimulation) -> dict:
+    c = sim.cohort
+    rates = orr(c["best_response"]).rates
+    pfs = kaplan_meier(c["pfs_months"], c["pfs_event"], at=LANDMARK_MONTHS)["all"]
+    os_ = kaplan_meier(c["os_months"], c["os_event"], at=LANDMARK_MONTHS)["all"]
+
+    def landmarks(g):
+        return {f"{t:g}": (None if not np.isfinite(s) else float(s)) for t, s in zip(g.at["time"], g.at["surv"])}
+
+    return {
+        "n": len(c),
+        "orr": rates["≥PR"].proportion,
+        "vgpr_or_better": rates["≥VGPR"].proportion,
+        "cr_or_better": rates["≥CR"].proportion,
+        "median_pfs_months": float(pfs.median),  # NaN = not reached
+        "median_os_months": float(os_.median),
+        "pfs_at_months": landmarks(pfs),
+        "os_at_months": landmarks(os_),
+        "median_treatment_weeks": float(np.median(c["treatment_weeks"])),
+        "pfs_events": pfs.events,
+        "deaths": os_.events,
+        "median_follow_up_months": _reverse_km_median(c),
+    }
+
+
+def _reverse_km_median(c: pd.DataFrame) -> float:
+    """Median follow-up by the reverse Kaplan–Meier method (censoring as the event), on OS."""
+    return float(kaplan_meier(c["os_months"], 1 - c["os_event"])["all"].median)
+
+
+def _hazard_ratio(a: pd.DataFrame, b: pd.DataFrame, time: str, event: str) -> float:
+    frame = pd.concat([a.assign(_first_arm=1), b.assign(_first_arm=0)], ignore_index=True)
+    if frame[event].sum() == 0:
+        return float("nan")
+    return float(cox(frame, time, event, ["_first_arm"]).terms["hr"].iloc[0])
+
+
+@dataclass(frozen=True)
+class TrialResult:
+    """Replicated virtual trial. ``summaries[r][a]``: arm ``a`` of replicate ``r``; ``first``: replicate 1's arms."""
+
+    spec: TrialSpec
+    seed: int
+    replicates: int
+    parameters: DiseaseParameters
+    summaries: list[list[dict]]
+    hazard_ratios: list[dict]
+    first: list[ArmSimulation] = field(repr=False)
+    backend: str = "numpy"
+
+    def cohort(self) -> pd.DataFrame:
+        """Replicate 1, every arm: one row per simulated patient (``isamm km`` / ``cohort report`` format)."""
+        return pd.concat([s.cohort for s in self.first], ignore_index=True)
+
+    def labs(self) -> pd.DataFrame:
+        """Replicate 1, every arm: the simulated visits (``isamm response assess`` format)."""
+        return pd.concat([s.labs for s in self.first], ignore_index=True)
+
+    def published(self) -> dict | None:
+        """The trial's published results from the evidence base (``None`` if it has none)."""
+        if self.spec.evidence is None:
+            return None
+        from isamm.trials.evidence import published_summary
+
+        return published_summary(self.spec.evidence)
+
+    def to_dict(self) -> dict:
+        """The ``isamm trial run --json`` contract (README, "Virtual trials")."""
+        arms = []
+        for a, arm in enumerate(self.spec.arms):
+            per_rep = [rep[a] for rep in self.summaries]
+            arms.append({
+                "arm": arm.id,
+                "regimen": arm.regimen,
+                "n": arm.n,
+                **_agg(per_rep, "orr", with_range=True),
+                **_agg(per_rep, "vgpr_or_better"),
+                **_agg(per_rep, "cr_or_better"),
+                **_agg(per_rep, "median_pfs_months", with_range=True),
+                **_agg(per_rep, "median_os_months", with_range=True),
+                "pfs_at_months": _agg_landmarks(per_rep, "pfs_at_months"),
+                "os_at_months": _agg_landmarks(per_rep, "os_at_months"),
+                **_agg(per_rep, "median_treatment_weeks"),
+                **_agg(per_rep, "median_follow_up_months"),
+            })
+        out = {
+            "trial": self.spec.id,
+            "name": self.spec.name,
+            "seed": self.seed,
+            "replicates": self.replicates,
+            "isamm_version": __version__,
+            "backend": self.backend,
+            "data_cutoff_months": self.spec.data_cutoff_months,
+            "parameters": {k: v for k, v in self.parameters.to_dict().items() if k != "values"},
+            "arms": arms,
+            "hr_pfs": None,
+            "hr_os": None,
+            "published": self.published(),
+        }
+        if len(self.spec.arms) == 2:
+            for key in ("hr_pfs", "hr_os"):
+                v = _values(self.hazard_ratios, key)
+                out[key] = {"hr": _median(v), "range": _range(v), "arms": [a.id for a in self.spec.arms]}
+        return out
+
+
+def _values(rows: list[dict], key: str) -> np.ndarray:
+    # a median not reached (NaN) sorts above every reached one
+    v = np.array([r[key] for r in rows], dtype=float)
+    return np.where(np.isnan(v), np.inf, v)
+
+
+def _num(x: float) -> float | None:
+    return float(x) if np.isfinite(x) else None
+
+
+def _median(v: np.ndarray) -> float | None:
+    return _num(np.quantile(v, 0.5, method="inverted_cdf")) if v.size % 2 else _num(np.median(v))
+
+
+def _range(v: np.ndarray) -> list[float | None]:
+    return [_num(np.quantile(v, q, method="inverted_cdf")) for q in (0.025, 0.975)]
+
+
+def _agg(rows: list[dict], key: str, with_range: bool = False) -> dict:
+    v = _values(rows, key)
+    out = {key: _median(v)}
+    if with_range:
+        out[key.removesuffix("_months") + "_range"] = _range(v)
+    return out
+
+
+def _agg_landmarks(rows: list[dict], key: str) -> dict:
+    times = rows[0][key].keys()
+    out = {}
+    for t in times:
+        v = np.array([np.nan if r[key][t] is None else r[key][t] for r in rows], dtype=float)
+        v = v[np.isfinite(v)]  # a landmark beyond the follow-up of a replicate is not estimable there
+        out[t] = _median(v) if v.size else None
+    return out
+
+
+def run_trial(trial: str | TrialSpec, *, seed: int, replicates: int = 1, n_per_arm: int | None = None,
+              follow_up_months: float | None = None, parameters: str | DiseaseParameters | None = None,
+              backend: str = "numpy", progress: Callable[[int, int], None] | None = None) -> TrialResult:
+    """Run a virtual trial ``replicates`` times.
+
+    Parameters
+    ----------
+    trial
+        A shipped trial id (``isamm trial list``), a YAML path or a :class:`TrialSpec`.
+    seed
+        Seed of every random draw; replicate r, arm a, patient i uses the stream ``[seed, r, a, i]``,
+        so results do not depend on chunking and replicate 1 is the same whatever ``replicates``.
+    replicates
+        Number of replicate trials at the trial's size (1–10,000).
+    n_per_arm, follow_up_months
+        Override every arm's n, or the data cut-off (months after the first patient started).
+    parameters
+        Disease-model parameter file (default: the shipped ``tgi_v1.toml``).
+    backend
+        PK engine, ``"numpy"`` or ``"jax"``.
+    progress
+        Called as ``progress(done, total)`` after each simulated arm.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**63:
+        raise InputError("invalid seed", option="--seed", expected="an integer in [0, 2^63)", got=seed)
+    if isinstance(replicates, bool) or not isinstance(replicates, (int, np.integer)) or not 1 <= replicates <= MAX_REPLICATES:
+        raise InputError("invalid number of replicates", option="--replicates",
+                         expected=f"an integer in 1-{MAX_REPLICATES}", got=replicates)
+    spec = load_trial(trial)
+    if n_per_arm is not None or follow_up_months is not None:
+        spec = spec.with_overrides(n_per_arm=n_per_arm, follow_up_months=follow_up_months)
+    params = load_parameters(parameters)
+    total = replicates * len(spec.arms)
+    summaries, hrs, first = [], [], []
+    for r in range(replicates):
+        sims = []
+        for a in range(len(spec.arms)):
+            sims.append(simulate_arm(spec, a, seed=int(seed), replicate=r, params=params, backend=backend,
+                                     keep_pk=(r == 0)))
+            if progress is not None:
+                progress(r * len(spec.arms) + a + 1, total)
+        summaries.append([_arm_summary(s) for s in sims])
+        if len(sims) == 2:
+            hrs.append({"hr_pfs": _hazard_ratio(sims[0].cohort, sims[1].cohort, "pfs_months", "pfs_event"),
+                        "hr_os": _hazard_ratio(sims[0].cohort, sims[1].cohort, "os_months", "os_event")})
+        if r == 0:
+            first = sims
+    return TrialResult(spec, int(seed), int(replicates), params, summaries, hrs, first, backend)
