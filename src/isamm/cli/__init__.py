@@ -66,6 +66,7 @@ from isamm.cli import _regimens  # noqa: E402
 from isamm.cli import _cohort  # noqa: E402
 from isamm.cli import _outcomes  # noqa: E402
 from isamm.cli import _pk  # noqa: E402
+from isamm.cli import _trial  # noqa: E402
 
 _demo.register(app)
 _response.register(app)
@@ -73,6 +74,7 @@ _regimens.register(app)
 _cohort.register(app)
 _outcomes.register(app)
 _pk.register(app)
+_trial.register(app)
 
 
 def main() -> None:

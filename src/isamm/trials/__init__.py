@@ -18,7 +18,8 @@ write_trial_outputs
 
 from isamm.trials._run import ArmSimulation, simulate_arm
 from isamm.trials._spec import Arm, TrialSpec, list_trials, load_trial
+from isamm.trials._report import write_trial_outputs
 from isamm.trials._trial import TrialResult, run_trial
 
 __all__ = ["run_trial", "TrialResult", "simulate_arm", "ArmSimulation", "TrialSpec", "Arm", "load_trial",
-           "list_trials"]
+           "list_trials", "write_trial_outputs"]

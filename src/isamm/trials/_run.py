@@ -37,7 +37,7 @@ from isamm.trials._dosing import arm_dose_events
 from isamm.trials._spec import TrialSpec
 from isamm.units import DAYS_PER_MONTH
 
-__all__ = ["ArmSimulation", "simulate_arm", "GRID_STEP_DAYS", "PK_MODEL"]
+__all__ = ["ArmSimulation", "simulate_arm", "response_settings", "GRID_STEP_DAYS", "PK_MODEL"]
 
 PK_MODEL = "isatuximab_fau2020"
 #: Disease grid: 6 h. The isatuximab kill term is integrated by the trapezoidal rule on it
@@ -64,7 +64,8 @@ class ArmSimulation:
     conc_ug_ml: np.ndarray | None = None  # isatuximab concentration [patient, time] (first replicate, for plots)
 
 
-def _response_settings(spec: TrialSpec) -> dict:
+def response_settings(spec: TrialSpec) -> dict:
+    """The IMWG engine settings of a trial (:func:`isamm.response.assess` keyword overrides)."""
     # measurable disease as the trial's eligibility defines it; no urine is simulated, so a missing
     # urine IFE counts as negative for CR (ResponseConfig.waive_urine_ife); the trial file may override
     return {"serum_measurable_g_dl": spec.eligibility.serum_m_min_g_dl, "waive_urine_ife": True, **spec.response}
@@ -131,7 +132,7 @@ def simulate_arm(spec: TrialSpec, arm_index: int, *, seed: int, replicate: int =
                      partner_doses=doses[doses["drug"] != "isatuximab"], isa_effect_per_day=isa_effect)
 
     labs = _simulate_labs(spec, vp, traj, horizon, t_death_pre, t_nonm, has_isa, params)
-    response = assess(labs, _response_settings(spec))
+    response = assess(labs, response_settings(spec))
     cohort = _outcomes(spec, arm, vp, response, labs, horizon, entry_days, t_death_pre, t_disc,
                        u["death_post"], log_kg_ratio, dara_c0, params)
     labs = _trim_after_progression(labs, cohort)
@@ -158,7 +159,7 @@ def _simulate_labs(spec, vp, traj, horizon, t_death_pre, t_nonm, has_isa, params
     obs[:, 0] = np.round(cov["m0_g_dl"].to_numpy(), 2)  # baseline: the screening value that met eligibility
     # visits stop before a value beyond the lab's plausible range (the reader's unit check): such growth
     # happens only long after a confirmed progression, when the patient is off study for PFS
-    too_high = obs > load_config(_response_settings(spec)).serum_m_max_g_dl
+    too_high = obs > load_config(response_settings(spec)).serum_m_max_g_dl
     first_high = np.where(too_high.any(axis=1), too_high.argmax(axis=1), k)
     n_visits = np.minimum(n_visits, first_high)
     seen = np.arange(k)[None, :] < n_visits[:, None]

@@ -1,0 +1,133 @@
+"""``isamm trial list|show|run``: virtual trials from the command line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+import isamm.trials as tr
+from isamm.cli._common import console, emit_json, err_console
+from isamm.cli._pk import _backend_option
+from isamm.errors import InputError
+from isamm.report._html import fmt_num, fmt_pct
+
+trial_app = typer.Typer(name="trial", help="Virtual trials: dose -> PK -> M-protein -> IMWG response -> PFS/OS.",
+                        no_args_is_help=True)
+_JSON = typer.Option(False, "--json", help="Print machine-readable JSON on stdout (keys documented in the README).")
+
+
+def _listing(spec: tr.TrialSpec) -> dict:
+    return {"id": spec.id, "name": spec.name, "arms": [{"arm": a.id, "regimen": a.regimen, "n": a.n} for a in spec.arms],
+            "source": spec.sources[0], "evidence": spec.evidence}  # fmt: skip
+
+
+@trial_app.command("list")
+def list_cmd(as_json: bool = _JSON) -> None:
+    """The shipped trial definitions (copy one to make your own: isamm trial show ID --yaml)."""
+    specs = tr.list_trials()
+    if as_json:
+        emit_json([_listing(s) for s in specs])
+        return
+    table = Table(title="Shipped virtual trials")
+    for col in ("id", "arms (regimen, n)", "source"):
+        table.add_column(col)
+    for s in specs:
+        table.add_row(s.id, "; ".join(f"{a.id} ({a.regimen}, {a.n})" for a in s.arms), s.sources[0])
+    console.print(table)
+
+
+@trial_app.command("show")
+def show_cmd(trial: str = typer.Argument(..., help="Shipped trial id or a YAML file."),
+             as_yaml: bool = typer.Option(False, "--yaml", help="Print the definition as YAML (a starting point for your own)."),
+             as_json: bool = _JSON) -> None:
+    """One trial definition: arms, population, follow-up."""
+    spec = tr.load_trial(trial)
+    data = spec.model_dump(mode="json")
+    if as_yaml:
+        import yaml
+
+        typer.echo(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+    elif as_json:
+        emit_json(data)
+    else:
+        console.print(f"[bold]{spec.id}[/bold] {spec.name}", highlight=False)
+        for a in spec.arms:
+            console.print(f"  arm {a.id}: {a.regimen}, n = {a.n}, ratio {a.ratio:g}", highlight=False)
+        console.print(f"  accrual {spec.accrual_months:g} months, data cut-off {spec.data_cutoff_months:g} months, "
+                      f"assessments every {spec.assessment_interval_days:g} days", highlight=False)
+
+
+@trial_app.command("run")
+def run_cmd(
+    trial: str = typer.Argument(..., help="Shipped trial id (isamm trial list) or a YAML file."),
+    seed: int = typer.Option(..., "--seed", help="Seed of every random draw (same seed, same numbers)."),
+    replicates: int = typer.Option(1, "--replicates", help="Replicate trials at the trial's size (spread of a real trial)."),
+    n_per_arm: int | None = typer.Option(None, "--n-per-arm", help="Override every arm's n."),
+    follow_up_months: float | None = typer.Option(None, "--follow-up-months",
+                                                  help="Override the data cut-off (months after the first patient)."),
+    parameters: Path | None = typer.Option(None, "--parameters", help="Disease-model parameter file (TOML; default: shipped)."),
+    backend: str = _backend_option(),
+    output: Path | None = typer.Option(None, "-o", "--output",
+                                       help="Folder for report.html, result.json, cohort.csv, labs.csv and figures/."),
+    as_json: bool = _JSON,
+) -> None:
+    """Simulate a trial: every arm from dose to best response, PFS and OS, beside the published results."""
+    if output is not None and output.exists() and not output.is_dir():
+        raise InputError("output exists and is not a folder", option="--output", got=str(output))
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  TimeRemainingColumn(), console=err_console, transient=True, disable=not err_console.is_terminal) as bar:
+        task = bar.add_task("simulating arms", total=None)
+        result = tr.run_trial(trial, seed=seed, replicates=replicates, n_per_arm=n_per_arm,
+                              follow_up_months=follow_up_months, parameters=parameters, backend=backend,
+                              progress=lambda done, total: bar.update(task, completed=done, total=total))
+    if output is not None:
+        from isamm.trials import write_trial_outputs
+
+        data = write_trial_outputs(result, output)
+        err_console.print(f"wrote {output}/report.html, result.json, cohort.csv, labs.csv", highlight=False)
+    else:
+        data = result.to_dict()
+    if "uncalibrated" in result.parameters.status:
+        err_console.print("note: disease-model parameters are uncalibrated starting values (README, 'Virtual trials')",
+                          highlight=False)
+    if as_json:
+        emit_json(data)
+        return
+    _print(data)
+
+
+def _print(data: dict) -> None:
+    table = Table(title=f"{data['trial']}: {data['replicates']} replicate(s), seed {data['seed']} "
+                  "(median over replicates; published in brackets)")
+    table.add_column("")
+    for arm in data["arms"]:
+        table.add_column(f"{arm['arm']} ({arm['regimen']}, n={arm['n']})")
+    pub = (data.get("published") or {}).get("arms") or {}
+
+    def published(arm: str, key: str, pct: bool) -> str:
+        e = (pub.get(arm) or {}).get(key)
+        if not e:
+            return ""
+        if e.get("not_reached"):
+            return " [NR]"
+        return f" [{fmt_pct(e['value']) if pct else fmt_num(e['value'])}]"
+
+    for label, key, pct in (("ORR %", "orr", True), ("≥VGPR %", "vgpr_or_better", True), ("≥CR %", "cr_or_better", True),
+                            ("median PFS, months", "median_pfs_months", False),
+                            ("median OS, months", "median_os_months", False),
+                            ("median treatment, weeks", "median_treatment_weeks", False)):  # fmt: skip
+        table.add_row(label, *[(fmt_pct(a[key]) if pct else fmt_num(a[key])) + published(a["arm"], key, pct)
+                               for a in data["arms"]])
+    console.print(table)
+    for key, label in (("hr_pfs", "HR PFS"), ("hr_os", "HR OS")):
+        hr = data.get(key)
+        if hr:
+            console.print(f"{label} {hr['arms'][0]} vs {hr['arms'][1]}: {fmt_num(hr['hr'], 3)} "
+                          f"(range {fmt_num(hr['range'][0], 3)}–{fmt_num(hr['range'][1], 3)})", highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(trial_app)
