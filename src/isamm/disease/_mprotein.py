@@ -11,7 +11,8 @@ The equation is linear in log M, so ``log M(t) = log M0 + kG·t − ∫₀ᵗ K`
 only numerical step is the integral of K. The partner-drug part is integrated in closed form
 (exponential decay between doses, the resistance factor included), whatever the grid; the
 isatuximab part by the trapezoidal rule on the concentration grid the PK engine returns
-(a 6-hour grid keeps log M within 1e-3 of a 15-minute grid; tested).
+(on a 6-hour grid the rise of C during an infusion falls between grid points: ~1e-4 in log M per
+infusion against a 15-minute grid, < 1% of M over two years of Isa-Pd; tested).
 """
 
 from __future__ import annotations

@@ -133,8 +133,7 @@ CORRELATIONS = {
     ("age", "iss"): 0.2,          # older patients have higher ISS (renal function, β2m)
     ("iss", "m0"): 0.3,           # tumour burden: M-protein with β2m (Thai 2021 covariates, §4.5)
     ("iss", "high_risk"): 0.15,
-    ("female", "weight"): -0.45,  # women are lighter ...
-    ("female", "height"): -0.7,   # ... and shorter
+    ("female", "weight"): -0.45,  # women are lighter (height takes sex in its mean)
     ("weight", "height"): 0.45,
     ("prior_lines", "len_ref"): 0.3,
     ("prior_lines", "pi_ref"): 0.3,
@@ -174,7 +173,8 @@ class VirtualPatients:
 
 
 def _bernoulli(z: np.ndarray, share: float) -> np.ndarray:
-    return (ndtr(z) < share).astype(np.int8)
+    # 1 for the top ``share`` of the latent normal, so a positive correlation means "more likely 1"
+    return (ndtr(z) > 1.0 - share).astype(np.int8)
 
 
 def sample_baseline(spec: BaselineSpec, n: int, *, seed: int, stream: tuple[int, ...] = (), n_normals: int = 0,

@@ -41,7 +41,7 @@ __all__ = ["ArmSimulation", "simulate_arm", "response_settings", "GRID_STEP_DAYS
 
 PK_MODEL = "isatuximab_fau2020"
 #: Disease grid: 6 h. The isatuximab kill term is integrated by the trapezoidal rule on it
-#: (log M within 1e-3 of a 15-minute grid; tests/trials/test_run.py); partner drugs are exact.
+#: (~1e-4 in log M per infusion against a 15-minute grid; tests/disease/test_mprotein.py); partner drugs are exact.
 GRID_STEP_DAYS = 0.25
 #: Per-patient uniforms, in draw order.
 _U = ("entry", "nonm", "disc", "death_pre", "death_post")
