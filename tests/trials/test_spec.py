@@ -1,0 +1,88 @@
+"""Trial YAML files: every mistake names the file, the key and what was expected."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+import isamm.trials as tr
+from isamm.errors import InputError
+
+BASE = tr.load_trial("ICARIA-MM").model_dump(mode="json")
+
+
+def _write(tmp_path, data, name="trial.yaml"):
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return path
+
+
+def _with(**changes):
+    data = yaml.safe_load(yaml.safe_dump(BASE))
+    for dotted, value in changes.items():
+        node = data
+        *head, last = dotted.split("__")
+        for key in head:
+            node = node[int(key)] if isinstance(node, list) else node[key]
+        node[last] = value
+    return data
+
+
+def test_shipped_trials_load():
+    ids = [t.id for t in tr.list_trials()]
+    assert {"ICARIA-MM", "IKEMA", "MM-002", "TED10893", "MARTINO-2025", "MIKHAEL-2021"} <= set(ids)
+    assert tr.load_trial("icaria mm").id == "ICARIA-MM"
+
+
+def test_a_copied_file_loads(tmp_path):
+    assert tr.load_trial(_write(tmp_path, BASE)).id == "ICARIA-MM"
+
+
+@pytest.mark.parametrize(("changes", "key", "message"), [
+    ({"arms__0__regimen": "ISA-XX"}, "arms.0.regimen", "unknown regimen"),
+    ({"arms__0__n": -5}, "arms.0.n", "greater than or equal to 1"),
+    ({"arms__0__ratio": 3}, None, "randomisation ratio"),
+    ({"population__iss": {"I": 0.5, "II": 0.5, "III": 0.5}}, "population", "sum to 1"),
+    ({"accrual_months": 30}, None, "data_cutoff_months must be later"),
+    ({"population__female": 1.5}, "population.female", "less than or equal to 1"),
+])  # fmt: skip
+def test_bad_values_are_named(tmp_path, changes, key, message):
+    path = _write(tmp_path, _with(**changes))
+    with pytest.raises(InputError, match=message) as exc:
+        tr.load_trial(path)
+    assert str(path) in str(exc.value)
+    if key:
+        assert exc.value.column == key
+
+
+def test_unknown_and_missing_keys(tmp_path):
+    data = _with()
+    data["arm"] = data.pop("arms")
+    with pytest.raises(InputError) as exc:
+        tr.load_trial(_write(tmp_path, data))
+    assert exc.value.column in {"arm", "arms"}
+    assert "unknown key" in str(exc.value) or "missing key" in str(exc.value)
+
+
+def test_not_yaml_and_not_a_file(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("id: [unclosed\n", encoding="utf-8")
+    with pytest.raises(InputError, match="not valid YAML"):
+        tr.load_trial(bad)
+    with pytest.raises(InputError, match="not found"):
+        tr.load_trial(tmp_path / "missing.yaml")
+    with pytest.raises(InputError, match="unknown trial"):
+        tr.load_trial("NO-SUCH-TRIAL")
+    (tmp_path / "list.yaml").write_text("- 1\n- 2\n", encoding="utf-8")
+    with pytest.raises(InputError, match="mapping"):
+        tr.load_trial(tmp_path / "list.yaml")
+
+
+def test_overrides_are_checked():
+    spec = tr.load_trial("ICARIA-MM")
+    assert all(a.n == 10 for a in spec.with_overrides(n_per_arm=10).arms)
+    assert spec.with_overrides(follow_up_months=40).data_cutoff_months == 40
+    with pytest.raises(InputError, match="--n-per-arm"):
+        spec.with_overrides(n_per_arm=0)
+    with pytest.raises(InputError, match="--follow-up-months"):
+        spec.with_overrides(follow_up_months=5)  # before the end of accrual
