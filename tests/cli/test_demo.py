@@ -5,13 +5,26 @@ from __future__ import annotations
 import json
 
 import pandas as pd
+import pytest
 
 import isamm
 
 
-def test_demo_writes_calendar_outputs(cli, tmp_path):
-    r = cli("demo", "--output-dir", tmp_path)
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory):
+    """One demo run shared by the tests (it simulates a trial: seconds, not milliseconds)."""
+    from typer.testing import CliRunner
+
+    from isamm.cli import app
+
+    out = tmp_path_factory.mktemp("demo")
+    r = CliRunner().invoke(app, ["demo", "--output-dir", str(out)], catch_exceptions=False)
     assert r.exit_code == 0, r.stderr
+    return out
+
+
+def test_demo_writes_calendar_outputs(demo_dir):
+    tmp_path = demo_dir
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     assert manifest["isamm_version"] == isamm.__version__
     cal = pd.read_csv(tmp_path / "isa-pd_calendar.csv")
@@ -29,9 +42,8 @@ def test_demo_writes_calendar_outputs(cli, tmp_path):
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
 
 
-def test_demo_pk_profile(cli, tmp_path):
-    r = cli("demo", "--output-dir", tmp_path)
-    assert r.exit_code == 0, r.stderr
+def test_demo_pk_profile(demo_dir):
+    tmp_path = demo_dir
     pk = pd.read_csv(tmp_path / "isatuximab_pk.csv")
     assert (tmp_path / "isatuximab_pk.png").stat().st_size > 0
     conc = pk[["conc_ug_ml", "population_p5_ug_ml", "population_median_ug_ml", "population_p95_ug_ml"]]
@@ -43,3 +55,15 @@ def test_demo_pk_profile(cli, tmp_path):
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     assert manifest["steps"]["pk"]["model"] == "isatuximab_fau2020"
     assert "doi:10.1002/psp4.12561" in manifest["steps"]["pk"]["source"]
+
+
+def test_demo_virtual_trial(demo_dir):
+    manifest = json.loads((demo_dir / "manifest.json").read_text())
+    step = manifest["steps"]["trial"]
+    assert step["trial"] == "ICARIA-MM" and step["parameters"]["model"] == "isamm-tgi-v1"
+    result = json.loads((demo_dir / "trial" / "result.json").read_text())
+    assert [a["arm"] for a in result["arms"]] == ["Isa-Pd", "Pd"]
+    assert [a["n"] for a in result["arms"]] == [154, 153]  # the published size
+    assert (demo_dir / "trial" / "report.html").stat().st_size > 0
+    cohort = pd.read_csv(demo_dir / "trial" / "cohort.csv")
+    assert len(cohort) == 307

@@ -1,8 +1,9 @@
 """``isamm demo``: the main job, which grows as the pipeline grows.
 
-Today: the label Isa-Pd regimen (ICARIA-MM) for an example patient — dosing
-calendar (printed; saved as CSV, JSON and iCalendar) and, when the PK engine is
-installed, the typical isatuximab concentration profile over the calendar.
+The label Isa-Pd regimen (ICARIA-MM) for an example patient — dosing calendar
+(printed; saved as CSV, JSON and iCalendar) and the isatuximab concentration
+profile over it — then a short virtual ICARIA-MM (Isa-Pd vs Pd) from dose to
+response, PFS and OS, with its report.
 """
 
 from __future__ import annotations
@@ -102,17 +103,39 @@ def run_pk(output_dir: Path, cal: pd.DataFrame, n_population: int = 200, seed: i
             "files": ["isatuximab_pk.csv", "isatuximab_pk.png"]}  # fmt: skip
 
 
+DEMO_TRIAL = "ICARIA-MM"
+DEMO_REPLICATES = 3
+
+
+def run_trial(output_dir: Path, seed: int = DEMO_SEED) -> dict:
+    """A short virtual ICARIA-MM at its published size (uncalibrated parameters): report in ``output_dir/trial``."""
+    import isamm.trials as tr
+
+    result = tr.run_trial(DEMO_TRIAL, seed=seed, replicates=DEMO_REPLICATES)
+    data = tr.write_trial_outputs(result, output_dir / "trial")
+    console.rule(f"virtual trial {DEMO_TRIAL} ({DEMO_REPLICATES} replicates, seed {seed})")
+    for arm in data["arms"]:
+        pfs = "NR" if arm["median_pfs_months"] is None else f"{arm['median_pfs_months']:.1f}"
+        console.print(f"{arm['arm']}: ORR {100 * arm['orr']:.0f}%, ≥VGPR {100 * arm['vgpr_or_better']:.0f}%, "
+                      f"median PFS {pfs} months", highlight=False)
+    console.print(f"parameters: {data['parameters']['model']} ({data['parameters']['status']})", highlight=False)
+    console.print(f"report: {output_dir / 'trial' / 'report.html'}", highlight=False)
+    return {"trial": DEMO_TRIAL, "seed": seed, "replicates": DEMO_REPLICATES, "parameters": data["parameters"],
+            "files": ["trial/report.html", "trial/result.json", "trial/cohort.csv", "trial/labs.csv"]}  # fmt: skip
+
+
 def register(app: typer.Typer) -> None:
     @app.command("demo")
     def demo(
         output_dir: Path = typer.Option(Path("demo_output"), "--output-dir", help="Where to save the outputs."),
     ) -> None:
-        """Run the main job: label Isa-Pd calendar and isatuximab PK profile for an example patient."""
+        """Run the main job: Isa-Pd calendar and isatuximab PK for an example patient, then a virtual ICARIA-MM."""
         output_dir.mkdir(parents=True, exist_ok=True)
         manifest = {"isamm_version": __version__, "patient": EXAMPLE_PATIENT, "steps": {}}
         summary, cal = run_calendar(output_dir)
         manifest["steps"]["calendar"] = summary
         manifest["steps"]["pk"] = run_pk(output_dir, cal)
+        manifest["steps"]["trial"] = run_trial(output_dir)
         write_json(output_dir / "manifest.json", manifest)
         err_console.print(f"demo outputs in {output_dir}/: " + ", ".join(sorted(p.name for p in output_dir.iterdir())),
                           highlight=False)  # fmt: skip

@@ -78,10 +78,11 @@ def partner_kill_integral(doses: pd.DataFrame, n: int, times_days: np.ndarray, l
         rest = t[i + 1] - tau  # time from the dose to the end of its step
         lam_d = lam[pat, 0]
         kl = k + lam_d
-        own = np.zeros((n, t.size - 1))  # integral within the dose's own step
-        np.add.at(own, (pat, i), b * np.exp(-lam_d * tau) * -np.expm1(-kl * rest) / kl)
-        carry = np.zeros((n, t.size - 1))  # A at the end of the dose's step
-        np.add.at(carry, (pat, i), b * np.exp(-k * rest))
+        cell = pat * (t.size - 1) + i  # flat [patient, step] index; bincount sums doses sharing a step
+        size = n * (t.size - 1)
+        own = np.bincount(cell, b * np.exp(-lam_d * tau) * -np.expm1(-kl * rest) / kl, minlength=size)
+        own = own.reshape(n, t.size - 1)  # integral within the dose's own step
+        carry = np.bincount(cell, b * np.exp(-k * rest), minlength=size).reshape(n, t.size - 1)  # A at its step's end
         # A entering step i: A_i = q·A_{i−1} + carry_{i−1}, q = e^{−k·Δ} (shared), one C-level filter
         a_in = lfilter([0.0, 1.0], [1.0, -np.exp(-k * step)], carry, axis=1)
         y = a_in * np.exp(-lam * t[:-1])

@@ -295,18 +295,20 @@ def _record(a, w, hs, t_new, dense, times_h, conc, auc):
     c = dense.coef(sel, (CENTRAL, AUC))  # [power, state, patient]
     y0 = w.y[(CENTRAL, AUC), :][:, sel]
     g, v, out0, last = w.idx[sel], w.k["V"][sel], w.out[sel], w.last_auc[sel]
-    # all due outputs at once: [patient, rep] (a long step can cover dozens of grid times)
-    rep = np.arange(int(n_due.max()))
-    due = rep[None, :] < n_due[:, None]
-    j = np.minimum(out0[:, None] + rep[None, :], times_h.size - 1)
-    theta = np.minimum((times_h[j] - t_old[:, None]) / h[:, None], 1.0)
-    cm = c[:, :, :, None]  # [power, state, patient, 1]
-    y = y0[:, :, None] + theta * (cm[0] + theta * (cm[1] + theta * (cm[2] + theta * cm[3])))
-    auc_run = np.maximum(np.maximum.accumulate(y[1], axis=1), last[:, None])
-    rows, cols = np.nonzero(due)
-    conc[g[rows], j[rows, cols]] = np.maximum(y[0][rows, cols], 0.0) / v[rows]
-    auc[g[rows], j[rows, cols]] = auc_run[rows, cols]
-    last = auc_run[np.arange(sel.size), n_due - 1]
+    # all due outputs at once, flattened (a long step can cover dozens of grid times, most steps none or one)
+    rows = np.repeat(np.arange(sel.size), n_due)
+    cols = np.arange(rows.size) - np.repeat(np.cumsum(n_due) - n_due, n_due)
+    j = out0[rows] + cols
+    theta = np.minimum((times_h[j] - t_old[rows]) / h[rows], 1.0)
+    cm = c[:, :, rows]  # [power, state, output]
+    y = y0[:, rows] + theta * (cm[0] + theta * (cm[1] + theta * (cm[2] + theta * cm[3])))
+    conc[g[rows], j] = np.maximum(y[0], 0.0) / v[rows]
+    # AUC: running maximum within each patient's outputs (and over the value before the step)
+    run = np.full((sel.size, int(n_due.max())), -np.inf)
+    run[rows, cols] = y[1]
+    run = np.maximum(np.maximum.accumulate(run, axis=1), last[:, None])
+    auc[g[rows], j] = run[rows, cols]
+    last = run[np.arange(sel.size), n_due - 1]
     w.out[sel] = out0 + n_due
     w.last_auc[sel] = last
     w.next_out_t[sel] = _next_output_time(times_h, w.out[sel])

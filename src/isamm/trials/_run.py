@@ -37,7 +37,7 @@ from isamm.trials._dosing import arm_dose_events
 from isamm.trials._spec import TrialSpec
 from isamm.units import DAYS_PER_MONTH
 
-__all__ = ["ArmSimulation", "simulate_arm", "response_settings", "GRID_STEP_DAYS", "PK_MODEL"]
+__all__ = ["ArmSimulation", "simulate_arm", "simulate_arms", "response_settings", "GRID_STEP_DAYS", "PK_MODEL"]
 
 PK_MODEL = "isatuximab_fau2020"
 #: Disease grid: 6 h. The isatuximab kill term is integrated by the trapezoidal rule on it
@@ -53,7 +53,8 @@ _N_PK_ETAS = len(pk.load_model(PK_MODEL).random_effects)
 
 @dataclass(frozen=True)
 class ArmSimulation:
-    """One arm of one replicate: ``cohort`` (one row per patient), ``labs`` (visits), IMWG ``response``."""
+    """One arm of one replicate: ``cohort`` (one row per patient), ``labs`` (visits), ``response`` (the
+    patients' :class:`isamm.response.PatientResponse`, in cohort order)."""
 
     arm: str
     regimen: str
@@ -74,6 +75,15 @@ def response_settings(spec: TrialSpec) -> dict:
 def simulate_arm(spec: TrialSpec, arm_index: int, *, seed: int, replicate: int = 0,
                  params: DiseaseParameters | None = None, backend: str = "numpy", keep_pk: bool = False) -> ArmSimulation:
     """Simulate one arm of one replicate; patient ``i`` uses the stream ``[seed, replicate, arm_index, i]``."""
+    return simulate_arms(spec, arm_index, seed=seed, replicates=[replicate], params=params, backend=backend,
+                         keep_pk=keep_pk)[0]
+
+
+def simulate_arms(spec: TrialSpec, arm_index: int, *, seed: int, replicates, params: DiseaseParameters | None = None,
+                  backend: str = "numpy", keep_pk: bool = False) -> list[ArmSimulation]:
+    """One arm in several replicates at once (one PK call for all their patients: the PK engine's cost per
+    step is mostly fixed, so a batch is several times faster per patient). Each replicate's patients are
+    drawn from their own streams ``[seed, replicate, arm_index, i]``: results equal one-by-one runs."""
     params = load_parameters(params)
     arm = spec.arms[arm_index]
     regimen = rg.get(arm.regimen)
@@ -82,18 +92,24 @@ def simulate_arm(spec: TrialSpec, arm_index: int, *, seed: int, replicate: int =
     m_spec = pop.serum_m_g_dl
     if m_spec.min < spec.eligibility.serum_m_min_g_dl:  # eligibility truncates the M-protein distribution
         pop = pop.model_copy(update={"serum_m_g_dl": m_spec.model_copy(update={"min": spec.eligibility.serum_m_min_g_dl})})
-    vp = sample_baseline(pop, arm.n, seed=seed, stream=(replicate, arm_index), n_normals=_N_PK_ETAS + _N_DISEASE_ETAS,
-                         n_uniforms=len(_U), id_prefix=f"{arm.id}-r{replicate + 1}-")
-    cov = vp.covariates
+    replicates = [int(r) for r in replicates]
+    vps = [sample_baseline(pop, arm.n, seed=seed, stream=(r, arm_index), n_normals=_N_PK_ETAS + _N_DISEASE_ETAS,
+                           n_uniforms=len(_U), id_prefix=f"{arm.id}-r{r + 1}-") for r in replicates]  # fmt: skip
+    cov = pd.concat([v.covariates for v in vps], ignore_index=True)
+    normals = np.concatenate([v.normals for v in vps])
+    uniforms = np.concatenate([v.uniforms for v in vps])
+    keys = [k for v in vps for k in v.keys]
+    rep = np.repeat(replicates, arm.n)
     n = len(cov)
-    u = {name: vp.uniforms[:, j] for j, name in enumerate(_U)}
+    u = {name: uniforms[:, j] for j, name in enumerate(_U)}
 
     # follow-up: uniform accrual, one data cut-off for the trial
+    cutoff_days = spec.data_cutoff_months * DAYS_PER_MONTH
     entry_days = u["entry"] * spec.accrual_months * DAYS_PER_MONTH
-    horizon = spec.data_cutoff_months * DAYS_PER_MONTH - entry_days
+    horizon = cutoff_days - entry_days
 
     # individual disease parameters (log-normal IIV, covariates on kG)
-    eta = vp.normals[:, _N_PK_ETAS:]
+    eta = normals[:, _N_PK_ETAS:]
     log_kg_ratio = (params["omega_kG"] * eta[:, 0] + params["beta_nonigg_kG"] * cov["non_igg"].to_numpy()
                     + params["beta_hrca_kG"] * cov["high_risk"].to_numpy())  # fmt: skip
     kg = params["kG"] * np.exp(log_kg_ratio)
@@ -105,10 +121,10 @@ def simulate_arm(spec: TrialSpec, arm_index: int, *, seed: int, replicate: int =
     t_disc = discontinuation_days(u["disc"], has_isa, params)
     t_death_pre = death_before_progression_days(u["death_pre"], params)
 
+    # one grid for the trial (to the cut-off), whoever is simulated with whom
+    grid = np.arange(0.0, math.ceil(cutoff_days / GRID_STEP_DAYS) * GRID_STEP_DAYS + GRID_STEP_DAYS / 2, GRID_STEP_DAYS)
     # dosing until discontinuation (or the cut-off): drugs stop, isatuximab washes out through the PK model
-    grid = np.arange(0.0, math.ceil(horizon.max() / GRID_STEP_DAYS) * GRID_STEP_DAYS + GRID_STEP_DAYS / 2, GRID_STEP_DAYS)
-    weeks = int(math.ceil(grid[-1] / 7.0)) + 1
-    doses = arm_dose_events(arm.regimen, cov, weeks)
+    doses = arm_dose_events(arm.regimen, cov, int(math.ceil(grid[-1] / 7.0)) + 1)
     stop_dosing = np.minimum(t_disc, horizon)
     doses = doses[doses["time_h"].to_numpy() / 24.0 < stop_dosing[doses["patient"].to_numpy()]]
 
@@ -123,7 +139,7 @@ def simulate_arm(spec: TrialSpec, arm_index: int, *, seed: int, replicate: int =
     if has_isa:
         model = pk.load_model(PK_MODEL)
         pk_cov = pk.covariate_frame(model, cov[[c for c in model.covariates if c in cov.columns]])  # others: defaults
-        patients = pk.Patients(model, pk_cov, vp.normals[:, :_N_PK_ETAS] * model.omegas)
+        patients = pk.Patients(model, pk_cov, normals[:, :_N_PK_ETAS] * model.omegas)
         sim = pk.simulate(model, patients, doses[doses["drug"] == "isatuximab"], grid * 24.0, backend=backend)
         conc = sim.conc_ug_ml
         phi = cd38_effect_fraction(grid, days_off, cov["daratumumab_refractory"].to_numpy(), params)
@@ -131,18 +147,25 @@ def simulate_arm(spec: TrialSpec, arm_index: int, *, seed: int, replicate: int =
     traj = m_protein(grid, cov["m0_g_dl"].to_numpy(), kg, lam, sens, params,
                      partner_doses=doses[doses["drug"] != "isatuximab"], isa_effect_per_day=isa_effect)
 
-    labs = _simulate_labs(spec, vp, traj, horizon, t_death_pre, t_nonm, has_isa, params)
+    labs = _simulate_labs(spec, cov, keys, traj, horizon, t_death_pre, t_nonm, has_isa, params)
     response = assess(labs, response_settings(spec))
-    cohort = _outcomes(spec, arm, vp, response, labs, horizon, entry_days, t_death_pre, t_disc,
+    cohort = _outcomes(spec, arm, cov, response, labs, horizon, entry_days, t_death_pre, t_disc,
                        u["death_post"], log_kg_ratio, dara_c0, params)
     labs = _trim_after_progression(labs, cohort)
-    return ArmSimulation(arm.id, arm.regimen, cohort, labs, response,
-                         grid if keep_pk else None, conc if keep_pk else None)
+    out = []
+    for j, r in enumerate(replicates):
+        rows = slice(j * arm.n, (j + 1) * arm.n)
+        ids = set(cohort["patient_id"].iloc[rows])
+        part = cohort.iloc[rows].reset_index(drop=True)
+        keep = keep_pk and j == 0
+        out.append(ArmSimulation(arm.id, arm.regimen, part, labs[labs["patient_id"].isin(ids)].reset_index(drop=True),
+                                 tuple(p for p in response.patients if p.patient_id in ids),
+                                 grid if keep else None, conc[rows] if keep and conc is not None else None))
+    return out
 
 
-def _simulate_labs(spec, vp, traj, horizon, t_death_pre, t_nonm, has_isa, params) -> pd.DataFrame:
+def _simulate_labs(spec, cov, keys, traj, horizon, t_death_pre, t_nonm, has_isa, params) -> pd.DataFrame:
     """Visits every ``assessment_interval_days`` from day 0 until death or the cut-off (disease_models.md §4.6)."""
-    cov = vp.covariates
     n = len(cov)
     step = spec.assessment_interval_days
     last = np.minimum(horizon, t_death_pre)
@@ -152,7 +175,7 @@ def _simulate_labs(spec, vp, traj, horizon, t_death_pre, t_nonm, has_isa, params
     seen = np.arange(k)[None, :] < n_visits[:, None]
     true_m = traj.at(np.minimum(days, traj.times_days[-1]))
     eps = np.empty((n, k, 2))
-    for i, key in enumerate(vp.keys):  # observation noise: the patient's own second stream
+    for i, key in enumerate(keys):  # observation noise: the patient's own second stream
         eps[i] = np.random.default_rng(key + (1,)).standard_normal((k, 2))
     obs = true_m * (1 + params["sigma_prop"] * eps[..., 0]) + params["sigma_add"] * eps[..., 1]
     obs = np.where(obs < params["spep_lod_g_dl"], 0.0, np.round(obs, 2))
@@ -190,9 +213,8 @@ def _simulate_labs(spec, vp, traj, horizon, t_death_pre, t_nonm, has_isa, params
     })
 
 
-def _outcomes(spec, arm, vp, response, labs, horizon, entry_days, t_death_pre, t_disc, u_post, log_kg_ratio, dara_c0,
+def _outcomes(spec, arm, cov, response, labs, horizon, entry_days, t_death_pre, t_disc, u_post, log_kg_ratio, dara_c0,
               params) -> pd.DataFrame:
-    cov = vp.covariates
     by_id = {p.patient_id: p for p in response.patients}
     resp = [by_id[pid] for pid in cov["patient_id"]]
     prog = np.array([np.nan if p.progression_day is None else p.progression_day for p in resp])
