@@ -177,7 +177,9 @@ def cox(frame, time: str, event: str, covariates, *, strata: str | None = None, 
     wald = float(beta @ np.linalg.solve(np.asarray(fit.cov_params()), beta))
     u0 = model.score(np.zeros(p))
     score = float(u0 @ np.linalg.solve(-model.hessian(np.zeros(p)), u0))
-    eta = X @ beta
+    # row by row, not X @ beta: BLAS may round identical rows differently (blocked kernels), and the
+    # concordance must see exact ties in the linear predictor as R does
+    eta = (np.asarray(X, dtype=float) * beta).sum(axis=1)
     c = concordance(t, e, s, strata_codes, eta)["concordance"]
     # cox.zph, transform = "km": g = 1 − KM(t−) of all subjects (ignoring strata), centred over events
     km = kaplan_meier(t, e, entry=s)["all"].table
