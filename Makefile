@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-all install bench clean
+.PHONY: demo test test-all install bench bench-trial clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,9 @@ test-all: $(VENV)/.jax
 
 bench: $(VENV)/.jax
 	$(BIN)/python benchmarks/pk_engine.py
+
+bench-trial: $(STAMP)
+	$(BIN)/python benchmarks/trial.py
 
 clean:
 	rm -rf $(VENV) demo_output .pytest_cache

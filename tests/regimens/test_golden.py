@@ -262,11 +262,24 @@ def test_krd_label_schedule():
     assert cal.loc[cal.drug == "carfilzomib", "infusion_h"].iloc[0] == pytest.approx(10 / 60, abs=1e-12)
 
 
+def test_mm002_pom_and_pom_lodex():
+    # Richardson 2014 (MM-002 abstract): pomalidomide 4 mg/day on days 1-21 of 28-day cycles, with or
+    # without dexamethasone 40 mg/week; no age reduction in the abstract (POM-LODEX keeps 40 mg at 80 y)
+    for rid in ("POM", "POM-LODEX"):
+        cal = sched(rid, cycles=2)
+        assert days(cal, "pomalidomide") == r(1, 21) + r(29, 49)
+        assert set(doses(cal, "pomalidomide")) == {4.0}
+    assert set(sched("POM", cycles=2).drug) == {"pomalidomide"}
+    cal = sched("POM-LODEX", OLD, cycles=2)
+    assert days(cal, "dexamethasone") == [1, 8, 15, 22, 29, 36, 43, 50]
+    assert set(doses(cal, "dexamethasone")) == {40.0}
+
+
 def test_every_shipped_regimen_has_a_golden_test():
     tested = {
         "ISA-MONO-20", "ISA-MONO-10", "ISA-MONO-10-Q2W-Q4W", "ISA-MONO-10-QW-Q2W", "ISA-D", "ISA-PD", "PD",
         "ISA-KD", "KD", "ISA-RD", "ISA-VRD", "VRD", "ISA-RVD-HD7", "ISA-KRD", "DARA-IV", "DARA-SC", "D-PD",
-        "D-KD", "D-RD", "D-VD", "ISA-SC-PD", "KRD",
+        "D-KD", "D-RD", "D-VD", "ISA-SC-PD", "KRD", "POM", "POM-LODEX",
     }  # fmt: skip
     assert {reg.id for reg in rg.list_regimens()} == tested
 
