@@ -86,3 +86,25 @@ def test_overrides_are_checked():
         spec.with_overrides(n_per_arm=0)
     with pytest.raises(InputError, match="--follow-up-months"):
         spec.with_overrides(follow_up_months=5)  # before the end of accrual
+
+
+def test_arm_with_a_regimen_file_next_to_the_trial(tmp_path):
+    # a user changes the dose: Isa-Kd with isatuximab 20 mg/kg, as a regimen file beside the trial file
+    from importlib import resources
+
+    text = resources.files("isamm").joinpath("data", "regimens", "isa-kd.toml").read_text(encoding="utf-8")
+    assert text.count("dose = 10, unit = \"mg/kg\"") == 2
+    (tmp_path / "isa-kd-20.toml").write_text(text.replace('id = "ISA-KD"', 'id = "ISA-KD-20"')
+                                             .replace("dose = 10, unit = \"mg/kg\"", "dose = 20, unit = \"mg/kg\""))
+    data = _with(arms__0__regimen="isa-kd-20.toml")
+    spec = tr.load_trial(_write(tmp_path, data))
+    assert spec.arms[0].regimen == str(tmp_path / "isa-kd-20.toml")
+    from isamm.trials._dosing import arm_dose_events
+
+    import pandas as pd
+
+    ev = arm_dose_events(spec.arms[0].regimen, pd.DataFrame({"age_y": [60], "weight_kg": [70], "height_cm": [170]}), 4)
+    assert set(ev.loc[ev["drug"] == "isatuximab", "amount_mg"]) == {1400.0}
+    bad = _with(arms__0__regimen="missing.toml")
+    with pytest.raises(InputError, match="regimen file"):
+        tr.load_trial(_write(tmp_path, bad, "bad.yaml"))

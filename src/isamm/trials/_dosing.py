@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 import isamm.regimens as rg
+from isamm.trials._spec import get_regimen
 
 __all__ = ["arm_dose_events"]
 
@@ -32,9 +33,9 @@ def _age_thresholds(regimen: rg.Regimen) -> list[float]:
 def arm_dose_events(regimen_id: str, covariates: pd.DataFrame, weeks: int) -> pd.DataFrame:
     """Dose events (``isamm.regimens`` schema plus ``patient``, 0-based) for every patient of ``covariates``.
 
-    ``covariates`` needs ``age_y``, ``weight_kg`` and ``height_cm``; ``weeks`` is the calendar horizon.
+    ``regimen_id``: a catalog id or a regimen TOML file. ``covariates`` needs ``age_y``, ``weight_kg`` and ``height_cm``; ``weeks`` is the calendar horizon.
     """
-    regimen = rg.get(regimen_id)
+    regimen = get_regimen(regimen_id)
     age = covariates["age_y"].to_numpy(dtype=float)
     weight = covariates["weight_kg"].to_numpy(dtype=float)
     bsa = np.sqrt(covariates["height_cm"].to_numpy(dtype=float) * weight / 3600.0)

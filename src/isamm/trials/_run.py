@@ -17,7 +17,6 @@ import numpy as np
 import pandas as pd
 
 import isamm.pk as pk
-import isamm.regimens as rg
 from isamm.disease import (
     DiseaseParameters,
     cd38_effect_fraction,
@@ -34,7 +33,7 @@ from isamm.errors import InputError
 from isamm.population import sample_baseline
 from isamm.response import assess, load_config
 from isamm.trials._dosing import arm_dose_events
-from isamm.trials._spec import TrialSpec
+from isamm.trials._spec import TrialSpec, get_regimen
 from isamm.units import DAYS_PER_MONTH
 
 __all__ = ["ArmSimulation", "simulate_arm", "simulate_arms", "response_settings", "GRID_STEP_DAYS", "PK_MODEL"]
@@ -86,7 +85,7 @@ def simulate_arms(spec: TrialSpec, arm_index: int, *, seed: int, replicates, par
     drawn from their own streams ``[seed, replicate, arm_index, i]``: results equal one-by-one runs."""
     params = load_parameters(params)
     arm = spec.arms[arm_index]
-    regimen = rg.get(arm.regimen)
+    regimen = get_regimen(arm.regimen)
     has_isa = "isatuximab" in regimen.drugs
     pop = spec.population
     m_spec = pop.serum_m_g_dl

@@ -21,18 +21,31 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from isamm.errors import InputError
 from isamm.population import BaselineSpec
 
-__all__ = ["Arm", "TrialSpec", "load_trial", "list_trials"]
+__all__ = ["Arm", "TrialSpec", "load_trial", "list_trials", "get_regimen"]
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def get_regimen(regimen: str):
+    """A catalog regimen by id, or a regimen data file (``*.toml``, the catalog's schema) by path."""
+    import isamm.regimens as rg
+
+    if regimen.lower().endswith(".toml"):
+        path = Path(regimen)
+        if not path.is_file():
+            raise InputError("regimen file not found", file=regimen, expected="a regimen TOML file (catalog schema)")
+        return rg.load_regimen_file(path)
+    return rg.get(regimen)
+
+
 class Arm(_Strict):
-    """One arm: a label, a catalog regimen, its size and its randomisation weight."""
+    """One arm: a label, a regimen (catalog id or a regimen TOML file), its size and its randomisation weight."""
 
     id: str = Field(min_length=1, max_length=40)
-    regimen: str = Field(description="regimen id from the catalog (isamm regimens list)")
+    regimen: str = Field(description="regimen id from the catalog (isamm regimens list) or a regimen .toml file, "
+                                     "relative to the trial file")
     n: int = Field(ge=1, le=100_000)
     ratio: float = Field(1.0, gt=0, description="randomisation weight (e.g. 3 and 2 for 3:2)")
     description: str = ""
@@ -40,12 +53,13 @@ class Arm(_Strict):
     @field_validator("regimen")
     @classmethod
     def _known(cls, v: str) -> str:
-        import isamm.regimens as rg
-
         try:
-            return rg.get(v).id
+            reg = get_regimen(v)
         except InputError as exc:
+            if v.lower().endswith(".toml"):
+                raise ValueError(f"regimen file: {exc}") from None
             raise ValueError(f"unknown regimen {v!r}: {exc.expected}") from None
+        return v if v.lower().endswith(".toml") else reg.id
 
 
 class Eligibility(_Strict):
@@ -116,7 +130,7 @@ def _key(name: str) -> str:
     return re.sub(r"[^A-Z0-9]", "", str(name).upper())
 
 
-def _parse(text: str, name: str) -> TrialSpec:
+def _parse(text: str, name: str, folder: Path | None = None) -> TrialSpec:
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -125,6 +139,11 @@ def _parse(text: str, name: str) -> TrialSpec:
         raise InputError(f"not valid YAML{where}: {getattr(exc, 'problem', exc)}", file=name) from None
     if not isinstance(raw, dict):
         raise InputError("a trial file is a YAML mapping of keys", file=name, expected="id, name, arms, population, ...")
+    if folder is not None and isinstance(raw.get("arms"), list):  # regimen files relative to the trial file
+        for arm in raw["arms"]:
+            reg = arm.get("regimen") if isinstance(arm, dict) else None
+            if isinstance(reg, str) and reg.lower().endswith(".toml") and not Path(reg).is_absolute():
+                arm["regimen"] = str(folder / reg)
     try:
         return TrialSpec.model_validate(raw)
     except ValidationError as exc:
@@ -167,7 +186,7 @@ def load_trial(source: str | os.PathLike[str] | TrialSpec) -> TrialSpec:
             body = path.read_text(encoding="utf-8")
         except UnicodeDecodeError:
             raise InputError("not a UTF-8 text file", file=text, expected="a YAML trial definition") from None
-        return _parse(body, text)
+        return _parse(body, text, path.resolve().parent)
     spec = _shipped().get(_key(text))
     if spec is None:
         raise InputError("unknown trial", option="trial", expected="a YAML file or one of "
