@@ -99,3 +99,28 @@ def test_defaults_are_imwg_2016():
     assert (cfg.pd_relative_increase, cfg.pd_serum_increase_g_dl, cfg.pd_urine_increase_mg_24h) == (0.25, 0.5, 200.0)
     assert (cfg.pd_serum_high_nadir_g_dl, cfg.pd_serum_high_nadir_increase_g_dl, cfg.pd_dflc_increase_mg_l) == (5.0, 1.0, 100.0)
     assert cfg.dcr_sd_min_days == 56.0  # 8 weeks, Mikhael 2021
+
+
+def test_numeric_frame_fast_path_names_the_cell():
+    # a DataFrame with numeric columns takes the vectorized path; a bad cell is named exactly as from a CSV
+    import numpy as np
+    import pandas as pd
+    import pytest
+
+    from isamm.errors import InputError
+    from isamm.response import read_labs
+
+    cases = [({"serum_m_g_dl": [2.0, -1.0]}, r"row 3, column 'serum_m_g_dl': negative value.*got -1\.0"),
+             ({"serum_m_g_dl": [2.0, 30.0]}, r"row 3, column 'serum_m_g_dl': .*g/L"),
+             ({"serum_m_g_dl": [2.0, np.inf]}, r"row 3, column 'serum_m_g_dl': not a number"),
+             ({"bm_pc_pct": [20.0, 120.0]}, r"row 3, column 'bm_pc_pct': not a percentage"),
+             ({"new_lesion": [0, 2]}, r"row 3, column 'new_lesion': not a yes/no value.*got 2\.0"),
+             ({"day": [0.0, np.nan]}, r"row 3, column 'day': missing day")]
+    for extra, message in cases:
+        frame = pd.DataFrame({"patient_id": ["A", "A"], "day": [0.0, 28.0], "serum_m_g_dl": [2.0, 1.0]} | extra)
+        with pytest.raises(InputError, match=message):
+            read_labs(frame)
+    ok = read_labs(pd.DataFrame({"patient_id": [7, 7], "day": [0, 28], "serum_m_g_dl": [2.0, np.nan],
+                                 "new_lesion": [0, 1]}))
+    assert list(ok["patient_id"]) == ["7", "7"] and list(ok["new_lesion"]) == [False, True]
+    assert np.isnan(ok["serum_m_g_dl"].iloc[1])

@@ -80,8 +80,10 @@ def read_labs(source: str | os.PathLike[str] | pd.DataFrame, config: ResponseCon
     raw.columns = [str(c).strip() for c in raw.columns]
     _check_columns(raw, name)
     rows = np.arange(len(raw)) + 2
-    # Cleaned cells kept as Python objects (a DataFrame would turn None back into NaN).
-    text = {col: np.array([_clean(v) for v in raw[col].tolist()], dtype=object) for col in raw.columns}
+    # Cleaned cells kept as Python objects (a DataFrame would turn None back into NaN); numeric columns
+    # (a DataFrame from a simulation, Parquet) stay float arrays, NaN = empty: the same checks, vectorized.
+    text = {col: (raw[col].to_numpy(dtype=float) if _is_number_column(raw[col], col)
+                  else np.array([_clean(v) for v in raw[col].tolist()], dtype=object)) for col in raw.columns}
     out = pd.DataFrame({"_row": rows, "_file": name})
     out["patient_id"] = pd.Series(text["patient_id"], dtype=object)
     bad = out["patient_id"].isna().to_numpy()
@@ -139,6 +141,11 @@ def _check_columns(raw: pd.DataFrame, name: str) -> None:
             raise InputError("missing required column", file=name, row=1, column=col)
 
 
+def _is_number_column(series: pd.Series, col: str) -> bool:
+    numeric_kind = LAB_COLUMNS[col][0] in ("amount", "percent", "day", "flag01")
+    return numeric_kind and pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
+
+
 def _clean(value):
     """Empty cells (blank text, NaN, None) become None; text is stripped."""
     if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA or value is pd.NaT:
@@ -152,6 +159,10 @@ def _clean(value):
 def _parse(values: np.ndarray, col: str, kind: str, rows: np.ndarray, name: str, config: ResponseConfig):
     if kind in ("amount", "percent", "day"):
         return _numbers(values, col, kind, rows, name, config)
+    if values.dtype.kind == "f":  # a numeric flag column (0/1); anything else takes the cell-by-cell path
+        if np.isin(values[~np.isnan(values)], (0.0, 1.0)).all():
+            return pd.Series(values == 1.0, dtype=bool)
+        values = np.array([None if np.isnan(v) else float(v) for v in values], dtype=object)
     if kind == "ife":
         out = []
         for value, row in zip(values, rows):
@@ -179,6 +190,17 @@ def _parse(values: np.ndarray, col: str, kind: str, rows: np.ndarray, name: str,
 
 
 def _numbers(values, col, kind, rows, name, config) -> pd.Series:
+    if values.dtype.kind == "f":  # a numeric column: NaN = empty; only a bad value takes the cell-by-cell path
+        x = values
+        with np.errstate(invalid="ignore"):
+            bad = np.isinf(x) | ((x < 0) if kind != "day" else False) | ((x > 100) if kind == "percent" else False)
+            if col == "serum_m_g_dl":
+                bad |= x > config.serum_m_max_g_dl
+        if kind == "day":
+            bad |= np.isnan(x)
+        if not bad.any():
+            return pd.Series(x.astype(float, copy=True))
+        values = np.array([None if np.isnan(v) else float(v) for v in x], dtype=object)
     out = np.full(len(values), np.nan)
     for i, value in enumerate(values):
         if value is None:
