@@ -138,3 +138,20 @@ def test_integration_records_outputs_independent_of_the_output_grid():
     coarse = pk.simulate(m, None, ev, np.arange(0, 6 * 168 + 1, 24.0))
     fine = pk.simulate(m, None, ev, np.arange(0, 6 * 168 + 1, 0.5))
     np.testing.assert_allclose(fine.conc_ug_ml[:, ::48], coarse.conc_ug_ml, rtol=1e-6)
+
+
+def test_end_of_follow_up_per_patient():
+    # a patient stopped at end_h has the same concentrations up to end_h as without the stop, NaN after
+    import isamm.pk as pk
+
+    pats = pk.sample_patients("isatuximab_fau2020", 3, seed=4)
+    ev = pk.regimen_events("ISA-PD", pats.covariates["weight_kg"], weeks=8, drug="isatuximab")
+    times = np.arange(0.0, 8 * 168 + 1, 6.0)
+    full = pk.simulate("isatuximab_fau2020", pats, ev, times)
+    end = np.array([100.0, 600.0, np.inf])
+    cut = pk.simulate("isatuximab_fau2020", pats, ev, times, end_h=end)
+    for i, e in enumerate(end):
+        before = times <= e
+        np.testing.assert_array_equal(cut.conc_ug_ml[i, before], full.conc_ug_ml[i, before])
+        assert np.isnan(cut.conc_ug_ml[i, ~before]).all()
+    assert cut.n_steps[0] < full.n_steps[0]

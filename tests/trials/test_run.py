@@ -69,12 +69,13 @@ def test_discontinued_drugs_stop_acting():
     sim = tr.simulate_arm(SMALL, 0, seed=3, params=p, keep_pk=True)
     assert (sim.cohort["best_response"].isin(["PR", "VGPR", "CR", "sCR"])).mean() < 0.1
     assert sim.cohort["treatment_weeks"].max() < 6
-    c = sim.conc_ug_ml
-    dosed = c.max(axis=1) > 0
-    assert dosed.sum() >= 10
-    late = sim.times_days > 120
-    assert np.all(np.diff(c[:, late], axis=1) <= 1e-9)  # only falling after the last dose
-    assert np.all(c[dosed][:, late][:, -1] < 0.01 * c[dosed].max(axis=1))
+    c = sim.conc_ug_ml  # NaN after each patient's data cut-off
+    followed = np.isfinite(c[:, sim.times_days <= 150]).all(axis=1)
+    dosed = (np.nanmax(c, axis=1) > 0) & followed
+    assert dosed.sum() >= 5
+    late = (sim.times_days > 120) & (sim.times_days <= 150)
+    assert np.all(np.diff(c[dosed][:, late], axis=1) <= 1e-9)  # only falling after the last dose
+    assert np.all(c[dosed][:, late][:, -1] < 0.01 * np.nanmax(c[dosed], axis=1))
 
 
 def test_no_drug_effect_means_growth_and_progression():

@@ -155,9 +155,10 @@ class _Work:
         self.out = np.zeros(n, dtype=np.int64)  # index of the next output time
         self.last_auc = np.zeros(n)
         self.r = np.zeros(n)
+        self.end = np.full(n, np.inf)
 
     def keep(self, sel):
-        for name in ("idx", "t", "h", "first", "s", "out", "next_out_t", "last_auc"):  # and y, atol, r, k below
+        for name in ("idx", "t", "h", "first", "s", "out", "next_out_t", "last_auc", "end"):  # and y, atol, r, k below
             setattr(self, name, getattr(self, name)[sel])
         self.y, self.atol, self.r = self.y[:, sel], self.atol[:, sel], self.r[sel]
         self.k = self.k.take(sel)
@@ -174,11 +175,14 @@ def integrate(
     atol_ug_ml: float = 1e-6,
     h_max: float = 336.0,
     max_iterations: int = 2_000_000,
+    end_h: np.ndarray | None = None,
 ) -> Integration:
     """Integrate N patients from 0 (or the first event) to ``times_h[-1]``; see module docstring.
 
     ``times_h`` must be sorted, unique and finite (the caller validates).
-    Values at a bolus time are pre-dose.
+    Values at a bolus time are pre-dose. ``end_h`` (per patient, optional): a patient stops once its
+    step passes ``end_h``; every output at or before ``end_h`` is written, later ones are left 0 (the
+    caller masks them).
     """
     n = dosing.n
     stops, bps = _stops(dosing, times_h)
@@ -206,6 +210,8 @@ def integrate(
     w = _Work(n, np.zeros((N_STATES, n)), np.full(n, stops[0]), np.full(n, min(0.05, h_max)), _Params.of(k, n), atol,
               dosing.first_dose_h.astype(float))
     w.r = rate[:, seg_col[1]] if n_stops > 1 else np.zeros(n)  # input rate on the current segment (mg/h)
+    if end_h is not None:
+        w.end = np.asarray(end_h, dtype=float).copy()
     # outputs at the start (state 0), then the doses given there
     w.out[:] = np.searchsorted(times_h, stops[0], side="right")
     w.next_out_t = _next_output_time(times_h, w.out)
@@ -276,10 +282,10 @@ def _loop(structure, w, stops, rate, seg_col, bol_col, bol_tab, times_h, conc, a
             r_new = rate[g, seg_col[s_new]]
             fresh[arrived] = dosed | (r_new != w.r[arrived])
             w.r[arrived] = r_new
-            finished = w.s >= n_stops
-            if finished.any():
-                w.keep(~finished)
-                fresh = fresh[~finished]
+        finished = (w.s >= n_stops) | (w.t >= w.end)
+        if finished.any():
+            w.keep(~finished)
+            fresh = fresh[~finished]
 
 
 def _record(a, w, hs, t_new, dense, times_h, conc, auc):

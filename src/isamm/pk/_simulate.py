@@ -191,6 +191,7 @@ def simulate(
     rtol: float = DEFAULT_RTOL,
     atol_ug_ml: float = DEFAULT_ATOL_UG_ML,
     backend: str = "numpy",
+    end_h=None,
 ) -> Simulation:
     """Simulate concentrations of N patients over their dosing calendars.
 
@@ -216,6 +217,9 @@ def simulate(
     backend
         ``"numpy"`` (default) or ``"jax"`` (the same algorithm compiled with JAX,
         CPU or GPU; needs ``pip install 'isamm[jax]'``).
+    end_h
+        Optional per-patient end of follow-up (h): outputs after it are NaN, and the NumPy engine
+        stops integrating that patient there (a virtual trial's data cut-off).
 
     Returns
     -------
@@ -236,7 +240,7 @@ def simulate(
     if patients.model.id != model.id:
         raise InputError("patients were made for another model", option="patients", expected=model.id, got=patients.model.id)
     res = simulate_parameters(model, patients.parameters(), events, times_h, rtol=rtol, atol_ug_ml=atol_ug_ml,
-                              backend=backend)
+                              backend=backend, end_h=end_h)
     observed = None
     if residual_error:
         if seed is None:
@@ -258,6 +262,7 @@ def simulate_parameters(
     rtol: float = DEFAULT_RTOL,
     atol_ug_ml: float = DEFAULT_ATOL_UG_ML,
     backend: str = "numpy",
+    end_h=None,
 ) -> Simulation:
     """Simulate patients given their individual parameters directly (no covariate model, no IIV).
 
@@ -293,9 +298,19 @@ def simulate_parameters(
     structure = STRUCTURES[model.model.structure]
     k = structure.prepare(params)
     f = params.get("F", np.ones(n))
-    res = _integrator(backend)(structure, k, f, dosing, times, rtol=rtol, atol_ug_ml=atol_ug_ml)
-    return Simulation(model.id, times, res.conc_ug_ml, res.auc_ug_h_ml, None,
-                      np.zeros(n, dtype=np.int8), res.n_steps, None)
+    if end_h is None:
+        res = _integrator(backend)(structure, k, f, dosing, times, rtol=rtol, atol_ug_ml=atol_ug_ml)
+        return Simulation(model.id, times, res.conc_ug_ml, res.auc_ug_h_ml, None,
+                          np.zeros(n, dtype=np.int8), res.n_steps, None)
+    end = np.broadcast_to(np.asarray(end_h, dtype=float), (n,))
+    if not np.all(end >= 0) or np.isnan(end).any():
+        raise InputError("invalid end of follow-up", option="end_h", expected="times >= 0 h (inf: none)")
+    extra = {"end_h": end} if backend == "numpy" else {}  # the JAX engine integrates to the end; masked below
+    res = _integrator(backend)(structure, k, f, dosing, times, rtol=rtol, atol_ug_ml=atol_ug_ml, **extra)
+    after = times[None, :] > end[:, None]
+    conc = np.where(after, np.nan, res.conc_ug_ml)
+    auc = np.where(after, np.nan, res.auc_ug_h_ml)
+    return Simulation(model.id, times, conc, auc, None, np.zeros(n, dtype=np.int8), res.n_steps, None)
 
 
 def _integrator(backend: str):

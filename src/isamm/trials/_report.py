@@ -181,16 +181,18 @@ def _pk_figure(result: TrialResult, folder: Path) -> FigureRef | None:
     with house_style():
         fig, ax = plt.subplots(figsize=(7.5, 4.0), layout="constrained")
         for arm, t, c in curves:
-            (line,) = ax.plot(t / 7.0, np.median(c, axis=0), lw=1.4, label=f"{arm}: median")
-            ax.fill_between(t / 7.0, np.percentile(c, 5, axis=0), np.percentile(c, 95, axis=0), color=line.get_color(),
-                            alpha=0.2, lw=0, label=f"{arm}: 5th–95th percentile")
+            followed = np.isfinite(c).sum(axis=0) >= max(5, c.shape[0] // 10)  # NaN after a patient's cut-off
+            t, c = t[followed], c[:, followed]
+            (line,) = ax.plot(t / 7.0, np.nanmedian(c, axis=0), lw=1.4, label=f"{arm}: median")
+            ax.fill_between(t / 7.0, np.nanpercentile(c, 5, axis=0), np.nanpercentile(c, 95, axis=0),
+                            color=line.get_color(), alpha=0.2, lw=0, label=f"{arm}: 5th–95th percentile")
         ax.set_xlabel("Weeks from the first dose")
         ax.set_ylabel("Isatuximab (µg/mL)")
         ax.legend(fontsize=8)
     paths = save_figure(fig, folder / "pk_isatuximab")
     plt.close(fig)
     return FigureRef("pk", "Isatuximab concentration (Fau 2020 model), replicate 1: median and 5th–95th percentile; "
-                     "each patient's doses stop at discontinuation or the data cut-off",
+                     "each patient's doses stop at discontinuation or the data cut-off; patients leave the band at their cut-off",
                      paths[0], [f"figures/{p.name}" for p in paths])
 
 

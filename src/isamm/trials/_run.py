@@ -139,10 +139,12 @@ def simulate_arms(spec: TrialSpec, arm_index: int, *, seed: int, replicates, par
         model = pk.load_model(PK_MODEL)
         pk_cov = pk.covariate_frame(model, cov[[c for c in model.covariates if c in cov.columns]])  # others: defaults
         patients = pk.Patients(model, pk_cov, normals[:, :_N_PK_ETAS] * model.omegas)
-        sim = pk.simulate(model, patients, doses[doses["drug"] == "isatuximab"], grid * 24.0, backend=backend)
+        # each patient's PK stops at its own cut-off (NaN after it): nothing after it is observed
+        sim = pk.simulate(model, patients, doses[doses["drug"] == "isatuximab"], grid * 24.0, backend=backend,
+                          end_h=horizon * 24.0)
         conc = sim.conc_ug_ml
         phi = cd38_effect_fraction(grid, days_off, cov["daratumumab_refractory"].to_numpy(), params)
-        isa_effect = isatuximab_effect(conc, params, phi)
+        isa_effect = isatuximab_effect(np.nan_to_num(conc, nan=0.0), params, phi)
     traj = m_protein(grid, cov["m0_g_dl"].to_numpy(), kg, lam, sens, params,
                      partner_doses=doses[doses["drug"] != "isatuximab"], isa_effect_per_day=isa_effect)
 
