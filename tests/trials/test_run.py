@@ -128,3 +128,16 @@ def test_prior_daratumumab_reduces_the_isatuximab_effect():
     assert (c["daratumumab_ug_ml_at_start"] > 0).all()
     rho = np.corrcoef(np.log(c["daratumumab_ug_ml_at_start"]), c["days_since_daratumumab"])[0, 1]
     assert rho < -0.5
+
+
+def test_chunked_arm_equals_one_chunk(monkeypatch, arm):
+    # memory is bounded by simulating an arm in chunks of patients: the same patients, the same results
+    from isamm.trials import _run
+
+    monkeypatch.setattr(_run, "CHUNK_PATIENTS", 7)
+    chunked = tr.simulate_arm(SMALL, 0, seed=7, keep_pk=True)
+    a, b = arm.cohort, chunked.cohort
+    assert (a["patient_id"] == b["patient_id"]).all() and (a["best_response"] == b["best_response"]).all()
+    np.testing.assert_allclose(a["pfs_months"], b["pfs_months"], rtol=0, atol=1e-9)
+    assert chunked.conc_ug_ml.shape == (len(a), chunked.times_days.size)
+    assert len(chunked.labs) == len(arm.labs)

@@ -42,6 +42,9 @@ PK_MODEL = "isatuximab_fau2020"
 #: Disease grid: 6 h. The isatuximab kill term is integrated by the trapezoidal rule on it
 #: (~1e-4 in log M per infusion against a 15-minute grid; tests/disease/test_mprotein.py); partner drugs are exact.
 GRID_STEP_DAYS = 0.25
+#: Patients simulated together (one PK call, one set of [patient, grid] arrays): bounds the memory of a
+#: large arm (3,000 patients × 2 years on a 6-h grid ≈ 70 MB per array) and serves replicates in batches.
+CHUNK_PATIENTS = 3_000
 #: Per-patient uniforms, in draw order.
 _U = ("entry", "nonm", "disc", "death_pre", "death_post")
 _N_DISEASE_ETAS = 3  # kG, lambda, sensitivity
@@ -98,7 +101,6 @@ def simulate_arms(spec: TrialSpec, arm_index: int, *, seed: int, replicates, par
     normals = np.concatenate([v.normals for v in vps])
     uniforms = np.concatenate([v.uniforms for v in vps])
     keys = [k for v in vps for k in v.keys]
-    rep = np.repeat(replicates, arm.n)
     n = len(cov)
     u = {name: uniforms[:, j] for j, name in enumerate(_U)}
 
@@ -122,46 +124,56 @@ def simulate_arms(spec: TrialSpec, arm_index: int, *, seed: int, replicates, par
 
     # one grid for the trial (to the cut-off), whoever is simulated with whom
     grid = np.arange(0.0, math.ceil(cutoff_days / GRID_STEP_DAYS) * GRID_STEP_DAYS + GRID_STEP_DAYS / 2, GRID_STEP_DAYS)
-    # dosing until discontinuation (or the cut-off): drugs stop, isatuximab washes out through the PK model
-    doses = arm_dose_events(arm.regimen, cov, int(math.ceil(grid[-1] / 7.0)) + 1)
-    stop_dosing = np.minimum(t_disc, horizon)
-    doses = doses[doses["time_h"].to_numpy() / 24.0 < stop_dosing[doses["patient"].to_numpy()]]
-
     days_off = cov["days_since_daratumumab"].to_numpy(dtype=float)
-    dara_c0 = np.full(n, np.nan)
-    prior = np.flatnonzero(np.isfinite(days_off))
-    if prior.size:
-        dara_c0[prior] = residual_daratumumab(pop.prior_daratumumab.regimen, cov["weight_kg"].to_numpy()[prior],
-                                              cov["daratumumab_weeks"].to_numpy()[prior], days_off[prior])
+    cohorts, labs_parts, responses, concs = [], [], [], []
+    for lo in range(0, n, CHUNK_PATIENTS):  # bounded memory: [patient, grid] arrays for one chunk at a time
+        r = slice(lo, min(lo + CHUNK_PATIENTS, n))
+        c = cov.iloc[r].reset_index(drop=True)
+        # dosing until discontinuation (or the cut-off): drugs stop, isatuximab washes out through the PK model
+        doses = arm_dose_events(arm.regimen, c, int(math.ceil(grid[-1] / 7.0)) + 1)
+        stop_dosing = np.minimum(t_disc[r], horizon[r])
+        doses = doses[doses["time_h"].to_numpy() / 24.0 < stop_dosing[doses["patient"].to_numpy()]]
 
-    isa_effect = conc = None
-    if has_isa:
-        model = pk.load_model(PK_MODEL)
-        pk_cov = pk.covariate_frame(model, cov[[c for c in model.covariates if c in cov.columns]])  # others: defaults
-        patients = pk.Patients(model, pk_cov, normals[:, :_N_PK_ETAS] * model.omegas)
-        # each patient's PK stops at its own cut-off (NaN after it): nothing after it is observed
-        sim = pk.simulate(model, patients, doses[doses["drug"] == "isatuximab"], grid * 24.0, backend=backend,
-                          end_h=horizon * 24.0)
-        conc = sim.conc_ug_ml
-        phi = cd38_effect_fraction(grid, days_off, cov["daratumumab_refractory"].to_numpy(), params)
-        isa_effect = isatuximab_effect(np.nan_to_num(conc, nan=0.0), params, phi)
-    traj = m_protein(grid, cov["m0_g_dl"].to_numpy(), kg, lam, sens, params,
-                     partner_doses=doses[doses["drug"] != "isatuximab"], isa_effect_per_day=isa_effect)
+        dara_c0 = np.full(len(c), np.nan)
+        prior = np.flatnonzero(np.isfinite(days_off[r]))
+        if prior.size:
+            dara_c0[prior] = residual_daratumumab(pop.prior_daratumumab.regimen, c["weight_kg"].to_numpy()[prior],
+                                                  c["daratumumab_weeks"].to_numpy()[prior], days_off[r][prior])
 
-    labs = _simulate_labs(spec, cov, keys, traj, horizon, t_death_pre, t_nonm, has_isa, params)
-    response = assess(labs, response_settings(spec))
-    cohort = _outcomes(spec, arm, cov, response, labs, horizon, entry_days, t_death_pre, t_disc,
-                       u["death_post"], log_kg_ratio, dara_c0, params)
-    labs = _trim_after_progression(labs, cohort)
+        isa_effect = conc = None
+        if has_isa:
+            model = pk.load_model(PK_MODEL)
+            pk_cov = pk.covariate_frame(model, c[[k for k in model.covariates if k in c.columns]])  # others: defaults
+            patients = pk.Patients(model, pk_cov, normals[r, :_N_PK_ETAS] * model.omegas)
+            # each patient's PK stops at its own cut-off (NaN after it): nothing after it is observed
+            sim = pk.simulate(model, patients, doses[doses["drug"] == "isatuximab"], grid * 24.0, backend=backend,
+                              end_h=horizon[r] * 24.0)
+            conc = sim.conc_ug_ml
+            phi = cd38_effect_fraction(grid, days_off[r], c["daratumumab_refractory"].to_numpy(), params)
+            isa_effect = isatuximab_effect(np.nan_to_num(conc, nan=0.0), params, phi)
+        traj = m_protein(grid, c["m0_g_dl"].to_numpy(), kg[r], lam[r], sens[r], params,
+                         partner_doses=doses[doses["drug"] != "isatuximab"], isa_effect_per_day=isa_effect)
+
+        labs = _simulate_labs(spec, c, keys[r], traj, horizon[r], t_death_pre[r], t_nonm[r], has_isa, params)
+        response = assess(labs, response_settings(spec))
+        cohort = _outcomes(spec, arm, c, response, labs, horizon[r], entry_days[r], t_death_pre[r], t_disc[r],
+                           u["death_post"][r], log_kg_ratio[r], dara_c0, params)
+        cohorts.append(cohort)
+        labs_parts.append(_trim_after_progression(labs, cohort))
+        by_id = {p.patient_id: p for p in response.patients}
+        responses += [by_id[pid] for pid in c["patient_id"]]
+        if keep_pk and conc is not None and lo < arm.n:  # replicate 1's concentrations, for the report
+            concs.append(conc[: max(0, min(len(c), arm.n - lo))])
+    cohort = pd.concat(cohorts, ignore_index=True)
+    labs = pd.concat(labs_parts, ignore_index=True)
     out = []
-    for j, r in enumerate(replicates):
+    for j in range(len(replicates)):
         rows = slice(j * arm.n, (j + 1) * arm.n)
         ids = set(cohort["patient_id"].iloc[rows])
-        part = cohort.iloc[rows].reset_index(drop=True)
         keep = keep_pk and j == 0
-        out.append(ArmSimulation(arm.id, arm.regimen, part, labs[labs["patient_id"].isin(ids)].reset_index(drop=True),
-                                 tuple(p for p in response.patients if p.patient_id in ids),
-                                 grid if keep else None, conc[rows] if keep and conc is not None else None))
+        out.append(ArmSimulation(arm.id, arm.regimen, cohort.iloc[rows].reset_index(drop=True),
+                                 labs[labs["patient_id"].isin(ids)].reset_index(drop=True), tuple(responses[rows]),
+                                 grid if keep else None, np.concatenate(concs) if keep and concs else None))
     return out
 
 

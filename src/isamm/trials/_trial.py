@@ -21,7 +21,7 @@ from isamm import __version__
 from isamm.disease import DiseaseParameters, load_parameters
 from isamm.errors import InputError
 from isamm.outcomes import cox, kaplan_meier, orr
-from isamm.trials._run import ArmSimulation, simulate_arms
+from isamm.trials._run import CHUNK_PATIENTS, ArmSimulation, simulate_arms
 from isamm.trials._spec import TrialSpec, load_trial
 
 __all__ = ["TrialResult", "run_trial", "LANDMARK_MONTHS", "MAX_REPLICATES"]
@@ -30,7 +30,7 @@ LANDMARK_MONTHS = (6, 12, 24)
 MAX_REPLICATES = 10_000
 #: Replicates are simulated in batches of up to this many patients per arm: one PK call for the batch
 #: (the engine's cost per step is mostly per call, so 3,000 patients cost ~5x less each than 150).
-BATCH_PATIENTS = 3_000
+BATCH_PATIENTS = CHUNK_PATIENTS
 
 
 def _arm_summary(sim: ArmSimulation) -> dict:
