@@ -141,3 +141,19 @@ def test_chunked_arm_equals_one_chunk(monkeypatch, arm):
     np.testing.assert_allclose(a["pfs_months"], b["pfs_months"], rtol=0, atol=1e-9)
     assert chunked.conc_ug_ml.shape == (len(a), chunked.times_days.size)
     assert len(chunked.labs) == len(arm.labs)
+
+
+def test_pk_cache_gives_the_same_results():
+    # calibration keeps PK between evaluations (common random numbers): cached = recomputed
+    cache = {}
+    p1 = load_parameters()
+    p2 = p1.with_values(emax_isa=0.05, kG=0.005)
+    a = tr.simulate_arms(SMALL, 0, seed=9, replicates=[0], params=p1, pk_cache=cache)[0]
+    assert len(cache) == 1
+    b = tr.simulate_arms(SMALL, 0, seed=9, replicates=[0], params=p2, pk_cache=cache)[0]
+    assert len(cache) == 1  # same patients, same discontinuation hazard: reused
+    fresh = tr.simulate_arms(SMALL, 0, seed=9, replicates=[0], params=p2)[0]
+    pd.testing.assert_frame_equal(b.cohort, fresh.cohort)
+    assert not a.cohort["best_response"].equals(b.cohort["best_response"])
+    tr.simulate_arms(SMALL, 0, seed=9, replicates=[0], params=p2.with_values(h_disc_isa=0.05), pk_cache=cache)
+    assert len(cache) == 2  # another discontinuation hazard: other doses, other PK

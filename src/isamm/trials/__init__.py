@@ -16,10 +16,10 @@ write_trial_outputs
     ``report.html``, ``cohort.csv``, ``labs.csv`` and ``result.json`` into a folder, as a whole.
 """
 
-from isamm.trials._run import ArmSimulation, simulate_arm
+from isamm.trials._run import ArmSimulation, simulate_arm, simulate_arms
 from isamm.trials._spec import Arm, TrialSpec, list_trials, load_trial
 from isamm.trials._report import write_trial_outputs
 from isamm.trials._trial import TrialResult, run_trial
 
-__all__ = ["run_trial", "TrialResult", "simulate_arm", "ArmSimulation", "TrialSpec", "Arm", "load_trial",
+__all__ = ["run_trial", "TrialResult", "simulate_arm", "simulate_arms", "ArmSimulation", "TrialSpec", "Arm", "load_trial",
            "list_trials", "write_trial_outputs"]

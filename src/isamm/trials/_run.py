@@ -82,10 +82,15 @@ def simulate_arm(spec: TrialSpec, arm_index: int, *, seed: int, replicate: int =
 
 
 def simulate_arms(spec: TrialSpec, arm_index: int, *, seed: int, replicates, params: DiseaseParameters | None = None,
-                  backend: str = "numpy", keep_pk: bool = False) -> list[ArmSimulation]:
+                  backend: str = "numpy", keep_pk: bool = False, pk_cache: dict | None = None) -> list[ArmSimulation]:
     """One arm in several replicates at once (one PK call for all their patients: the PK engine's cost per
     step is mostly fixed, so a batch is several times faster per patient). Each replicate's patients are
-    drawn from their own streams ``[seed, replicate, arm_index, i]``: results equal one-by-one runs."""
+    drawn from their own streams ``[seed, replicate, arm_index, i]``: results equal one-by-one runs.
+
+    ``pk_cache``: a dict the caller keeps between calls that differ only in disease parameters (a
+    calibration: common random numbers). The concentrations depend on the patients and on their doses,
+    i.e. on the discontinuation hazard, which is part of the key.
+    """
     params = load_parameters(params)
     arm = spec.arms[arm_index]
     regimen = get_regimen(arm.regimen)
@@ -129,26 +134,20 @@ def simulate_arms(spec: TrialSpec, arm_index: int, *, seed: int, replicates, par
     for lo in range(0, n, CHUNK_PATIENTS):  # bounded memory: [patient, grid] arrays for one chunk at a time
         r = slice(lo, min(lo + CHUNK_PATIENTS, n))
         c = cov.iloc[r].reset_index(drop=True)
-        # dosing until discontinuation (or the cut-off): drugs stop, isatuximab washes out through the PK model
-        doses = arm_dose_events(arm.regimen, c, int(math.ceil(grid[-1] / 7.0)) + 1)
-        stop_dosing = np.minimum(t_disc[r], horizon[r])
-        doses = doses[doses["time_h"].to_numpy() / 24.0 < stop_dosing[doses["patient"].to_numpy()]]
-
-        dara_c0 = np.full(len(c), np.nan)
-        prior = np.flatnonzero(np.isfinite(days_off[r]))
-        if prior.size:
-            dara_c0[prior] = residual_daratumumab(pop.prior_daratumumab.regimen, c["weight_kg"].to_numpy()[prior],
-                                                  c["daratumumab_weeks"].to_numpy()[prior], days_off[r][prior])
-
-        isa_effect = conc = None
+        key = (spec.model_dump_json(), seed, arm_index, tuple(replicates), lo,
+               params["h_disc_isa" if has_isa else "h_disc_control"])
+        if pk_cache is not None and key in pk_cache:
+            doses, conc, dara_c0 = pk_cache[key]
+        else:
+            # dosing until discontinuation (or the cut-off): drugs stop, isatuximab washes out through the PK model
+            doses = arm_dose_events(arm.regimen, c, int(math.ceil(grid[-1] / 7.0)) + 1)
+            stop_dosing = np.minimum(t_disc[r], horizon[r])
+            doses = doses[doses["time_h"].to_numpy() / 24.0 < stop_dosing[doses["patient"].to_numpy()]]
+            conc, dara_c0 = _pk(pop, c, normals[r], doses, days_off[r], horizon[r], grid, has_isa, backend)
+            if pk_cache is not None:
+                pk_cache[key] = (doses, conc, dara_c0)
+        isa_effect = None
         if has_isa:
-            model = pk.load_model(PK_MODEL)
-            pk_cov = pk.covariate_frame(model, c[[k for k in model.covariates if k in c.columns]])  # others: defaults
-            patients = pk.Patients(model, pk_cov, normals[r, :_N_PK_ETAS] * model.omegas)
-            # each patient's PK stops at its own cut-off (NaN after it): nothing after it is observed
-            sim = pk.simulate(model, patients, doses[doses["drug"] == "isatuximab"], grid * 24.0, backend=backend,
-                              end_h=horizon[r] * 24.0)
-            conc = sim.conc_ug_ml
             phi = cd38_effect_fraction(grid, days_off[r], c["daratumumab_refractory"].to_numpy(), params)
             isa_effect = isatuximab_effect(np.nan_to_num(conc, nan=0.0), params, phi)
         traj = m_protein(grid, c["m0_g_dl"].to_numpy(), kg[r], lam[r], sens[r], params,
@@ -175,6 +174,24 @@ def simulate_arms(spec: TrialSpec, arm_index: int, *, seed: int, replicates, par
                                  labs[labs["patient_id"].isin(ids)].reset_index(drop=True), tuple(responses[rows]),
                                  grid if keep else None, np.concatenate(concs) if keep and concs else None))
     return out
+
+
+def _pk(pop, c, normals, doses, days_off, horizon, grid, has_isa, backend):
+    """Isatuximab concentrations [patient, grid] (None without isatuximab) and residual daratumumab at day 0."""
+    dara_c0 = np.full(len(c), np.nan)
+    prior = np.flatnonzero(np.isfinite(days_off))
+    if prior.size:
+        dara_c0[prior] = residual_daratumumab(pop.prior_daratumumab.regimen, c["weight_kg"].to_numpy()[prior],
+                                              c["daratumumab_weeks"].to_numpy()[prior], days_off[prior])
+    if not has_isa:
+        return None, dara_c0
+    model = pk.load_model(PK_MODEL)
+    pk_cov = pk.covariate_frame(model, c[[k for k in model.covariates if k in c.columns]])  # others: defaults
+    patients = pk.Patients(model, pk_cov, normals[:, :_N_PK_ETAS] * model.omegas)
+    # each patient's PK stops at its own cut-off (NaN after it): nothing after it is observed
+    sim = pk.simulate(model, patients, doses[doses["drug"] == "isatuximab"], grid * 24.0, backend=backend,
+                      end_h=horizon * 24.0)
+    return sim.conc_ug_ml, dara_c0
 
 
 def _simulate_labs(spec, cov, keys, traj, horizon, t_death_pre, t_nonm, has_isa, params) -> pd.DataFrame:
