@@ -129,5 +129,47 @@ def _print(data: dict) -> None:
                           f"(range {fmt_num(hr['range'][0], 3)}–{fmt_num(hr['range'][1], 3)})", highlight=False)
 
 
+@trial_app.command("calibrate")
+def calibrate_cmd(
+    seed: int = typer.Option(1, "--seed", help="Seed of the virtual patients (common random numbers)."),
+    budget_minutes: float = typer.Option(25.0, "--budget-minutes", help="Stop the search after this many minutes."),
+    n_virtual: int = typer.Option(600, "--n-virtual", help="Virtual patients per arm at every evaluation."),
+    parameters: Path | None = typer.Option(None, "--parameters", help="Start from this parameter file (default: shipped)."),
+    backend: str = _backend_option(),
+    output: Path = typer.Option(..., "-o", "--output", help="Parameter file to write (TOML)."),
+    as_json: bool = _JSON,
+) -> None:
+    """Fit the free disease-model parameters to the `calibration` targets only (Ctrl-C keeps the best so far)."""
+    from isamm._io import atomic_write_text
+    from isamm.trials._calibrate import calibrate, parameter_file_text
+
+    if output.suffix.lower() != ".toml":
+        raise InputError("the parameter file is TOML", option="--output", expected="a path ending in .toml", got=str(output))
+    if not output.parent.is_dir():
+        raise InputError("output directory does not exist", option="--output", got=str(output))
+    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=err_console,
+                  transient=True, disable=not err_console.is_terminal) as bar:
+        task = bar.add_task("calibrating", total=60.0 * budget_minutes)
+        result = calibrate(seed=seed, budget_minutes=budget_minutes, n_virtual=n_virtual, start=parameters,
+                           backend=backend, progress=lambda k, f, sec: bar.update(
+                               task, completed=sec, description=f"evaluation {k}, objective {f:.4g}"))
+    atomic_write_text(output, parameter_file_text(result))
+    err_console.print(f"wrote {output} ({result.evaluations} evaluations, objective {result.start_objective:.4g} -> "
+                      f"{result.objective:.4g}{', INTERRUPTED' if result.interrupted else ''})", highlight=False)
+    data = {"file": str(output), **result.provenance(),
+            "parameters": {n: result.parameters[n] for n in result.settings["free"]}}
+    if as_json:
+        emit_json(data)
+        return
+    table = Table(title="calibration targets: published vs simulated (residual = difference / sd)")
+    for col in ("target", "published", "simulated", "residual"):
+        table.add_column(col)
+    for f in result.fit:
+        pub = "not reached" if f["not_reached"] else f"{f['published']:.4g}"
+        sim = "NR" if f["simulated"] is None else f"{f['simulated']:.4g}"
+        table.add_row(f["id"], pub, sim, f"{f['residual']:+.2f}")
+    console.print(table)
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(trial_app)

@@ -1,0 +1,358 @@
+"""Calibration of the free disease-model parameters on the `calibration` targets only.
+
+What is fitted and why (disease_models.md §4.12–§4.13): the parameters whose role in the parameter
+file is ``calibrate`` (growth, resistance, isatuximab Emax, sensitivity IIV, the pomalidomide,
+dexamethasone and carfilzomib kill rates, the two discontinuation hazards). Everything with role
+``fixed`` (EC50, the death hazards, the prior-daratumumab module, ...) is copied unchanged.
+
+Targets: every number of the evidence base whose role is ``calibration`` and whose quantity the
+simulation produces (ORR, ≥VGPR, median PFS, median treatment duration, PFS hazard ratio; a median
+"not reached" is a constraint). The objective never sees a ``validation`` number: it is built from
+:func:`isamm.trials.evidence.targets` with ``role="calibration"`` and nothing else (tested).
+
+Objective [PROJECT CHOICE]: Σ ((simulated − published) / sd)², with sd the published 95% CI
+half-width / 1.96 (a 99% CI / 2.576), the binomial SD at the trial's n for proportions without a
+CI, and an exponential approximation (sd of log median = 1/√events, events ≈ 0.8·n) for medians
+without one. Hazard ratios and medians are compared on the log scale. Each calibration trial is
+simulated once per evaluation at ``n_virtual`` patients per arm with **common random numbers** (the
+same virtual patients at every evaluation; their doses and PK are kept while the discontinuation
+hazards do not change), so the objective is a deterministic function of the parameters.
+
+Optimiser: SciPy's Nelder–Mead on the logarithms of the free parameters, in two alternating stages
+(disease parameters with the discontinuation hazards fixed — PK reused; then the two hazards — PK
+recomputed), within a time budget.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from importlib import resources
+from typing import Callable
+
+import numpy as np
+from scipy.optimize import minimize
+from scipy.stats import norm
+
+from isamm import __version__
+from isamm.disease import DiseaseParameters, load_parameters
+from isamm.errors import InputError
+from isamm.trials._run import simulate_arms
+from isamm.trials._spec import load_trial
+from isamm.trials._trial import _arm_summary, _hazard_ratio
+
+__all__ = ["CalibrationResult", "calibrate", "calibration_targets", "Target", "BOUNDS", "SUPPORTED"]
+
+#: Quantities the simulation produces, by the evidence base's metric names.
+SUPPORTED = ("orr", "vgpr_or_better", "median_pfs_months", "median_treatment_weeks", "hr_pfs")
+#: Search box of each free parameter (the optimiser works on their logarithms) [PROJECT CHOICE: wide
+#: around the literature ranges of disease_models.md §1–§2].
+BOUNDS = {
+    "kG": (3e-4, 0.03), "lambda_res": (5e-4, 0.1), "emax_isa": (1e-3, 0.5), "omega_sens": (0.05, 2.5),
+    "k_pomalidomide": (1e-4, 0.3), "k_dexamethasone": (1e-4, 0.3), "k_carfilzomib": (1e-4, 0.5),
+    "k_lenalidomide": (1e-4, 0.3), "k_bortezomib": (1e-4, 0.5),
+    "h_disc_isa": (1e-3, 0.3), "h_disc_control": (1e-3, 0.3),
+}  # fmt: skip
+_DISC = ("h_disc_isa", "h_disc_control")
+
+
+@dataclass(frozen=True)
+class Target:
+    """One published calibration number and how far a simulation may be from it (``sd``, on ``scale``)."""
+
+    trial: str
+    arm: str | None
+    metric: str
+    value: float | None
+    sd: float
+    scale: str  # "linear" or "log"
+    not_reached: bool
+    source: str
+    role: str
+
+    @property
+    def id(self) -> str:
+        return f"{self.trial}/{self.arm or '-'}/{self.metric}"
+
+    def residual(self, simulated: float | None, window_months: float) -> float:
+        if self.not_reached:  # a constraint: the simulated median should not be reached within the window
+            if simulated is None or not math.isfinite(simulated) or simulated >= window_months:
+                return 0.0
+            return (math.log(window_months) - math.log(simulated)) / self.sd
+        if simulated is None or not math.isfinite(simulated):
+            simulated = 10 * self.value if self.metric != "orr" else 0.0  # not reached where one was: far off
+        if self.scale == "log":
+            return (math.log(max(simulated, 1e-9)) - math.log(self.value)) / self.sd
+        return (simulated - self.value) / self.sd
+
+
+def _sd(entry: dict, metric: str, n_arm: int, n_trial: int) -> tuple[float, str]:
+    lo, hi, v = entry.get("ci_low"), entry.get("ci_high"), entry.get("value")
+    z = norm.ppf(0.5 + float(entry.get("ci_level") or 0.95) / 2)
+    log = metric in ("median_pfs_months", "median_treatment_weeks", "hr_pfs")
+    if lo is not None and hi is not None and lo > 0:
+        return ((math.log(hi) - math.log(lo)) if log else (hi - lo)) / (2 * z), "log" if log else "linear"
+    if metric in ("orr", "vgpr_or_better"):
+        p = min(max(v, 1.0 / n_arm), 1 - 1.0 / n_arm)
+        return math.sqrt(p * (1 - p) / n_arm), "linear"
+    if metric == "hr_pfs":
+        return 2.0 / math.sqrt(0.8 * n_trial), "log"  # sd(log HR) ≈ 2/√events, events ≈ 0.8·N
+    return 1.0 / math.sqrt(0.8 * n_arm), "log"  # sd(log median) ≈ 1/√events (exponential)
+
+
+def calibration_targets() -> list[Target]:
+    """Every supported ``calibration`` number of the evidence base, with its weight. Nothing else."""
+    from isamm.trials.evidence import targets
+
+    out = []
+    for t in targets("calibration"):
+        metric = t["metric"]
+        if metric not in SUPPORTED or t.get("role") != "calibration":
+            continue
+        spec = load_trial(t["trial"])
+        n_trial = sum(a.n for a in spec.arms)
+        arm = next((a for a in spec.arms if a.id == t.get("arm")), None)
+        if t.get("arm") is not None and arm is None:
+            raise InputError("a calibration target names an arm the trial file does not have", option=t["trial"],
+                             got=t.get("arm"))  # fmt: skip
+        not_reached = bool(t.get("not_reached"))
+        sd, scale = (0.25, "log") if not_reached else _sd(t, metric, arm.n if arm else n_trial, n_trial)
+        out.append(Target(t["trial"], t.get("arm"), metric, t.get("value"), sd, scale, not_reached,
+                          str(t.get("source", "")), "calibration"))
+    if not out:
+        raise InputError("the evidence base holds no supported calibration target")
+    return out
+
+
+@dataclass
+class CalibrationResult:
+    """Fitted parameters and everything needed to reproduce and judge them."""
+
+    parameters: DiseaseParameters
+    start: DiseaseParameters
+    objective: float
+    start_objective: float
+    fit: list[dict]
+    evaluations: int
+    seconds: float
+    settings: dict
+    history: list[tuple[int, float]] = field(default_factory=list)
+    interrupted: bool = False
+
+    def provenance(self) -> dict:
+        return {
+            "date": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
+            "isamm_version": __version__,
+            "optimiser": "scipy.optimize.minimize(method='Nelder-Mead') on log parameters, alternating stages",
+            "settings": self.settings,
+            "objective": self.objective,
+            "start_objective": self.start_objective,
+            "evaluations": self.evaluations,
+            "seconds": round(self.seconds, 1),
+            "targets": [f["id"] for f in self.fit],
+            "fit": self.fit,
+            "start_file": self.start.path,
+            "start_sha256": self.start.sha256,
+            "data_sha256": data_hashes(),
+        }
+
+
+def data_hashes() -> dict[str, str]:
+    """SHA-256 of the data files a calibration reads: trial definitions and the evidence base."""
+    out = {}
+    root = resources.files("isamm").joinpath("data")
+    for folder in ("trials", "evidence"):
+        d = root.joinpath(folder)
+        if not d.is_dir():
+            continue
+        for entry in sorted(d.iterdir(), key=lambda e: e.name):
+            if entry.name.endswith((".yaml", ".yml")):
+                out[f"{folder}/{entry.name}"] = hashlib.sha256(entry.read_bytes()).hexdigest()
+    return out
+
+
+class _Objective:
+    """Simulate every calibration trial with fixed virtual patients; compare with the targets."""
+
+    def __init__(self, targets: list[Target], start: DiseaseParameters, *, seed: int, n_virtual: int, backend: str):
+        self.targets, self.start, self.seed, self.n_virtual, self.backend = targets, start, seed, n_virtual, backend
+        self.cache: dict = {}
+        self.trials = {}
+        for t in targets:
+            spec = self.trials.get(t.trial) or load_trial(t.trial).with_overrides(n_per_arm=n_virtual)
+            self.trials[t.trial] = spec
+        self.evaluations = 0
+
+    def arms_needed(self, trial: str) -> list[int]:
+        spec = self.trials[trial]
+        names = {t.arm for t in self.targets if t.trial == trial}
+        if None in names:  # a trial-level target (HR): every arm
+            return list(range(len(spec.arms)))
+        return [i for i, a in enumerate(spec.arms) if a.id in names]
+
+    def simulate(self, params: DiseaseParameters) -> dict[str, float | None]:
+        self.evaluations += 1
+        values: dict[str, float | None] = {}
+        for trial, spec in self.trials.items():
+            sims = {}
+            for i in self.arms_needed(trial):
+                sims[i] = simulate_arms(spec, i, seed=self.seed, replicates=[0], params=params, backend=self.backend,
+                                        pk_cache=self.cache)[0]
+                s = _arm_summary(sims[i])
+                for key in ("orr", "vgpr_or_better", "median_pfs_months", "median_treatment_weeks"):
+                    v = s[key]
+                    values[f"{trial}/{spec.arms[i].id}/{key}"] = None if v is None or not math.isfinite(v) else v
+                values[f"{trial}/{spec.arms[i].id}/follow_up"] = s["median_follow_up_months"]
+            if len(sims) == 2 and len(spec.arms) == 2:
+                hr = _hazard_ratio(sims[0].cohort, sims[1].cohort, "pfs_months", "pfs_event")
+                values[f"{trial}/-/hr_pfs"] = hr if math.isfinite(hr) else None
+        return values
+
+    def residuals(self, params: DiseaseParameters) -> tuple[np.ndarray, dict]:
+        values = self.simulate(params)
+        res = []
+        for t in self.targets:
+            window = self.trials[t.trial].data_cutoff_months
+            follow = values.get(f"{t.trial}/{t.arm}/follow_up")
+            if follow is not None and math.isfinite(follow):
+                window = follow
+            res.append(t.residual(values.get(t.id), window))
+        return np.array(res), values
+
+
+def calibrate(*, seed: int = 1, budget_minutes: float = 25.0, n_virtual: int = 600, start=None,
+              free: tuple[str, ...] | None = None, backend: str = "numpy", max_rounds: int = 2,
+              progress: Callable[[int, float, float], None] | None = None) -> CalibrationResult:
+    """Fit the ``calibrate``-role parameters to the calibration targets within ``budget_minutes``.
+
+    ``progress(evaluations, best_objective, seconds)`` is called after every evaluation. Ctrl-C stops
+    the search and returns the best point so far (the caller writes it, atomically, marked as such).
+    """
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**63:
+        raise InputError("invalid seed", option="--seed", expected="an integer in [0, 2^63)", got=seed)
+    if not (isinstance(budget_minutes, (int, float)) and 0 < budget_minutes <= 24 * 60):
+        raise InputError("invalid budget", option="--budget-minutes", expected="minutes in (0, 1440]", got=budget_minutes)
+    if isinstance(n_virtual, bool) or not isinstance(n_virtual, int) or not 20 <= n_virtual <= 20_000:
+        raise InputError("invalid virtual trial size", option="--n-virtual", expected="an integer in 20-20000",
+                         got=n_virtual)  # fmt: skip
+    start = load_parameters(start)
+    free = tuple(free) if free is not None else start.roles("calibrate")
+    fixed_roles = set(start.roles("fixed"))
+    leak = sorted(set(free) & fixed_roles)
+    if leak:
+        raise InputError("a fixed parameter cannot be calibrated", option="free", got=leak[0])
+    unknown = sorted(set(free) - set(BOUNDS))
+    if unknown:
+        raise InputError("no search range for this parameter", option="free", got=unknown[0])
+    targets = calibration_targets()
+    objective = _Objective(targets, start, seed=int(seed), n_virtual=n_virtual, backend=backend)
+    t0 = time.monotonic()
+    deadline = t0 + 60.0 * budget_minutes
+    best = {"f": math.inf, "params": start}
+    history: list[tuple[int, float]] = []
+
+    def value(params: DiseaseParameters) -> float:
+        r, _ = objective.residuals(params)
+        f = float(np.sum(r**2))
+        if f < best["f"]:
+            best["f"], best["params"] = f, params
+        history.append((objective.evaluations, f))
+        if progress is not None:
+            progress(objective.evaluations, best["f"], time.monotonic() - t0)
+        return f
+
+    start_f = value(start)
+
+    class _Budget(Exception):
+        pass
+
+    def stage(names: tuple[str, ...], base: DiseaseParameters) -> DiseaseParameters:
+        lo = np.log([BOUNDS[n][0] for n in names])
+        hi = np.log([BOUNDS[n][1] for n in names])
+        x0 = np.clip(np.log([base[n] for n in names]), lo, hi)
+
+        def f(x):
+            if time.monotonic() > deadline:
+                raise _Budget
+            return value(base.with_values(**dict(zip(names, np.exp(np.clip(x, lo, hi))))))
+
+        try:
+            minimize(f, x0, method="Nelder-Mead", options={"xatol": 0.02, "fatol": 0.05, "maxfev": 400,
+                                                            "initial_simplex": _simplex(x0, lo, hi)})
+        except _Budget:
+            pass
+        return best["params"]
+
+    disease = tuple(n for n in free if n not in _DISC)
+    disc = tuple(n for n in free if n in _DISC)
+    current = start
+    interrupted = False
+    try:
+        for _ in range(max_rounds):
+            if disease and time.monotonic() < deadline:
+                current = stage(disease, current)
+            if disc and time.monotonic() < deadline:
+                current = stage(disc, current)
+    except KeyboardInterrupt:
+        interrupted = True
+    params = best["params"]
+    residuals, values = objective.residuals(params)
+    fit = [{"id": t.id, "trial": t.trial, "arm": t.arm, "metric": t.metric, "published": t.value,
+            "not_reached": t.not_reached, "simulated": values.get(t.id), "sd": t.sd, "scale": t.scale,
+            "residual": float(r)} for t, r in zip(targets, residuals)]  # fmt: skip
+    settings = {"seed": int(seed), "budget_minutes": budget_minutes, "n_virtual": n_virtual, "free": list(free),
+                "bounds": {n: list(BOUNDS[n]) for n in free}, "backend": backend, "max_rounds": max_rounds}
+    return CalibrationResult(params, start, float(np.sum(residuals**2)), start_f, fit, objective.evaluations,
+                             time.monotonic() - t0, settings, history, interrupted)
+
+
+def _simplex(x0: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Initial simplex: each vertex moves one log-parameter by 0.3 (×1.35) toward the middle of its box."""
+    pts = [x0]
+    for i in range(x0.size):
+        x = x0.copy()
+        x[i] += 0.3 if x0[i] < (lo[i] + hi[i]) / 2 else -0.3
+        pts.append(x)
+    return np.array(pts)
+
+
+def _toml_ready(obj):
+    """TOML has no null: drop None values (an absent key reads as "not available")."""
+    if isinstance(obj, dict):
+        return {k: _toml_ready(v) for k, v in obj.items() if v is not None}
+    if isinstance(obj, (list, tuple)):
+        return [_toml_ready(v) for v in obj if v is not None]
+    if isinstance(obj, (np.floating, np.integer)):
+        return obj.item()
+    return obj
+
+
+def parameter_file_text(result: CalibrationResult) -> str:
+    """The calibrated parameter file (TOML, the schema of ``tgi_v1.toml``) with a ``[calibration]`` table."""
+    import tomli_w
+
+    spec = result.start.spec
+    prov = result.provenance()
+    fitted = set(result.settings["free"])
+    params = {}
+    for name, p in spec["parameters"].items():
+        p = dict(p)
+        if name in fitted:
+            p["source"] = (f"isamm trial calibrate (seed {result.settings['seed']}, {prov['date'][:10]}) on the "
+                           f"calibration targets; start {p['value']:g} from: {p['source']}")
+            p["value"] = float(result.parameters[name])
+            p["tag"] = "calibrated"
+        params[name] = p
+    status = (f"calibrated on {len(result.fit)} calibration targets (isamm trial calibrate, seed "
+              f"{result.settings['seed']}, {prov['date'][:10]}, objective {result.objective:.3g})")
+    if result.interrupted:
+        status = "INTERRUPTED calibration, best point so far: " + status
+    data = {"model": dict(spec["model"], status=status), "parameters": params,
+            "reference_dose_rate_mg_per_day": spec["reference_dose_rate_mg_per_day"],
+            "calibration": _toml_ready(prov)}
+    header = ("# isamm disease-model parameters written by `isamm trial calibrate`.\n"
+              "# Provenance (targets, per-target fit, optimiser, seed, data SHA-256) in [calibration].\n")
+    return header + tomli_w.dumps(_toml_ready(data))
