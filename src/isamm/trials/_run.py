@@ -265,6 +265,7 @@ def _outcomes(spec, arm, cov, response, labs, horizon, entry_days, t_death_pre, 
     out.insert(1, "regimen", arm.regimen)
     out["entry_month"] = entry_days / DAYS_PER_MONTH
     out["best_response"] = [p.best_response for p in resp]
+    out["dcr"] = [int(p.dcr) for p in resp]  # disease control (≥MR, or SD ≥ 8 weeks; imwg.md E3)
     out["measurable"] = [p.measurable for p in resp]
     out["pfs_months"] = pfs_days / DAYS_PER_MONTH
     out["pfs_event"] = pfs_event.astype(int)

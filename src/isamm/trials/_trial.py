@@ -47,6 +47,7 @@ def _arm_summary(sim: ArmSimulation) -> dict:
         "orr": rates["≥PR"].proportion,
         "vgpr_or_better": rates["≥VGPR"].proportion,
         "cr_or_better": rates["≥CR"].proportion,
+        "dcr": float(c["dcr"].mean()),
         "median_pfs_months": float(pfs.median),  # NaN = not reached
         "median_os_months": float(os_.median),
         "pfs_at_months": landmarks(pfs),
@@ -111,6 +112,7 @@ class TrialResult:
                 **_agg(per_rep, "orr", with_range=True),
                 **_agg(per_rep, "vgpr_or_better"),
                 **_agg(per_rep, "cr_or_better"),
+                **_agg(per_rep, "dcr"),
                 **_agg(per_rep, "median_pfs_months", with_range=True),
                 **_agg(per_rep, "median_os_months", with_range=True),
                 "pfs_at_months": _agg_landmarks(per_rep, "pfs_at_months"),
