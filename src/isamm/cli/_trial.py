@@ -171,5 +171,45 @@ def calibrate_cmd(
     console.print(table)
 
 
+@trial_app.command("sensitivity")
+def sensitivity_cmd(
+    trial: str = typer.Argument(..., help="Shipped trial id or a YAML file."),
+    parameter: str = typer.Option(..., "--parameter", help="Disease-model parameter, e.g. ec50_isa."),
+    values: str = typer.Option(..., "--values", help="Comma-separated values, in the parameter's unit."),
+    seed: int = typer.Option(1, "--seed", help="Seed (the same virtual patients for every value)."),
+    replicates: int = typer.Option(1, "--replicates", help="Replicate trials per value."),
+    n_per_arm: int | None = typer.Option(None, "--n-per-arm", help="Override every arm's n."),
+    parameters: Path | None = typer.Option(None, "--parameters", help="Parameter file (default: shipped)."),
+    backend: str = _backend_option(),
+    as_json: bool = _JSON,
+) -> None:
+    """How a trial's main outputs move with one parameter (common random numbers across values)."""
+    from isamm.cli._common import parse_float_list
+    from isamm.trials._sensitivity import sensitivity
+
+    vals = parse_float_list(values, "--values")
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=err_console,
+                  transient=True, disable=not err_console.is_terminal) as bar:
+        task = bar.add_task(f"{parameter}", total=len(vals))
+        data = sensitivity(trial, parameter, vals, seed=seed, replicates=replicates, n_per_arm=n_per_arm,
+                           parameters=parameters, backend=backend,
+                           progress=lambda done, total: bar.update(task, completed=done))
+    if as_json:
+        emit_json(data)
+        return
+    table = Table(title=f"{data['trial']}: sensitivity to {parameter} ({data['unit']}; role {data['role']}, "
+                  f"{data['tag']}; file value {data['base_value']:g})")
+    table.add_column(parameter)
+    arms = [a["arm"] for a in data["rows"][0]["arms"]]
+    for arm in arms:
+        table.add_column(f"{arm}: ORR % / ≥VGPR % / mPFS")
+    table.add_column("HR PFS")
+    for row in data["rows"]:
+        cells = [f"{fmt_pct(a['orr'])} / {fmt_pct(a['vgpr_or_better'])} / {fmt_num(a['median_pfs_months'])}"
+                 for a in row["arms"]]
+        table.add_row(f"{row['value']:g}", *cells, fmt_num(row["hr_pfs"], 3))
+    console.print(table)
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(trial_app)
