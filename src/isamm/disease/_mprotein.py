@@ -30,16 +30,20 @@ __all__ = ["MProtein", "partner_kill_integral", "isatuximab_effect", "m_protein"
 
 @dataclass(frozen=True)
 class MProtein:
-    """M-protein trajectories: ``m_g_dl[patient, time]`` on ``times_days`` (the true, unobserved values)."""
+    """M-protein trajectories: ``m_g_dl[patient, time]`` (g/dL) on ``times_days`` (the true, unobserved values)."""
 
     times_days: np.ndarray
-    m_g_dl: np.ndarray
+    log_m: np.ndarray  # natural log of M (g/dL): kept, because a deep response underflows M itself to 0
     kill_integral: np.ndarray  # ∫₀ᵗ K (dimensionless), same shape
+
+    @property
+    def m_g_dl(self) -> np.ndarray:
+        return np.exp(self.log_m)
 
     def at(self, days: np.ndarray) -> np.ndarray:
         """M-protein at per-patient days ``days[patient, k]`` (linear interpolation of log M; grid days are exact)."""
         days = np.asarray(days, dtype=float)
-        log_m = np.log(self.m_g_dl)
+        log_m = self.log_m
         idx = np.clip(np.searchsorted(self.times_days, days, side="right") - 1, 0, self.times_days.size - 2)
         t0, t1 = self.times_days[idx], self.times_days[idx + 1]
         w = np.clip((days - t0) / (t1 - t0), 0.0, 1.0)
@@ -123,4 +127,4 @@ def m_protein(times_days: np.ndarray, m0_g_dl: np.ndarray, kg_per_day: np.ndarra
     steps *= np.asarray(sens, dtype=float).reshape(n, 1)
     kill = np.concatenate([np.zeros((n, 1)), np.cumsum(steps, axis=1)], axis=1)
     log_m = np.log(np.asarray(m0_g_dl, dtype=float)).reshape(n, 1) + np.asarray(kg_per_day).reshape(n, 1) * t - kill
-    return MProtein(t, np.exp(log_m), kill)
+    return MProtein(t, log_m, kill)

@@ -18,7 +18,8 @@ simulated once per evaluation at ``n_virtual`` patients per arm with **common ra
 same virtual patients at every evaluation; their doses and PK are kept while the discontinuation
 hazards do not change), so the objective is a deterministic function of the parameters.
 
-Optimiser: SciPy's Nelder–Mead on the logarithms of the free parameters, in two alternating stages
+Optimiser: SciPy's Nelder–Mead on the logarithms of the free parameters (``beta_lines_kG``, which may be
+negative, on its own scale), in two alternating stages
 (disease parameters with the discontinuation hazards fixed — PK reused; then the two hazards — PK
 recomputed), within a time budget.
 """
@@ -54,8 +55,10 @@ BOUNDS = {
     "kG": (3e-4, 0.03), "lambda_res": (5e-4, 0.1), "emax_isa": (1e-3, 0.5), "omega_sens": (0.05, 2.5),
     "k_pomalidomide": (1e-4, 0.3), "k_dexamethasone": (1e-4, 0.3), "k_carfilzomib": (1e-4, 0.5),
     "k_lenalidomide": (1e-4, 0.3), "k_bortezomib": (1e-4, 0.5),
-    "h_disc_isa": (1e-3, 0.3), "h_disc_control": (1e-3, 0.3),
+    "h_disc_isa": (1e-3, 0.3), "h_disc_control": (1e-3, 0.3), "beta_lines_kG": (-0.6, 0.6),
 }  # fmt: skip
+#: Parameters searched on their own scale (they may be negative); all others on the log scale.
+_LINEAR = {"beta_lines_kG"}
 _DISC = ("h_disc_isa", "h_disc_control")
 
 
@@ -72,12 +75,14 @@ class Target:
     not_reached: bool
     source: str
     role: str
+    window_months: float | None = None  # "not reached": the median exceeds this (published follow-up)
 
     @property
     def id(self) -> str:
         return f"{self.trial}/{self.arm or '-'}/{self.metric}"
 
     def residual(self, simulated: float | None, window_months: float) -> float:
+        window_months = self.window_months or window_months
         if self.not_reached:  # a constraint: the simulated median should not be reached within the window
             if simulated is None or not math.isfinite(simulated) or simulated >= window_months:
                 return 0.0
@@ -110,7 +115,7 @@ def calibration_targets() -> list[Target]:
     out = []
     for t in targets("calibration"):
         metric = t["metric"]
-        if metric not in SUPPORTED or t.get("role") != "calibration":
+        if metric not in SUPPORTED or t.get("role") != "calibration" or t.get("landmark_months") is not None:
             continue
         spec = load_trial(t["trial"])
         n_trial = sum(a.n for a in spec.arms)
@@ -121,7 +126,7 @@ def calibration_targets() -> list[Target]:
         not_reached = bool(t.get("not_reached"))
         sd, scale = (0.25, "log") if not_reached else _sd(t, metric, arm.n if arm else n_trial, n_trial)
         out.append(Target(t["trial"], t.get("arm"), metric, t.get("value"), sd, scale, not_reached,
-                          str(t.get("source", "")), "calibration"))
+                          str(t.get("source", "")), "calibration", t.get("greater_than")))
     if not out:
         raise InputError("the evidence base holds no supported calibration target")
     return out
@@ -270,14 +275,22 @@ def calibrate(*, seed: int = 1, budget_minutes: float = 25.0, n_virtual: int = 6
         pass
 
     def stage(names: tuple[str, ...], base: DiseaseParameters) -> DiseaseParameters:
-        lo = np.log([BOUNDS[n][0] for n in names])
-        hi = np.log([BOUNDS[n][1] for n in names])
-        x0 = np.clip(np.log([base[n] for n in names]), lo, hi)
+        lin = np.array([n in _LINEAR for n in names])
+
+        def to_x(v):
+            return np.where(lin, v, np.log(np.maximum(np.abs(v), 1e-300)))
+
+        def from_x(x):
+            return np.where(lin, x, np.exp(x))
+
+        lo = to_x(np.array([BOUNDS[n][0] for n in names]))
+        hi = to_x(np.array([BOUNDS[n][1] for n in names]))
+        x0 = np.clip(to_x(np.array([base[n] for n in names])), lo, hi)
 
         def f(x):
             if time.monotonic() > deadline:
                 raise _Budget
-            return value(base.with_values(**dict(zip(names, np.exp(np.clip(x, lo, hi))))))
+            return value(base.with_values(**dict(zip(names, from_x(np.clip(x, lo, hi))))))
 
         try:
             minimize(f, x0, method="Nelder-Mead", options={"xatol": 0.02, "fatol": 0.05, "maxfev": 400,
@@ -310,7 +323,7 @@ def calibrate(*, seed: int = 1, budget_minutes: float = 25.0, n_virtual: int = 6
 
 
 def _simplex(x0: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """Initial simplex: each vertex moves one log-parameter by 0.3 (×1.35) toward the middle of its box."""
+    """Initial simplex: each vertex moves one coordinate by 0.3 (×1.35 on the log scale) toward the middle of its box."""
     pts = [x0]
     for i in range(x0.size):
         x = x0.copy()

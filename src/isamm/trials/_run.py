@@ -117,6 +117,7 @@ def simulate_arms(spec: TrialSpec, arm_index: int, *, seed: int, replicates, par
     # individual disease parameters (log-normal IIV, covariates on kG)
     eta = normals[:, _N_PK_ETAS:]
     log_kg_ratio = (params["omega_kG"] * eta[:, 0] + params["beta_nonigg_kG"] * cov["non_igg"].to_numpy()
+                    + params["beta_lines_kG"] * (cov["prior_lines"].to_numpy() - 3.0)
                     + params["beta_hrca_kG"] * cov["high_risk"].to_numpy())  # fmt: skip
     kg = params["kG"] * np.exp(log_kg_ratio)
     lam = params["lambda_res"] * np.exp(params["omega_lambda"] * eta[:, 1])
