@@ -67,6 +67,7 @@ from isamm.cli import _cohort  # noqa: E402
 from isamm.cli import _outcomes  # noqa: E402
 from isamm.cli import _pk  # noqa: E402
 from isamm.cli import _trial  # noqa: E402
+from isamm.cli import _evidence  # noqa: E402
 
 _demo.register(app)
 _response.register(app)
@@ -75,6 +76,7 @@ _cohort.register(app)
 _outcomes.register(app)
 _pk.register(app)
 _trial.register(app)
+_evidence.register(app)
 
 
 def main() -> None:
