@@ -1,0 +1,84 @@
+"""Calibration: sees only `calibration` numbers, never moves a fixed parameter, writes its provenance."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+import isamm.trials.evidence as ev
+from isamm.disease import load_parameters
+from isamm.errors import InputError
+from isamm.trials._calibrate import (_Objective, Target, calibrate, calibration_targets, parameter_file_text)
+
+P = load_parameters()
+
+
+def test_objective_sees_no_validation_number():
+    cal = calibration_targets()
+    assert cal and all(t.role == "calibration" for t in cal)
+    validation = {(v["trial"], v["arm"], v["metric"]) for v in ev.targets("validation")}
+    assert validation, "the evidence base has validation targets"
+    assert not validation & {(t.trial, t.arm, t.metric) for t in cal}
+    # the isatuximab + dexamethasone arm of TED10893 is a validation target: never simulated by the objective
+    obj = _Objective(cal, P, seed=1, n_virtual=20, backend="numpy")
+    ted = obj.trials["TED10893"]
+    assert [ted.arms[i].id for i in obj.arms_needed("TED10893")] == ["Isa"]
+    assert set(obj.trials) == {"ICARIA-MM", "IKEMA", "MM-002", "TED10893"}
+
+
+def test_a_mislabelled_number_cannot_leak(monkeypatch):
+    real = ev.targets
+
+    def leaky(role):
+        rows = real(role)
+        bad = dict(rows[0], trial="TED10893", arm="Isa-d", metric="orr", value=0.436, role="validation")
+        return rows + [bad]
+
+    monkeypatch.setattr(ev, "targets", leaky)
+    assert all(not (t.trial == "TED10893" and t.arm == "Isa-d") for t in calibration_targets())
+
+
+def test_residuals_and_weights():
+    prop = Target("T", "A", "orr", 0.6, 0.04, "linear", False, "s", "calibration")
+    assert prop.residual(0.64, 12.0) == pytest.approx(1.0)
+    hr = Target("T", None, "hr_pfs", 0.5, 0.2, "log", False, "s", "calibration")
+    assert hr.residual(0.5 * math.exp(0.4), 12.0) == pytest.approx(2.0)
+    nr = Target("T", "A", "median_pfs_months", None, 0.25, "log", True, "s", "calibration", 20.7)
+    assert nr.residual(None, 12.0) == 0.0 and nr.residual(25.0, 12.0) == 0.0
+    assert nr.residual(20.7 * math.exp(-0.5), 12.0) == pytest.approx(2.0)
+    # ICARIA-MM Isa-Pd median PFS 11.53 (95% CI 8.94–13.9): sd of log = (ln 13.9 − ln 8.94) / (2·1.96)
+    t = next(t for t in calibration_targets() if t.id == "ICARIA-MM/Isa-Pd/median_pfs_months")
+    assert t.sd == pytest.approx((math.log(13.9) - math.log(8.94)) / (2 * 1.959964), rel=1e-5)
+    # IKEMA HR 0.531, 99% CI 0.318–0.889
+    t = next(t for t in calibration_targets() if t.id == "IKEMA/-/hr_pfs")
+    assert t.sd == pytest.approx((math.log(0.889) - math.log(0.318)) / (2 * 2.575829), rel=1e-5)
+    # ORR without a CI: binomial SD at the trial's n (ICARIA-MM Isa-Pd 60.4% of 154)
+    t = next(t for t in calibration_targets() if t.id == "ICARIA-MM/Isa-Pd/orr")
+    assert t.sd == pytest.approx(math.sqrt(0.604 * 0.396 / 154))
+
+
+def test_fixed_parameters_untouched_and_provenance_written(tmp_path):
+    res = calibrate(seed=3, budget_minutes=0.02, n_virtual=20)
+    for name in P.roles("fixed"):
+        assert res.parameters[name] == P[name], name
+    assert res.evaluations >= 1 and res.objective <= res.start_objective
+    path = tmp_path / "fitted.toml"
+    path.write_text(parameter_file_text(res), encoding="utf-8")
+    back = load_parameters(path)
+    assert back.values == res.parameters.values
+    cal = back.spec["calibration"]
+    assert cal["settings"]["seed"] == 3 and cal["settings"]["n_virtual"] == 20
+    assert set(cal["targets"]) == {t.id for t in calibration_targets()}
+    assert "trials/icaria-mm.yaml" in cal["data_sha256"] and "evidence/icaria-mm.yaml" in cal["data_sha256"]
+    assert cal["start_sha256"] == P.sha256
+    assert "calibrated on" in back.status
+    for name in P.roles("fixed"):
+        assert back.spec["parameters"][name]["tag"] != "calibrated"
+
+
+def test_fixed_parameters_cannot_be_freed():
+    with pytest.raises(InputError, match="fixed parameter"):
+        calibrate(budget_minutes=0.01, free=("ec50_isa",))
+    with pytest.raises(InputError, match="--budget-minutes"):
+        calibrate(budget_minutes=0)
