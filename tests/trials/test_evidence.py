@@ -188,9 +188,10 @@ def test_published_summary_shape():
 def test_targets_partition_and_validation_never_calibration():
     cal, val, ref = (ev.targets(r) for r in ev.ROLES)
     assert {t["role"] for t in cal} == {"calibration"} and {t["role"] for t in val} == {"validation"}
-    total = sum(len(list(t.numbers())) for t in ev.load_evidence().values())
+    total = sum(len(list(t.numbers())) + len(list(t.subgroup_numbers())) for t in ev.load_evidence().values())
     assert len(cal) + len(val) + len(ref) == total
-    key = lambda t: (t["trial"], t["analysis"], t["arm"], t["metric"], t["landmark_months"])  # noqa: E731
+    key = lambda t: (t["trial"], t["analysis"], t["arm"], t["metric"], t["landmark_months"],  # noqa: E731
+                     str(t["subgroup"]))
     assert not {key(t) for t in cal} & {key(t) for t in val}
     # the isatuximab + dexamethasone arm, Martino and Mikhael 2021 never enter the calibration set
     assert not [t for t in cal if (t["trial"], t["arm"]) == ("TED10893", "Isa-d")]
@@ -347,3 +348,13 @@ def test_cli_errors_exit_2_one_line(cli, args, words):
     assert r.exit_code == 2
     assert r.stderr.startswith("isamm: error:") and words in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
+
+
+def test_subgroups_by_time_since_daratumumab():
+    # calibration_targets.md (validation): seed 001 DCR 26.4% (< 6 months) vs 58.3% (>= 6 months); seed 004
+    # Table 2: ORR 44.4% (< 12 months) vs 70.8% (>= 12 months)
+    sub = {(t["trial"], t["metric"], t["subgroup"]["threshold"], t["subgroup"]["side"]): t["value"]
+           for t in ev.targets("validation") if t["subgroup"]}
+    assert sub == {("MIKHAEL-2021", "dcr", 6.0, "below"): 0.264, ("MIKHAEL-2021", "dcr", 6.0, "at_or_above"): 0.583,
+                   ("MARTINO-2025", "orr", 12.0, "below"): 0.444, ("MARTINO-2025", "orr", 12.0, "at_or_above"): 0.708}
+    assert not [t for t in ev.targets("calibration") if t["subgroup"]]

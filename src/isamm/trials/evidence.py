@@ -147,6 +147,20 @@ class PriorLines(_Strict):
     note: str | None = None
 
 
+class Subgroup(_Strict):
+    """A result in the two halves of an arm split at a threshold of a baseline covariate.
+
+    ``below`` holds the patients with covariate < ``threshold``, ``at_or_above`` the others (e.g. ORR by
+    months from the last daratumumab dose, < 12 vs ≥ 12). Only covariates the trial engine simulates.
+    """
+
+    metric: Literal["orr", "vgpr_or_better", "dcr"]
+    covariate: Literal["months_since_daratumumab"]
+    threshold: float = Field(gt=0)
+    below: Proportion
+    at_or_above: Proportion
+
+
 class Arm(_Strict):
     """One arm: regimen, partner drugs, baseline (where printed) and results."""
 
@@ -158,6 +172,7 @@ class Arm(_Strict):
     refractory: dict[str, float] | None = Field(None, description="shares (0–1) refractory to a drug or class")
     baseline_source: str | None = None
     results: Results
+    subgroups: list[Subgroup] = Field(default_factory=list)
 
     @field_validator("refractory")
     @classmethod
@@ -237,8 +252,15 @@ class EvidenceTrial(_Strict):
                 if hr is not None:
                     yield analysis, None, metric, None, hr
 
+    def subgroup_numbers(self):
+        """Every published subgroup number: ``(arm, Subgroup, side "below" or "at_or_above", Number)``."""
+        for a in self.arms:
+            for sg in a.subgroups:
+                for side in ("below", "at_or_above"):
+                    yield a.id, sg, side, getattr(sg, side)
+
     def roles(self) -> list[str]:
-        present = {num.role for *_, num in self.numbers()}
+        present = {num.role for *_, num in self.numbers()} | {num.role for *_, num in self.subgroup_numbers()}
         return [r for r in ROLES if r in present]
 
 
@@ -415,7 +437,8 @@ def published_summary(trial_id: str) -> dict:
 
 def targets(role: str) -> list[dict]:
     """Every number with ``role``, flat: ``trial, analysis, arm (None for an HR), metric, landmark_months, value,
-    ci_low, ci_high, ci_level, not_reached, greater_than, role, source`` (shipped trials, all analyses)."""
+    ci_low, ci_high, ci_level, not_reached, greater_than, role, source, subgroup`` (shipped trials, all analyses;
+    ``subgroup`` is ``{covariate, threshold, side}`` for a subgroup number, else None)."""
     role = _check(role, ROLES, "role")
     out = []
     for t in _shipped().values():
@@ -426,7 +449,15 @@ def targets(role: str) -> list[dict]:
                         "landmark_months": None if landmark is None else float(landmark), "value": num.value,
                         "ci_low": num.ci_low, "ci_high": num.ci_high, "ci_level": getattr(num, "ci_level", None),
                         "not_reached": num.not_reached, "greater_than": num.greater_than, "role": num.role,
-                        "source": num.source})  # fmt: skip
+                        "source": num.source, "subgroup": None})  # fmt: skip
+        for arm, sg, side, num in t.subgroup_numbers():
+            if num.role != role:
+                continue
+            out.append({"trial": t.id, "analysis": t.analysis, "arm": arm, "metric": sg.metric, "landmark_months": None,
+                        "value": num.value, "ci_low": num.ci_low, "ci_high": num.ci_high, "ci_level": None,
+                        "not_reached": num.not_reached, "greater_than": num.greater_than, "role": num.role,
+                        "source": num.source,
+                        "subgroup": {"covariate": sg.covariate, "threshold": sg.threshold, "side": side}})  # fmt: skip
     return out
 
 
