@@ -211,5 +211,43 @@ def sensitivity_cmd(
     console.print(table)
 
 
+@trial_app.command("validate")
+def validate_cmd(
+    seed: int = typer.Option(1, "--seed", help="Seed of the virtual patients."),
+    replicates: int = typer.Option(100, "--replicates", help="Replicate trials of each published size."),
+    parameters: Path | None = typer.Option(None, "--parameters", help="Parameter file (default: shipped)."),
+    backend: str = _backend_option(),
+    output: Path | None = typer.Option(None, "-o", "--output", help="Folder for validation.html, validation.json, figures/."),
+    as_json: bool = _JSON,
+) -> None:
+    """Predict every `validation` number of the evidence base (never fitted) and show hits and misses."""
+    from isamm.trials._report import _fmt_val, _quantity_label, write_validation_outputs
+    from isamm.trials._validate import validate
+
+    if output is not None and output.exists() and not output.is_dir():
+        raise InputError("output exists and is not a folder", option="--output", got=str(output))
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err_console, transient=True, disable=not err_console.is_terminal) as bar:
+        task = bar.add_task("validation trials", total=None)
+        result = validate(seed=seed, replicates=replicates, parameters=parameters, backend=backend,
+                          progress=lambda done, total: bar.update(task, completed=done, total=total))
+    doc = write_validation_outputs(result, output) if output is not None else result.to_dict()
+    if output is not None:
+        err_console.print(f"wrote {output}/validation.html, validation.json", highlight=False)
+    if as_json:
+        emit_json(doc)
+        return
+    table = Table(title=f"validation: {doc['summary']['covered']} of {doc['summary']['targets']} published values "
+                  f"inside the prediction interval ({doc['parameters']['status']})")
+    for col in ("trial", "arm", "quantity", "published", "predicted (2.5–97.5%)", "covered"):
+        table.add_column(col)
+    for r in doc["targets"]:
+        q = r["quantity"]
+        pi = "–".join(_fmt_val(x, q) for x in r["prediction_interval"])
+        table.add_row(r["trial"], r["arm"] or "—", _quantity_label(r), _fmt_val(r["published"], q),
+                      f"{_fmt_val(r['predicted'], q)} ({pi})", {True: "yes", False: "MISS", None: "—"}[r["covered"]])
+    console.print(table)
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(trial_app)

@@ -65,17 +65,7 @@ def write_trial_outputs(result: TrialResult, output_dir: str | os.PathLike[str])
         html = render_html(title=f"Virtual trial {result.spec.id}", sections=_sections(result, data, figures),
                            methods=_methods(result), meta=_meta(result, data))
         (staging / "report.html").write_text(html, encoding="utf-8")
-        if not output_dir.exists():
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(staging, 0o777 & ~umask)  # mkdtemp made it private; an output folder is not
-            os.rename(staging, output_dir)
-        else:
-            (output_dir / "figures").mkdir(exist_ok=True)
-            for src in sorted((staging / "figures").iterdir()):
-                os.replace(src, output_dir / "figures" / src.name)
-            for name in _FILES:
-                os.replace(staging / name, output_dir / name)
+        _move(staging, output_dir, _FILES)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return data
@@ -299,3 +289,147 @@ def _meta(result: TrialResult, data: dict) -> dict:
             ("PK backend", result.backend), ("generated", generated.isoformat()),
         ],
     }
+
+
+def write_validation_outputs(result, output_dir: str | os.PathLike[str]) -> dict:
+    """``validation.html`` (table, forest plot of published CI vs prediction interval, KM of each validation
+    trial with its published medians), ``validation.json`` and ``figures/`` into ``output_dir`` (as a whole)."""
+    import matplotlib.pyplot as plt
+
+    output_dir = Path(output_dir)
+    if output_dir.exists() and not output_dir.is_dir():
+        raise InputError("output exists and is not a folder", option="--output", got=str(output_dir))
+    if not output_dir.parent.is_dir():
+        raise InputError("the output folder's parent does not exist", option="--output", got=str(output_dir))
+    doc = result.to_dict()
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=f".{output_dir.name}.isamm-", dir=output_dir.parent))
+    except OSError as exc:
+        raise InputError(f"cannot write here ({exc.strerror})", option="--output", got=str(output_dir)) from None
+    try:
+        figdir = staging / "figures"
+        figdir.mkdir()
+        figures = [_forest(doc, figdir)]
+        for trial, res in result.results.items():
+            data = res.to_dict()
+            for key, label in (("pfs", "PFS"), ("os", "OS")):
+                km = kaplan_meier(res.cohort()[f"{key}_months"], res.cohort()[f"{key}_event"], group=res.cohort()["arm"])
+                with house_style():
+                    fig = km_plot(km, ylabel=f"{label} (probability)", xlabel="Months (1 month = 30.4375 days)",
+                                  title=f"{trial}: {label}, replicate 1 (predicted, never fitted)")
+                    ax = fig.axes[0]
+                    for arm in res.spec.arms:
+                        v = _pub_value(_published_arm(data, arm.id).get(f"median_{key}_months"))
+                        if v is not None and np.isfinite(v):
+                            ax.plot([v], [0.5], marker="D", color="black", ms=6, ls="none")
+                            ax.annotate(f"published {arm.id}: {v:g}", (v, 0.5), textcoords="offset points",
+                                        xytext=(4, 6), fontsize=7)
+                paths = save_figure(fig, figdir / f"km_{key}_{trial.lower()}")
+                plt.close(fig)
+                figures.append(FigureRef(f"km-{key}-{trial}", f"{trial}: Kaplan–Meier {label} of replicate 1; "
+                                         "diamonds: published medians", paths[0], [f"figures/{p.name}" for p in paths]))
+        rows = [[r["trial"], r["arm"] or "—", _quantity_label(r), _fmt_val(r["published"], r["quantity"]),
+                 "—" if r["published_ci"] is None else "–".join(_fmt_val(x, r["quantity"]) for x in r["published_ci"]),
+                 _fmt_val(r["predicted"], r["quantity"]),
+                 "–".join(_fmt_val(x, r["quantity"]) for x in r["prediction_interval"]),
+                 {True: "yes", False: "MISS", None: "—"}[r["covered"]]] for r in doc["targets"]]
+        table = Table(["trial", "arm", "quantity", "published", "published CI", "predicted", "prediction interval",
+                       "covered"], rows, caption=f"Validation targets: {doc['summary']['covered']} of "
+                       f"{doc['summary']['targets']} published values inside the replicate 2.5–97.5% range")  # fmt: skip
+        status = doc["parameters"]["status"]
+        paragraphs = [f"Parameters: {doc['parameters']['model']} ({status}); seed {doc['seed']}, "
+                      f"{doc['replicates']} replicate trials of each published size. Nothing here was fitted to "
+                      "these numbers: they are predictions, and a miss is a finding about the model."]
+        if "uncalibrated" in status:
+            paragraphs.append("These parameters are uncalibrated starting values: misses say little about the "
+                              "model structure until it is calibrated on the calibration targets.")
+        sections = [Section("validation", "Predicted vs published", paragraphs, [Block(tables=[table])]),
+                    Section("figures", "Figures", [], [Block(figures=figures)])]
+        methods = ["Each validation trial was simulated at its published size, replicate by replicate, from its trial "
+                   "file and the parameter file as shipped. The prediction interval is the 2.5–97.5% range of the "
+                   "replicates: the spread of results a real trial of that size would show if the model were true; "
+                   "'covered' says whether the published value falls inside it."]
+        meta = {"isamm_version": __version__, "generated": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+                "input_file": "validation targets of the evidence base", "n_patients": doc["summary"]["targets"],
+                "provenance": [("isamm version", __version__), ("seed", str(doc["seed"])),
+                               ("replicates", str(doc["replicates"])), ("parameter file", doc["parameters"]["file"]),
+                               ("parameter file SHA-256", doc["parameters"]["sha256"])]}  # fmt: skip
+        html = render_html(title="isamm validation: predicted vs published", sections=sections, methods=methods,
+                           meta=meta)
+        (staging / "validation.json").write_text(to_json(doc) + "\n", encoding="utf-8")
+        (staging / "validation.html").write_text(html, encoding="utf-8")
+        _move(staging, output_dir, ("validation.json", "validation.html"))
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return doc
+
+
+def _move(staging: Path, output_dir: Path, files: tuple[str, ...]) -> None:
+    """A new folder appears by one rename; into an existing one, figures first and the page last."""
+    if not output_dir.exists():  # mkdtemp made the staging folder private; an output folder is not
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(staging, 0o777 & ~umask)
+        os.rename(staging, output_dir)
+        return
+    (output_dir / "figures").mkdir(exist_ok=True)
+    for src in sorted((staging / "figures").iterdir()):
+        os.replace(src, output_dir / "figures" / src.name)
+    for name in files:
+        os.replace(staging / name, output_dir / name)
+
+
+def _quantity_label(r: dict) -> str:
+    q = r["quantity"]
+    sg = r.get("subgroup")
+    if sg:
+        side = "<" if sg["side"] == "below" else "≥"
+        q += f" ({side} {sg['threshold']:g} months since daratumumab)"
+    return q
+
+
+def _fmt_val(x, quantity: str) -> str:
+    if x is None:
+        return "NR" if quantity.startswith("median") else "—"
+    if quantity.startswith(("orr", "vgpr", "cr_", "dcr", "pfs_at", "os_at")):
+        return f"{100 * x:.1f}%"
+    return f"{x:.3g}" if quantity.startswith("hr") else f"{x:.1f}"
+
+
+def _forest(doc: dict, folder: Path) -> FigureRef:
+    import matplotlib.pyplot as plt
+
+    rows = doc["targets"]
+    groups = [("proportions", [r for r in rows if r["quantity"].startswith(("orr", "vgpr", "cr_", "dcr", "pfs_at",
+                                                                             "os_at"))], "share of patients"),
+              ("medians", [r for r in rows if r["quantity"].startswith("median")], "months"),
+              ("hazard ratios", [r for r in rows if r["quantity"].startswith("hr")], "hazard ratio")]  # fmt: skip
+    groups = [g for g in groups if g[1]]
+    heights = [max(1.0, 0.32 * len(g[1])) for g in groups]
+    with house_style():
+        fig, axes = plt.subplots(len(groups), 1, figsize=(8.0, 1.0 + sum(heights)), layout="constrained",
+                                 gridspec_kw={"height_ratios": heights}, squeeze=False)
+        for ax, (title, items, unit) in zip(axes[:, 0], groups):
+            for y, r in enumerate(items):
+                lo, hi = r["prediction_interval"]
+                if lo is not None:
+                    ax.plot([lo, hi if hi is not None else ax.get_xlim()[1]], [y, y], color="#6baed6", lw=6,
+                            solid_capstyle="butt", label="prediction interval" if y == 0 else None)
+                if r["predicted"] is not None:
+                    ax.plot([r["predicted"]], [y], "o", color="#08519c", ms=4, label="predicted" if y == 0 else None)
+                if r["published"] is not None:
+                    if r["published_ci"]:
+                        ax.plot(r["published_ci"], [y, y], color="black", lw=1)
+                    ax.plot([r["published"]], [y], "D", color="black" if r["covered"] else "#cb181d", ms=5,
+                            label="published (red: outside)" if y == 0 else None)
+            ax.set_yticks(range(len(items)), [f"{r['trial']} {r['arm'] or ''} {_quantity_label(r)}" for r in items],
+                          fontsize=7)
+            ax.invert_yaxis()
+            ax.set_xlabel(unit)
+            ax.set_title(title, fontsize=9, loc="left")
+        axes[0, 0].legend(fontsize=7, loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=3, frameon=False)
+    paths = save_figure(fig, folder / "forest")
+    plt.close(fig)
+    return FigureRef("forest", "Published value (diamond, with its CI where published; red outside the interval) "
+                     "and the predicted replicate 2.5–97.5% range (bar, dot = median)", paths[0],
+                     [f"figures/{p.name}" for p in paths])

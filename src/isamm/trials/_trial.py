@@ -23,10 +23,13 @@ from isamm.errors import InputError
 from isamm.outcomes import cox, kaplan_meier, orr
 from isamm.trials._run import CHUNK_PATIENTS, ArmSimulation, simulate_arms
 from isamm.trials._spec import TrialSpec, load_trial
+from isamm.units import DAYS_PER_MONTH
 
 __all__ = ["TrialResult", "run_trial", "LANDMARK_MONTHS", "MAX_REPLICATES"]
 
 LANDMARK_MONTHS = (6, 12, 24)
+#: Splits of patients with prior daratumumab by months from its last dose (seed 001: 6; seed 004: 6 and 12).
+DARATUMUMAB_SPLITS_MONTHS = (3, 6, 12)
 MAX_REPLICATES = 10_000
 #: Replicates are simulated in batches of up to this many patients per arm: one PK call for the batch
 #: (the engine's cost per step is mostly per call, so 3,000 patients cost ~5x less each than 150).
@@ -56,7 +59,28 @@ def _arm_summary(sim: ArmSimulation) -> dict:
         "pfs_events": pfs.events,
         "deaths": os_.events,
         "median_follow_up_months": _reverse_km_median(c),
+        "subgroups": _daratumumab_subgroups(c),
     }
+
+
+def _rates(c: pd.DataFrame) -> dict:
+    if len(c) == 0:
+        return {"n": 0, "orr": None, "vgpr_or_better": None, "dcr": None}
+    rates = orr(c["best_response"]).rates
+    return {"n": len(c), "orr": rates["≥PR"].proportion, "vgpr_or_better": rates["≥VGPR"].proportion,
+            "dcr": float(c["dcr"].mean())}
+
+
+def _daratumumab_subgroups(c: pd.DataFrame) -> dict:
+    """Response rates below / at or above each split of months since the last daratumumab dose (prior-exposed only)."""
+    months = c["days_since_daratumumab"].to_numpy(dtype=float) / DAYS_PER_MONTH
+    exposed = np.isfinite(months)
+    if not exposed.any():
+        return {}
+    out = {}
+    for m in DARATUMUMAB_SPLITS_MONTHS:
+        out[f"{m:g}"] = {"below": _rates(c[exposed & (months < m)]), "at_or_above": _rates(c[exposed & (months >= m)])}
+    return {"months_since_daratumumab": out}
 
 
 def _reverse_km_median(c: pd.DataFrame) -> float:

@@ -1,0 +1,119 @@
+"""Validation: predict every `validation` number of the evidence base, without refitting anything.
+
+Each trial with validation numbers is simulated at its published size, ``replicates`` times, with the
+parameter file as it is. For each number: the prediction (median over replicates), the prediction
+interval (replicate 2.5–97.5% range: the spread a real trial of that size would show) and whether
+the published value falls inside it. Misses are reported, never hidden.
+
+Only the main analysis of a trial is simulated (its data cut-off is the trial file's); numbers of a
+later analysis are listed as not simulated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from isamm.disease import load_parameters
+from isamm.trials._trial import TrialResult, run_trial
+
+__all__ = ["validate", "ValidationResult", "SUPPORTED_VALIDATION"]
+
+SUPPORTED_VALIDATION = ("orr", "vgpr_or_better", "cr_or_better", "dcr", "median_pfs_months", "median_os_months",
+                        "pfs_at_months", "os_at_months", "median_treatment_weeks", "hr_pfs", "hr_os")  # fmt: skip
+
+
+def _per_replicate(result: TrialResult, t: dict) -> np.ndarray:
+    """The simulated quantity of target ``t`` in every replicate (NaN = not estimable, inf = median not reached)."""
+    metric = t["metric"]
+    if metric in ("hr_pfs", "hr_os"):
+        return np.array([r[metric] for r in result.hazard_ratios], dtype=float)
+    a = [arm.id for arm in result.spec.arms].index(t["arm"])
+    out = []
+    for rep in result.summaries:
+        s = rep[a]
+        if t.get("subgroup"):
+            sg = t["subgroup"]
+            part = s["subgroups"].get(sg["covariate"], {}).get(f"{sg['threshold']:g}", {}).get(sg["side"], {})
+            v = part.get(metric)
+        elif t.get("landmark_months") is not None:
+            v = s[metric].get(f"{t['landmark_months']:g}")
+        else:
+            v = s[metric]
+        v = np.nan if v is None else float(v)
+        if metric.startswith("median_") and np.isnan(v):
+            v = np.inf  # KM median not reached
+        out.append(v)
+    return np.array(out, dtype=float)
+
+
+def _num(x: float) -> float | None:
+    return float(x) if np.isfinite(x) else None
+
+
+@dataclass(frozen=True)
+class ValidationResult:
+    """Predicted vs published for every validation number; ``results``: the simulated trials (for plots)."""
+
+    document: dict
+    results: dict[str, TrialResult] = field(repr=False)
+
+    def to_dict(self) -> dict:
+        """``{"parameters", "seed", "replicates", "targets": [{"trial", "arm", "quantity", "subgroup", "published",
+        "published_ci", "predicted", "prediction_interval", "covered", "source"}], "not_simulated": [...],
+        "summary": {"targets", "covered"}}``. ``covered`` is None when the prediction is not estimable."""
+        return self.document
+
+
+def validate(*, seed: int = 1, replicates: int = 100, parameters=None, backend: str = "numpy",
+             progress: Callable[[int, int], None] | None = None) -> ValidationResult:
+    """Predict every validation number of the evidence base with the parameter file as it is (no fitting)."""
+    from isamm.trials.evidence import get_evidence, targets
+    from isamm.trials._spec import list_trials
+
+    params = load_parameters(parameters)
+    simulated = {s.evidence: s for s in list_trials() if s.evidence}
+    wanted = targets("validation")
+    by_trial: dict[str, list[dict]] = {}
+    skipped = []
+    for t in wanted:
+        main = get_evidence(t["trial"]).analysis
+        if t["trial"] not in simulated or t["metric"] not in SUPPORTED_VALIDATION or t["analysis"] != main:
+            skipped.append({"trial": t["trial"], "arm": t["arm"], "quantity": t["metric"], "analysis": t["analysis"],
+                            "reason": "later analysis" if t["analysis"] != main else "not simulated"})
+            continue
+        by_trial.setdefault(t["trial"], []).append(t)
+    rows, results = [], {}
+    for k, (trial, items) in enumerate(by_trial.items()):
+        spec = simulated[trial]
+        res = run_trial(spec, seed=seed, replicates=replicates, parameters=params, backend=backend)
+        results[trial] = res
+        for t in items:
+            v = _per_replicate(res, t)
+            v = v[~np.isnan(v)]
+            if v.size == 0:
+                pred, lo, hi = np.nan, np.nan, np.nan
+            else:
+                pred = np.median(v) if v.size % 2 else float(np.quantile(v, 0.5, method="inverted_cdf"))
+                lo, hi = (np.quantile(v, q, method="inverted_cdf") for q in (0.025, 0.975))
+            pub = t["value"]
+            covered = None if (pub is None or not np.isfinite(lo)) else bool(lo <= pub <= hi)
+            if pub is not None and np.isfinite(lo) and not np.isfinite(hi):
+                covered = bool(lo <= pub)
+            quantity = t["metric"] + (f"_{t['landmark_months']:g}" if t.get("landmark_months") is not None else "")
+            rows.append({
+                "trial": trial, "arm": t["arm"], "quantity": quantity, "subgroup": t.get("subgroup"),
+                "published": pub,
+                "published_ci": None if t["ci_low"] is None else [t["ci_low"], t["ci_high"]],
+                "predicted": _num(pred), "prediction_interval": [_num(lo), _num(hi)], "covered": covered,
+                "source": t["source"],
+            })
+        if progress is not None:
+            progress(k + 1, len(by_trial))
+    n_cov = sum(1 for r in rows if r["covered"])
+    doc = {"parameters": {k: v for k, v in params.to_dict().items() if k != "values"}, "seed": seed,
+           "replicates": replicates, "targets": rows, "not_simulated": skipped,
+           "summary": {"targets": len(rows), "covered": n_cov}}
+    return ValidationResult(doc, results)
