@@ -27,6 +27,8 @@ from isamm.disease._params import PARTNER_DRUGS, DiseaseParameters
 
 __all__ = ["MProtein", "partner_kill_integral", "isatuximab_effect", "m_protein"]
 
+_LOG_M_CAP = float(np.log(1e6))
+
 
 @dataclass(frozen=True)
 class MProtein:
@@ -38,7 +40,7 @@ class MProtein:
 
     @property
     def m_g_dl(self) -> np.ndarray:
-        return np.exp(self.log_m)
+        return np.exp(np.minimum(self.log_m, _LOG_M_CAP))
 
     def at(self, days: np.ndarray) -> np.ndarray:
         """M-protein at per-patient days ``days[patient, k]`` (linear interpolation of log M; grid days are exact)."""
@@ -48,7 +50,9 @@ class MProtein:
         t0, t1 = self.times_days[idx], self.times_days[idx + 1]
         w = np.clip((days - t0) / (t1 - t0), 0.0, 1.0)
         rows = np.arange(days.shape[0])[:, None]
-        return np.exp((1 - w) * log_m[rows, idx] + w * log_m[rows, idx + 1])
+        # capped at 1e6 g/dL: far beyond any lab value (visits stop long before), and no overflow for a
+        # patient whose growth rate sits in the far tail of the IIV
+        return np.exp(np.minimum((1 - w) * log_m[rows, idx] + w * log_m[rows, idx + 1], _LOG_M_CAP))
 
 
 def partner_kill_integral(doses: pd.DataFrame, n: int, times_days: np.ndarray, lam_per_day: np.ndarray,
