@@ -134,6 +134,8 @@ def calibrate_cmd(
     seed: int = typer.Option(1, "--seed", help="Seed of the virtual patients (common random numbers)."),
     budget_minutes: float = typer.Option(25.0, "--budget-minutes", help="Stop the search after this many minutes."),
     n_virtual: int = typer.Option(600, "--n-virtual", help="Virtual patients per arm at every evaluation."),
+    max_evaluations: int | None = typer.Option(None, "--max-evaluations",
+                                               help="Stop after this many evaluations (reproducible on any machine)."),
     parameters: Path | None = typer.Option(None, "--parameters", help="Start from this parameter file (default: shipped)."),
     backend: str = _backend_option(),
     output: Path = typer.Option(..., "-o", "--output", help="Parameter file to write (TOML)."),
@@ -151,7 +153,7 @@ def calibrate_cmd(
                   transient=True, disable=not err_console.is_terminal) as bar:
         task = bar.add_task("calibrating", total=60.0 * budget_minutes)
         result = calibrate(seed=seed, budget_minutes=budget_minutes, n_virtual=n_virtual, start=parameters,
-                           backend=backend, progress=lambda k, f, sec: bar.update(
+                           backend=backend, max_evaluations=max_evaluations, progress=lambda k, f, sec: bar.update(
                                task, completed=sec, description=f"evaluation {k}, objective {f:.4g}"))
     atomic_write_text(output, parameter_file_text(result))
     err_console.print(f"wrote {output} ({result.evaluations} evaluations, objective {result.start_objective:.4g} -> "

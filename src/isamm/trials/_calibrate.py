@@ -230,8 +230,12 @@ class _Objective:
 
 def calibrate(*, seed: int = 1, budget_minutes: float = 25.0, n_virtual: int = 600, start=None,
               free: tuple[str, ...] | None = None, backend: str = "numpy", max_rounds: int = 2,
+              max_evaluations: int | None = None,
               progress: Callable[[int, float, float], None] | None = None) -> CalibrationResult:
     """Fit the ``calibrate``-role parameters to the calibration targets within ``budget_minutes``.
+
+    ``max_evaluations`` stops after that many objective evaluations: unlike the time budget it gives the
+    same result on any machine (the shipped parameter file is made that way; README).
 
     ``progress(evaluations, best_objective, seconds)`` is called after every evaluation. Ctrl-C stops
     the search and returns the best point so far (the caller writes it, atomically, marked as such).
@@ -240,6 +244,10 @@ def calibrate(*, seed: int = 1, budget_minutes: float = 25.0, n_virtual: int = 6
         raise InputError("invalid seed", option="--seed", expected="an integer in [0, 2^63)", got=seed)
     if not (isinstance(budget_minutes, (int, float)) and 0 < budget_minutes <= 24 * 60):
         raise InputError("invalid budget", option="--budget-minutes", expected="minutes in (0, 1440]", got=budget_minutes)
+    if max_evaluations is not None and (isinstance(max_evaluations, bool) or not isinstance(max_evaluations, int)
+                                        or max_evaluations < 1):
+        raise InputError("invalid number of evaluations", option="--max-evaluations", expected="an integer >= 1",
+                         got=max_evaluations)  # fmt: skip
     if isinstance(n_virtual, bool) or not isinstance(n_virtual, int) or not 20 <= n_virtual <= 20_000:
         raise InputError("invalid virtual trial size", option="--n-virtual", expected="an integer in 20-20000",
                          got=n_virtual)  # fmt: skip
@@ -288,7 +296,7 @@ def calibrate(*, seed: int = 1, budget_minutes: float = 25.0, n_virtual: int = 6
         x0 = np.clip(to_x(np.array([base[n] for n in names])), lo, hi)
 
         def f(x):
-            if time.monotonic() > deadline:
+            if time.monotonic() > deadline or (max_evaluations is not None and objective.evaluations >= max_evaluations):
                 raise _Budget
             return value(base.with_values(**dict(zip(names, from_x(np.clip(x, lo, hi))))))
 
@@ -305,9 +313,9 @@ def calibrate(*, seed: int = 1, budget_minutes: float = 25.0, n_virtual: int = 6
     interrupted = False
     try:
         for _ in range(max_rounds):
-            if disease and time.monotonic() < deadline:
+            if disease:
                 current = stage(disease, current)
-            if disc and time.monotonic() < deadline:
+            if disc:
                 current = stage(disc, current)
     except KeyboardInterrupt:
         interrupted = True
@@ -317,7 +325,8 @@ def calibrate(*, seed: int = 1, budget_minutes: float = 25.0, n_virtual: int = 6
             "not_reached": t.not_reached, "simulated": values.get(t.id), "sd": t.sd, "scale": t.scale,
             "residual": float(r)} for t, r in zip(targets, residuals)]  # fmt: skip
     settings = {"seed": int(seed), "budget_minutes": budget_minutes, "n_virtual": n_virtual, "free": list(free),
-                "bounds": {n: list(BOUNDS[n]) for n in free}, "backend": backend, "max_rounds": max_rounds}
+                "bounds": {n: list(BOUNDS[n]) for n in free}, "backend": backend, "max_rounds": max_rounds,
+                "max_evaluations": max_evaluations}
     return CalibrationResult(params, start, float(np.sum(residuals**2)), start_f, fit, objective.evaluations,
                              time.monotonic() - t0, settings, history, interrupted)
 
