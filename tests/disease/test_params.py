@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from isamm.disease import REQUIRED, load_parameters
@@ -21,8 +23,10 @@ def test_every_parameter_has_unit_source_tag_role():
     assert set(params) == set(REQUIRED)
     for name, p in params.items():
         assert p["unit"] and p["source"] and p["description"], name
-        assert p["tag"] in {"published", "secondary extraction", "project choice"}, name
         assert p["role"] in {"calibrate", "fixed"}, name
+        allowed = {"published", "secondary extraction", "project choice"} | ({"calibrated"} if p["role"] == "calibrate"
+                                                                               else set())
+        assert p["tag"] in allowed, name
 
 
 def test_fixed_a_priori_parameters_are_fixed():
@@ -36,8 +40,16 @@ def test_published_values_match_their_source():
     assert P["k_bio"] == pytest.approx(20 / 7, rel=1e-3)
 
 
-def test_status_says_uncalibrated():
-    assert "uncalibrated" in P.status
+def test_status_and_provenance():
+    # the starting values say they are uncalibrated; a calibrated default carries its provenance
+    start = load_parameters(Path(__file__).resolve().parents[2] / "src/isamm/data/disease/tgi_v1_start.toml")
+    assert "uncalibrated" in start.status
+    assert set(start.values) == set(P.values)
+    for name in P.roles("fixed"):
+        assert P[name] == start[name], name
+    if "uncalibrated" not in P.status:
+        cal = P.spec["calibration"]
+        assert cal["start_sha256"] == start.sha256 and cal["targets"] and cal["settings"]["seed"] is not None
 
 
 def _write(tmp_path, text):
