@@ -61,7 +61,7 @@ def _write(tmp_path, text):
 def _default_text():
     from importlib import resources
 
-    return resources.files("isamm").joinpath("data", "disease", "tgi_v1.toml").read_text(encoding="utf-8")
+    return resources.files("isamm").joinpath("data", "disease", "tgi_v1_start.toml").read_text(encoding="utf-8")
 
 
 def test_unknown_parameter_is_named(tmp_path):
