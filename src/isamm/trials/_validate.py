@@ -17,7 +17,7 @@ from typing import Callable
 import numpy as np
 
 from isamm.disease import load_parameters
-from isamm.trials._trial import TrialResult, run_trial
+from isamm.trials._trial import TrialResult, _median, _range, run_trial
 
 __all__ = ["validate", "ValidationResult", "SUPPORTED_VALIDATION"]
 
@@ -47,10 +47,6 @@ def _per_replicate(result: TrialResult, t: dict) -> np.ndarray:
             v = np.inf  # KM median not reached
         out.append(v)
     return np.array(out, dtype=float)
-
-
-def _num(x: float) -> float | None:
-    return float(x) if np.isfinite(x) else None
 
 
 @dataclass(frozen=True)
@@ -93,21 +89,16 @@ def validate(*, seed: int = 1, replicates: int = 100, parameters=None, backend: 
         for t in items:
             v = _per_replicate(res, t)
             v = v[~np.isnan(v)]
-            if v.size == 0:
-                pred, lo, hi = np.nan, np.nan, np.nan
-            else:
-                pred = np.median(v) if v.size % 2 else float(np.quantile(v, 0.5, method="inverted_cdf"))
-                lo, hi = (np.quantile(v, q, method="inverted_cdf") for q in (0.025, 0.975))
+            # the same median and replicate range as `isamm trial run` reports
+            pred, (lo, hi) = (_median(v), _range(v)) if v.size else (None, (None, None))
             pub = t["value"]
-            covered = None if (pub is None or not np.isfinite(lo)) else bool(lo <= pub <= hi)
-            if pub is not None and np.isfinite(lo) and not np.isfinite(hi):
-                covered = bool(lo <= pub)
+            covered = None if (pub is None or lo is None) else bool(lo <= pub and (hi is None or pub <= hi))
             quantity = t["metric"] + (f"_{t['landmark_months']:g}" if t.get("landmark_months") is not None else "")
             rows.append({
                 "trial": trial, "arm": t["arm"], "quantity": quantity, "subgroup": t.get("subgroup"),
                 "published": pub,
                 "published_ci": None if t["ci_low"] is None else [t["ci_low"], t["ci_high"]],
-                "predicted": _num(pred), "prediction_interval": [_num(lo), _num(hi)], "covered": covered,
+                "predicted": pred, "prediction_interval": [lo, hi], "covered": covered,
                 "source": t["source"],
             })
         if progress is not None:
