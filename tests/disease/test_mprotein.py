@@ -39,6 +39,28 @@ def test_constant_kill_with_resistance_closed_form():
     np.testing.assert_allclose(np.log(m.m_g_dl[0]), expected, atol=1e-5)
 
 
+
+def test_two_populations_constant_kill_closed_form():
+    # option B (§4.1): M = (1−f)·M0·e^{(kG−K)t} + f·M0·e^{(r·kG−ρK)t}, a closed form for constant kill
+    two = P.with_values(f_resistant=0.05, rho_resistant=0.1, rho_resistant_isa=0.1, kG_resistant_ratio=1.5)
+    kg, k, f = 0.004, 0.03, np.array([0.05, 0.0, 1.0])
+    e = np.full((3, GRID.size), k)
+    m = m_protein(GRID, 2.0 * np.ones(3), kg * np.ones(3), np.zeros(3), np.ones(3), two, isa_effect_per_day=e,
+                  f_resistant=f)
+    expected = 2.0 * ((1 - f[:, None]) * np.exp((kg - k) * GRID) + f[:, None] * np.exp((1.5 * kg - 0.1 * k) * GRID))
+    np.testing.assert_allclose(m.m_g_dl, expected, rtol=1e-12)
+    # the resistant part takes over: M falls, reaches a nadir and regrows (a relapse under treatment)
+    nadir = int(np.argmin(m.m_g_dl[0]))
+    assert 0 < nadir < GRID.size - 1 and m.m_g_dl[0, -1] > m.m_g_dl[0, nadir]
+
+
+def test_zero_resistant_fraction_is_the_one_population_form():
+    e = np.full((2, GRID.size), 0.03)
+    args = (GRID, np.array([2.0, 0.7]), np.array([0.004, 0.01]), np.array([0.02, 0.0]), np.array([1.0, 2.0]), P)
+    one = m_protein(*args, isa_effect_per_day=e)
+    two = m_protein(*args, isa_effect_per_day=e, f_resistant=np.zeros(2))
+    np.testing.assert_array_equal(one.log_m, two.log_m)
+
 def _doses(days, drug, mg):
     return pd.DataFrame({"patient": 0, "time_h": np.asarray(days, float) * 24.0, "drug": drug, "amount_mg": mg})
 

@@ -22,11 +22,38 @@ def exponential_time_days(u: np.ndarray, rate_per_month: np.ndarray | float) -> 
         return np.where(rate > 0, -np.log(u) / np.where(rate > 0, rate, 1.0), np.inf) * DAYS_PER_MONTH
 
 
-def nonm_progression_days(u, extramedullary, high_risk, params: DiseaseParameters) -> np.ndarray:
-    """New bone lesion or plasmacytoma: h_nm·exp(β_emd·EMD + β_hrca·HRCA) (§4.7)."""
+def nonm_progression_days(u, extramedullary, high_risk, params: DiseaseParameters, *,
+                          times_days: np.ndarray | None = None, log_burden: np.ndarray | None = None) -> np.ndarray:
+    """New bone lesion or plasmacytoma: h_nm·exp(β_emd·EMD + β_hrca·HRCA)·(M(t)/M0)^γ (§4.7).
+
+    γ = ``gamma_burden_nm`` = 0 is a constant hazard. With γ > 0 the hazard follows the tumour burden
+    (the M-protein relative to baseline, ``log_burden[patient, time] = log M(t)/M0`` on ``times_days``):
+    a deep response makes new lesions rarer and a relapse more likely, as the M-protein dynamics drive the
+    PFS hazard in the published joint models (Thai 2021, §1.1). The event time solves
+    ``∫₀ᵗ h = −log u`` on the grid (trapezoidal cumulative hazard, linear between grid points); +inf if
+    the cumulative hazard stays below it until the end of the grid.
+    """
     rate = params["h_nm"] * np.exp(params["beta_emd_nm"] * np.asarray(extramedullary, float)
                                    + params["beta_hrca_nm"] * np.asarray(high_risk, float))
-    return exponential_time_days(u, rate)
+    gamma = params["gamma_burden_nm"]
+    if gamma == 0 or log_burden is None:
+        return exponential_time_days(u, rate)
+    t = np.asarray(times_days, dtype=float)
+    rel = np.exp(np.minimum(gamma * np.asarray(log_burden, dtype=float), 50.0))  # cap: no overflow far off-grid
+    step = np.diff(t) * 0.5 * (rel[:, 1:] + rel[:, :-1])
+    cum = np.concatenate([np.zeros((rel.shape[0], 1)), np.cumsum(step, axis=1)], axis=1)
+    cum *= np.asarray(rate, dtype=float).reshape(-1, 1) / DAYS_PER_MONTH  # rate per month → per day
+    target = -np.log(np.asarray(u, dtype=float))
+    out = np.full(target.shape, np.inf)
+    hit = cum[:, -1] >= target
+    rows = np.flatnonzero(hit)
+    if rows.size:
+        j = np.argmax(cum[rows] >= target[rows, None], axis=1)  # first grid point at or past the target
+        j = np.maximum(j, 1)
+        c0, c1 = cum[rows, j - 1], cum[rows, j]
+        w = np.where(c1 > c0, (target[rows] - c0) / np.where(c1 > c0, c1 - c0, 1.0), 1.0)
+        out[rows] = t[j - 1] + np.clip(w, 0.0, 1.0) * (t[j] - t[j - 1])
+    return out
 
 
 def discontinuation_days(u, has_isatuximab: bool, params: DiseaseParameters) -> np.ndarray:

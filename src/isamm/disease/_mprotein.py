@@ -1,4 +1,5 @@
-"""Serum M-protein under treatment: the Claret tumour-growth-inhibition model (disease_models.md §4.1–§4.4).
+"""Serum M-protein under treatment: the Claret tumour-growth-inhibition model (disease_models.md §4.1–§4.4),
+optionally with a resistant subpopulation (§4.1 option B, §2.4).
 
 Per patient i, with t in days since 00:00 of study day 1 (the first dose is on day 1)::
 
@@ -108,8 +109,22 @@ def isatuximab_effect(conc_ug_ml: np.ndarray, params: DiseaseParameters, phi: np
 
 def m_protein(times_days: np.ndarray, m0_g_dl: np.ndarray, kg_per_day: np.ndarray, lam_per_day: np.ndarray,
               sens: np.ndarray, params: DiseaseParameters, *, partner_doses: pd.DataFrame | None = None,
-              isa_effect_per_day: np.ndarray | None = None) -> MProtein:
+              isa_effect_per_day: np.ndarray | None = None, f_resistant: np.ndarray | None = None) -> MProtein:
     """Integrate the TGI model for N patients on a shared, equally spaced grid (days, starting at 0).
+
+    With ``f_resistant`` (disease_models.md §4.1 option B) the M-protein is the sum of a sensitive
+    and a resistant population, each linear in its log, so both are exact given the kill integral
+    ``I(t) = ∫₀ᵗ K``::
+
+        S(t) = (1 − f)·M0·exp(kG·t − I(t))
+        R(t) =      f ·M0·exp(r·kG·t − ρ·I_partner(t) − ρ_Isa·I_Isa(t))
+
+    with r = ``kG_resistant_ratio``, ρ = ``rho_resistant`` (the partner drugs' kill of the resistant
+    cells relative to the sensitive ones) and ρ_Isa = ``rho_resistant_isa`` (isatuximab's). A clone
+    selected by earlier IMiDs and proteasome inhibitors need not resist a new mechanism such as
+    anti-CD38 [PROJECT CHOICE], hence two ratios.
+
+    ``f_resistant`` None or 0 everywhere is the published one-population form (the same numbers).
 
     Parameters
     ----------
@@ -118,17 +133,29 @@ def m_protein(times_days: np.ndarray, m0_g_dl: np.ndarray, kg_per_day: np.ndarra
         resistance rate (1/day) and drug-sensitivity multiplier (–).
     partner_doses : partner-drug dose events (``patient``, ``time_h``, ``drug``, ``amount_mg``), or None.
     isa_effect_per_day : (N, T) isatuximab kill rate E_Isa at the grid times (1/day), or None.
+    f_resistant : (N,) fraction of M0 in the resistant population (–), or None.
     """
     t = np.asarray(times_days, dtype=float)
     n = np.asarray(m0_g_dl).size
     lam = np.asarray(lam_per_day, dtype=float).reshape(n, 1)
-    steps = np.zeros((n, t.size - 1))
+    sens = np.asarray(sens, dtype=float).reshape(n, 1)
+    partner = np.zeros((n, t.size - 1))
+    isa = np.zeros((n, t.size - 1))
     if partner_doses is not None and len(partner_doses):
-        steps += partner_kill_integral(partner_doses, n, t, lam[:, 0], params)
+        partner = sens * partner_kill_integral(partner_doses, n, t, lam[:, 0], params)
     if isa_effect_per_day is not None:
         f = isa_effect_per_day * np.exp(-lam * t)
-        steps += 0.5 * (f[:, 1:] + f[:, :-1]) * np.diff(t)
-    steps *= np.asarray(sens, dtype=float).reshape(n, 1)
-    kill = np.concatenate([np.zeros((n, 1)), np.cumsum(steps, axis=1)], axis=1)
-    log_m = np.log(np.asarray(m0_g_dl, dtype=float)).reshape(n, 1) + np.asarray(kg_per_day).reshape(n, 1) * t - kill
-    return MProtein(t, log_m, kill)
+        isa = sens * 0.5 * (f[:, 1:] + f[:, :-1]) * np.diff(t)
+    zero = np.zeros((n, 1))
+    kill = np.concatenate([zero, np.cumsum(partner + isa, axis=1)], axis=1)
+    log_m0 = np.log(np.asarray(m0_g_dl, dtype=float)).reshape(n, 1)
+    kg = np.asarray(kg_per_day, dtype=float).reshape(n, 1)
+    f = None if f_resistant is None else np.asarray(f_resistant, dtype=float).reshape(n, 1)
+    if f is None or not np.any(f > 0):
+        return MProtein(t, log_m0 + kg * t - kill, kill)
+    kill_r = np.concatenate([zero, np.cumsum(params["rho_resistant"] * partner + params["rho_resistant_isa"] * isa,
+                                             axis=1)], axis=1)
+    with np.errstate(divide="ignore"):  # f = 0 or 1 for some patients: log 0 = −inf, and logaddexp(x, −inf) = x
+        log_s = np.log1p(-f) + log_m0 + kg * t - kill
+        log_r = np.log(f) + log_m0 + params["kG_resistant_ratio"] * kg * t - kill_r
+    return MProtein(t, np.logaddexp(log_s, log_r), kill)

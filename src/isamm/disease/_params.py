@@ -29,9 +29,10 @@ PARTNER_DRUGS = ("pomalidomide", "dexamethasone", "carfilzomib", "lenalidomide",
 #: Every parameter the engine reads.
 REQUIRED = (
     "kG", "omega_kG", "lambda_res", "omega_lambda", "omega_sens", "beta_nonigg_kG", "beta_lines_kG", "beta_hrca_kG",
+    "f_resistant", "omega_f_resistant", "rho_resistant", "rho_resistant_isa", "kG_resistant_ratio",
     "emax_isa", "ec50_isa", "hill_isa", "k_bio", *(f"k_{d}" for d in PARTNER_DRUGS),
     "phi0_dara_refractory", "phi0_dara_exposed", "phi_inf_dara", "k_rec_dara", "theta_occ_dara", "kocc_dara",
-    "h_nm", "beta_emd_nm", "beta_hrca_nm", "h_disc_isa", "h_disc_control", "h_death_pre",
+    "h_nm", "gamma_burden_nm", "beta_emd_nm", "beta_hrca_nm", "h_disc_isa", "h_disc_control", "h_death_pre",
     "death_post_median_months", "death_post_shape", "beta_g_death",
     "sigma_prop", "sigma_add", "spep_lod_g_dl", "ife_lod_g_dl", "bm_pc_baseline_pct",
 )  # fmt: skip
@@ -39,8 +40,9 @@ REQUIRED = (
 # Parameters that may be negative (log-ratios); the others are >= 0 and some > 0.
 _SIGNED = {"beta_nonigg_kG", "beta_lines_kG", "beta_hrca_kG", "beta_emd_nm", "beta_hrca_nm", "beta_g_death"}
 _POSITIVE = {"ec50_isa", "hill_isa", "k_bio", "death_post_median_months", "death_post_shape", "kocc_dara",
-             "spep_lod_g_dl", "ife_lod_g_dl", "bm_pc_baseline_pct"}  # fmt: skip
-_FRACTIONS = {"phi0_dara_refractory", "phi0_dara_exposed", "phi_inf_dara", "theta_occ_dara"}
+             "spep_lod_g_dl", "ife_lod_g_dl", "bm_pc_baseline_pct", "kG_resistant_ratio"}  # fmt: skip
+_FRACTIONS = {"phi0_dara_refractory", "phi0_dara_exposed", "phi_inf_dara", "theta_occ_dara", "f_resistant",
+              "rho_resistant", "rho_resistant_isa"}  # fmt: skip
 
 
 class _Strict(BaseModel):

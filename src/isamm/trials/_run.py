@@ -15,6 +15,7 @@ from typing import Callable
 
 import numpy as np
 import pandas as pd
+from scipy.special import expit, ndtri
 
 import isamm.pk as pk
 from isamm.disease import (
@@ -46,7 +47,7 @@ GRID_STEP_DAYS = 0.25
 #: large arm (3,000 patients × 2 years on a 6-h grid ≈ 70 MB per array) and serves replicates in batches.
 CHUNK_PATIENTS = 3_000
 #: Per-patient uniforms, in draw order.
-_U = ("entry", "nonm", "disc", "death_pre", "death_post")
+_U = ("entry", "nonm", "disc", "death_pre", "death_post", "resistant")  # appended only: earlier draws keep their values
 _N_DISEASE_ETAS = 3  # kG, lambda, sensitivity
 #: PK random effects drawn for every patient of every arm, so a patient's other draws do not
 #: depend on whether the arm contains isatuximab.
@@ -122,9 +123,9 @@ def simulate_arms(spec: TrialSpec, arm_index: int, *, seed: int, replicates, par
     kg = params["kG"] * np.exp(log_kg_ratio)
     lam = params["lambda_res"] * np.exp(params["omega_lambda"] * eta[:, 1])
     sens = np.exp(params["omega_sens"] * eta[:, 2])
+    f_res = _resistant_fraction(u["resistant"], params)
 
     # event times from the hazards (days from the first dose)
-    t_nonm = nonm_progression_days(u["nonm"], cov["extramedullary"], cov["high_risk"], params)
     t_disc = discontinuation_days(u["disc"], has_isa, params)
     t_death_pre = death_before_progression_days(u["death_pre"], params)
 
@@ -152,9 +153,12 @@ def simulate_arms(spec: TrialSpec, arm_index: int, *, seed: int, replicates, par
             phi = cd38_effect_fraction(grid, days_off[r], c["daratumumab_refractory"].to_numpy(), params)
             isa_effect = isatuximab_effect(np.nan_to_num(conc, nan=0.0), params, phi)
         traj = m_protein(grid, c["m0_g_dl"].to_numpy(), kg[r], lam[r], sens[r], params,
-                         partner_doses=doses[doses["drug"] != "isatuximab"], isa_effect_per_day=isa_effect)
+                         partner_doses=doses[doses["drug"] != "isatuximab"], isa_effect_per_day=isa_effect,
+                         f_resistant=f_res[r])
 
-        labs = _simulate_labs(spec, c, keys[r], traj, horizon[r], t_death_pre[r], t_nonm[r], has_isa, params)
+        t_nonm = nonm_progression_days(u["nonm"][r], c["extramedullary"], c["high_risk"], params, times_days=grid,
+                                       log_burden=traj.log_m - traj.log_m[:, :1])
+        labs = _simulate_labs(spec, c, keys[r], traj, horizon[r], t_death_pre[r], t_nonm, has_isa, params)
         response = assess(labs, response_settings(spec))
         cohort = _outcomes(spec, arm, c, response, labs, horizon[r], entry_days[r], t_death_pre[r], t_disc[r],
                            u["death_post"][r], log_kg_ratio[r], dara_c0, params)
@@ -175,6 +179,15 @@ def simulate_arms(spec: TrialSpec, arm_index: int, *, seed: int, replicates, par
                                  labs[labs["patient_id"].isin(ids)].reset_index(drop=True), tuple(responses[rows]),
                                  grid if keep else None, np.concatenate(concs) if keep and concs else None))
     return out
+
+
+def _resistant_fraction(u: np.ndarray, params: DiseaseParameters) -> np.ndarray:
+    """Individual resistant fractions: logit-normal around ``f_resistant`` (0 stays 0: the one-population form)."""
+    f = params["f_resistant"]
+    if f <= 0 or f >= 1:
+        return np.full(u.shape, f)
+    logit = math.log(f / (1 - f)) + params["omega_f_resistant"] * ndtri(np.clip(u, 1e-12, 1 - 1e-12))
+    return expit(logit)
 
 
 def _pk(pop, c, normals, doses, days_off, horizon, grid, has_isa, backend):
