@@ -54,6 +54,17 @@ def test_two_populations_constant_kill_closed_form():
     assert 0 < nadir < GRID.size - 1 and m.m_g_dl[0, -1] > m.m_g_dl[0, nadir]
 
 
+
+def test_resistant_cells_see_partner_and_isatuximab_kill_separately():
+    # R = f·M0·exp(kG·t − ρ·I_partner − ρ_Isa·I_Isa): here a constant isatuximab kill only, so ρ does not matter
+    kg, k, f = 0.004, 0.03, 0.2
+    e = np.full((1, GRID.size), k)
+    for rho, rho_isa in [(0.0, 1.0), (1.0, 0.0), (0.5, 0.25)]:
+        p = P.with_values(f_resistant=f, rho_resistant=rho, rho_resistant_isa=rho_isa, kG_resistant_ratio=1.0)
+        m = m_protein(GRID, ONE, kg * ONE, 0.0 * ONE, ONE, p, isa_effect_per_day=e, f_resistant=f * ONE)
+        expected = (1 - f) * np.exp((kg - k) * GRID) + f * np.exp((kg - rho_isa * k) * GRID)
+        np.testing.assert_allclose(m.m_g_dl[0], expected, rtol=1e-12)
+
 def test_zero_resistant_fraction_is_the_one_population_form():
     e = np.full((2, GRID.size), 0.03)
     args = (GRID, np.array([2.0, 0.7]), np.array([0.004, 0.01]), np.array([0.02, 0.0]), np.array([1.0, 2.0]), P)

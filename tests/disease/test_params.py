@@ -41,15 +41,29 @@ def test_published_values_match_their_source():
 
 
 def test_status_and_provenance():
-    # the starting values say they are uncalibrated; a calibrated default carries its provenance
-    start = load_parameters(Path(__file__).resolve().parents[2] / "src/isamm/data/disease/tgi_v1_start.toml")
-    assert "uncalibrated" in start.status
-    assert set(start.values) == set(P.values)
-    for name in P.roles("fixed"):
-        assert P[name] == start[name], name
-    if "uncalibrated" not in P.status:
-        cal = P.spec["calibration"]
-        assert cal["start_sha256"] == start.sha256 and cal["targets"] and cal["settings"]["seed"] is not None
+    # every shipped calibrated file names its start file; the start says it is uncalibrated, has the same
+    # parameters, and the fixed ones are copied unchanged; the recorded SHA-256 is the start file's
+    root = Path(__file__).resolve().parents[2]
+    for name in ("tgi_v1", "tgi_v2"):
+        cal_file = root / f"src/isamm/data/disease/{name}.toml"
+        if not cal_file.exists():
+            continue
+        cal = load_parameters(cal_file)
+        start = load_parameters(root / f"src/isamm/data/disease/{name}_start.toml")
+        assert "uncalibrated" in start.status
+        assert set(start.values) == set(cal.values) == set(P.values)
+        for p in cal.roles("fixed"):
+            assert cal[p] == start[p], (name, p)
+        prov = cal.spec["calibration"]
+        assert prov["start_file"].endswith(f"{name}_start.toml")
+        assert prov["start_sha256"] == start.sha256 and prov["targets"] and prov["settings"]["seed"] is not None
+
+
+def test_published_form_file_is_one_population():
+    # tgi_v1 is the published one-population form (disease_models.md §4.1): no resistant fraction,
+    # a constant non-M hazard
+    v1 = load_parameters(Path(__file__).resolve().parents[2] / "src/isamm/data/disease/tgi_v1.toml")
+    assert v1["f_resistant"] == 0 and v1["gamma_burden_nm"] == 0
 
 
 def _write(tmp_path, text):
