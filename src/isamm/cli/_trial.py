@@ -12,11 +12,17 @@ import isamm.trials as tr
 from isamm.cli._common import console, emit_json, err_console
 from isamm.cli._pk import _backend_option
 from isamm.errors import InputError
+from isamm.parallel import client_for
 from isamm.report._html import fmt_num, fmt_pct
 
 trial_app = typer.Typer(name="trial", help="Virtual trials: dose -> PK -> M-protein -> IMWG response -> PFS/OS.",
                         no_args_is_help=True)
 _JSON = typer.Option(False, "--json", help="Print machine-readable JSON on stdout (keys documented in the README).")
+
+
+def _dask_option():
+    return typer.Option(None, "--dask", help="Run the replicates on Dask: 'local' (a cluster of this machine's "
+                        "cores) or a scheduler address (tcp://host:8786). Same numbers as without it.")
 
 
 def _listing(spec: tr.TrialSpec) -> dict:
@@ -72,6 +78,7 @@ def run_cmd(
     backend: str = _backend_option(),
     output: Path | None = typer.Option(None, "-o", "--output",
                                        help="Folder for report.html, result.json, cohort.csv, labs.csv and figures/."),
+    dask: str | None = _dask_option(),
     as_json: bool = _JSON,
 ) -> None:
     """Simulate a trial: every arm from dose to best response, PFS and OS, beside the published results."""
@@ -80,9 +87,11 @@ def run_cmd(
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   TimeRemainingColumn(), console=err_console, transient=True, disable=not err_console.is_terminal) as bar:
         task = bar.add_task("simulating arms", total=None)
-        result = tr.run_trial(trial, seed=seed, replicates=replicates, n_per_arm=n_per_arm,
-                              follow_up_months=follow_up_months, parameters=parameters, backend=backend,
-                              progress=lambda done, total: bar.update(task, completed=done, total=total))
+        with client_for(dask) as client:
+            result = tr.run_trial(trial, seed=seed, replicates=replicates, n_per_arm=n_per_arm,
+                                  follow_up_months=follow_up_months, parameters=parameters, backend=backend,
+                                  progress=lambda done, total: bar.update(task, completed=done, total=total),
+                                  client=client)
     if output is not None:
         from isamm.trials import write_trial_outputs
 
@@ -183,6 +192,7 @@ def sensitivity_cmd(
     n_per_arm: int | None = typer.Option(None, "--n-per-arm", help="Override every arm's n."),
     parameters: Path | None = typer.Option(None, "--parameters", help="Parameter file (default: shipped)."),
     backend: str = _backend_option(),
+    dask: str | None = _dask_option(),
     as_json: bool = _JSON,
 ) -> None:
     """How a trial's main outputs move with one parameter (common random numbers across values)."""
@@ -193,9 +203,10 @@ def sensitivity_cmd(
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=err_console,
                   transient=True, disable=not err_console.is_terminal) as bar:
         task = bar.add_task(f"{parameter}", total=len(vals))
-        data = sensitivity(trial, parameter, vals, seed=seed, replicates=replicates, n_per_arm=n_per_arm,
-                           parameters=parameters, backend=backend,
-                           progress=lambda done, total: bar.update(task, completed=done))
+        with client_for(dask) as client:
+            data = sensitivity(trial, parameter, vals, seed=seed, replicates=replicates, n_per_arm=n_per_arm,
+                               parameters=parameters, backend=backend,
+                               progress=lambda done, total: bar.update(task, completed=done), client=client)
     if as_json:
         emit_json(data)
         return
@@ -220,6 +231,7 @@ def validate_cmd(
     parameters: Path | None = typer.Option(None, "--parameters", help="Parameter file (default: shipped)."),
     backend: str = _backend_option(),
     output: Path | None = typer.Option(None, "-o", "--output", help="Folder for validation.html, validation.json, figures/."),
+    dask: str | None = _dask_option(),
     as_json: bool = _JSON,
 ) -> None:
     """Predict every `validation` number of the evidence base (never fitted) and show hits and misses."""
@@ -231,8 +243,9 @@ def validate_cmd(
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=err_console, transient=True, disable=not err_console.is_terminal) as bar:
         task = bar.add_task("validation trials", total=None)
-        result = validate(seed=seed, replicates=replicates, parameters=parameters, backend=backend,
-                          progress=lambda done, total: bar.update(task, completed=done, total=total))
+        with client_for(dask) as client:
+            result = validate(seed=seed, replicates=replicates, parameters=parameters, backend=backend,
+                              progress=lambda done, total: bar.update(task, completed=done, total=total), client=client)
     doc = write_validation_outputs(result, output) if output is not None else result.to_dict()
     if output is not None:
         err_console.print(f"wrote {output}/validation.html, validation.json", highlight=False)

@@ -21,7 +21,7 @@ _KEYS = ("orr", "vgpr_or_better", "dcr", "median_pfs_months", "median_os_months"
 
 def sensitivity(trial, parameter: str, values, *, seed: int, replicates: int = 1, n_per_arm: int | None = None,
                 follow_up_months: float | None = None, parameters=None, backend: str = "numpy",
-                progress=None) -> dict:
+                progress=None, client=None) -> dict:
     """Run ``trial`` once per value of ``parameter`` (others as in the parameter file).
 
     Returns ``{"trial", "parameter", "unit", "role", "tag", "source", "base_value", "seed", "replicates",
@@ -42,7 +42,7 @@ def sensitivity(trial, parameter: str, values, *, seed: int, replicates: int = 1
             raise InputError("not a finite number", option="--values", got=v)
         params = base.with_values(**{parameter: v})
         res = run_trial(trial, seed=seed, replicates=replicates, n_per_arm=n_per_arm,
-                        follow_up_months=follow_up_months, parameters=params, backend=backend)
+                        follow_up_months=follow_up_months, parameters=params, backend=backend, client=client)
         d = res.to_dict()
         rows.append({"value": v, "arms": [{"arm": a["arm"], **{k: a[k] for k in _KEYS}} for a in d["arms"]],
                      "hr_pfs": (d["hr_pfs"] or {}).get("hr"), "hr_os": (d["hr_os"] or {}).get("hr")})

@@ -11,6 +11,7 @@ size would show, not a confidence interval of the model.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -21,6 +22,7 @@ from isamm import __version__
 from isamm.disease import DiseaseParameters, load_parameters
 from isamm.errors import InputError
 from isamm.outcomes import cox, kaplan_meier, orr
+from isamm.parallel import map_ordered
 from isamm.trials._run import CHUNK_PATIENTS, ArmSimulation, simulate_arms
 from isamm.trials._spec import TrialSpec, load_trial
 from isamm.units import DAYS_PER_MONTH
@@ -201,9 +203,33 @@ def _agg_landmarks(rows: list[dict], key: str) -> dict:
     return out
 
 
+@dataclass(frozen=True)
+class _Batch:
+    summaries: list
+    hazard_ratios: list
+    first: list
+
+
+def _run_batch(spec: TrialSpec, seed: int, params: DiseaseParameters, backend: str, batch: list[int]) -> _Batch:
+    """Replicates ``batch`` of every arm (a Dask task: a pure function of its arguments)."""
+    by_arm = [simulate_arms(spec, a, seed=seed, replicates=batch, params=params, backend=backend,
+                            keep_pk=(batch[0] == 0)) for a in range(len(spec.arms))]  # fmt: skip
+    summaries, hrs, first = [], [], []
+    for j, r in enumerate(batch):
+        sims = [arm_sims[j] for arm_sims in by_arm]
+        summaries.append([_arm_summary(s) for s in sims])
+        if len(sims) == 2:
+            hrs.append({"hr_pfs": _hazard_ratio(sims[0].cohort, sims[1].cohort, "pfs_months", "pfs_event"),
+                        "hr_os": _hazard_ratio(sims[0].cohort, sims[1].cohort, "os_months", "os_event")})
+        if r == 0:
+            first = sims
+    return _Batch(summaries, hrs, first)
+
+
 def run_trial(trial: str | TrialSpec, *, seed: int, replicates: int = 1, n_per_arm: int | None = None,
               follow_up_months: float | None = None, parameters: str | DiseaseParameters | None = None,
-              backend: str = "numpy", progress: Callable[[int, int], None] | None = None) -> TrialResult:
+              backend: str = "numpy", progress: Callable[[int, int], None] | None = None,
+              client=None) -> TrialResult:
     """Run a virtual trial ``replicates`` times.
 
     Parameters
@@ -222,7 +248,10 @@ def run_trial(trial: str | TrialSpec, *, seed: int, replicates: int = 1, n_per_a
     backend
         PK engine, ``"numpy"`` or ``"jax"``.
     progress
-        Called as ``progress(done, total)`` after each simulated arm.
+        Called as ``progress(done, total)`` (arms simulated) after each batch of replicates.
+    client
+        A ``dask.distributed.Client``: batches of replicates run as Dask tasks (:mod:`isamm.parallel`);
+        the numbers are the same as without it (each replicate has its own seed stream).
     """
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**63:
         raise InputError("invalid seed", option="--seed", expected="an integer in [0, 2^63)", got=seed)
@@ -236,22 +265,18 @@ def run_trial(trial: str | TrialSpec, *, seed: int, replicates: int = 1, n_per_a
     total = replicates * len(spec.arms)
     n_max = max(a.n for a in spec.arms)
     per_batch = max(1, min(replicates, BATCH_PATIENTS // n_max))
-    summaries, hrs, first, done = [], [], [], 0
-    for start in range(0, replicates, per_batch):
-        batch = list(range(start, min(start + per_batch, replicates)))
-        by_arm = []
-        for a in range(len(spec.arms)):
-            by_arm.append(simulate_arms(spec, a, seed=int(seed), replicates=batch, params=params, backend=backend,
-                                        keep_pk=(start == 0)))
-            done += len(batch)
-            if progress is not None:
-                progress(done, total)
-        for j, r in enumerate(batch):
-            sims = [arm_sims[j] for arm_sims in by_arm]
-            summaries.append([_arm_summary(s) for s in sims])
-            if len(sims) == 2:
-                hrs.append({"hr_pfs": _hazard_ratio(sims[0].cohort, sims[1].cohort, "pfs_months", "pfs_event"),
-                            "hr_os": _hazard_ratio(sims[0].cohort, sims[1].cohort, "os_months", "os_event")})
-            if r == 0:
-                first = sims
+    batches = [list(range(start, min(start + per_batch, replicates))) for start in range(0, replicates, per_batch)]
+    done = 0
+
+    def tick(part: _Batch) -> None:
+        nonlocal done
+        done += len(part.summaries) * len(spec.arms)
+        if progress is not None:
+            progress(done, total)
+
+    work = functools.partial(_run_batch, spec, int(seed), params, backend)
+    parts = map_ordered(work, batches, client=client, done=tick)
+    summaries = [s for p in parts for s in p.summaries]
+    hrs = [h for p in parts for h in p.hazard_ratios]
+    first = parts[0].first
     return TrialResult(spec, int(seed), int(replicates), params, summaries, hrs, first, backend)

@@ -64,8 +64,11 @@ class ValidationResult:
 
 
 def validate(*, seed: int = 1, replicates: int = 100, parameters=None, backend: str = "numpy",
-             progress: Callable[[int, int], None] | None = None) -> ValidationResult:
-    """Predict every validation number of the evidence base with the parameter file as it is (no fitting)."""
+             progress: Callable[[int, int], None] | None = None, client=None) -> ValidationResult:
+    """Predict every validation number of the evidence base with the parameter file as it is (no fitting).
+
+    ``client``: a ``dask.distributed.Client`` to run the replicates on (:func:`isamm.trials.run_trial`).
+    """
     from isamm.trials.evidence import get_evidence, targets
     from isamm.trials._spec import list_trials
 
@@ -84,7 +87,7 @@ def validate(*, seed: int = 1, replicates: int = 100, parameters=None, backend: 
     rows, results = [], {}
     for k, (trial, items) in enumerate(by_trial.items()):
         spec = simulated[trial]
-        res = run_trial(spec, seed=seed, replicates=replicates, parameters=params, backend=backend)
+        res = run_trial(spec, seed=seed, replicates=replicates, parameters=params, backend=backend, client=client)
         results[trial] = res
         for t in items:
             v = _per_replicate(res, t)

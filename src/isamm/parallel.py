@@ -1,0 +1,77 @@
+"""Running independent pieces of work (replicate batches, chunks of patients) on Dask.
+
+isamm has no scheduler of its own: with a ``dask.distributed.Client`` the pieces become Dask
+tasks, without one they run here in order. A piece must be a pure function of its arguments
+(seeds are per patient or per replicate, never per worker), so the results are the same numbers
+whichever runs them; :func:`map_ordered` returns them in submission order.
+
+``client_for("local")`` starts a :class:`distributed.LocalCluster` on this machine (one
+single-threaded worker process per core, bound to 127.0.0.1, no dashboard); ``client_for("tcp://host:8786")``
+connects to a running scheduler (README, "Running on a cluster": dask-jobqueue or Kubernetes).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from typing import Any, Callable, Iterable, Iterator
+
+from isamm.errors import InputError
+
+__all__ = ["client_for", "map_ordered"]
+
+
+@contextlib.contextmanager
+def client_for(address: str | None, *, n_workers: int | None = None) -> Iterator[Any]:
+    """A Dask client for ``address`` (``None``: no client; ``"local"``: a LocalCluster here), closed on exit."""
+    if address is None:
+        yield None
+        return
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:  # a regular dependency; only a broken install gets here
+        raise InputError("Dask is not installed", option="dask", expected="pip install 'dask[distributed]'") from None
+    if address == "local":
+        workers = n_workers or max(1, min(os.cpu_count() or 1, 8))
+        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                          dashboard_address=None) as cluster, Client(cluster) as client:
+            yield client
+        return
+    if not address.startswith(("tcp://", "tls://", "ws://", "wss://")):
+        raise InputError("invalid Dask scheduler address", option="dask",
+                         expected="'local' or a scheduler address such as tcp://host:8786", got=address)
+    try:
+        client = Client(address, timeout="10s")
+    except (OSError, TimeoutError) as exc:
+        raise InputError(f"cannot reach the Dask scheduler ({exc})", option="dask", got=address) from None
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+def map_ordered(fn: Callable[..., Any], items: Iterable[Any], *, client: Any = None,
+                done: Callable[[Any], None] | None = None) -> list[Any]:
+    """``[fn(item) for item in items]``, as Dask tasks when ``client`` is given; ``done(result)`` after each.
+
+    Results come back in the order of ``items``; ``done`` is called in completion order (a progress bar).
+    A task's exception is raised here, as it would be without Dask.
+    """
+    items = list(items)
+    if client is None:
+        out = []
+        for item in items:
+            out.append(fn(item))
+            if done is not None:
+                done(out[-1])
+        return out
+    from distributed import as_completed
+
+    futures = client.map(fn, items, pure=False)
+    index = {f.key: i for i, f in enumerate(futures)}
+    out: list[Any] = [None] * len(items)
+    for future in as_completed(futures):
+        out[index[future.key]] = future.result()
+        if done is not None:
+            done(out[index[future.key]])
+    return out
