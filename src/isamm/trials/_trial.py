@@ -12,6 +12,7 @@ size would show, not a confidence interval of the model.
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -265,6 +266,9 @@ def run_trial(trial: str | TrialSpec, *, seed: int, replicates: int = 1, n_per_a
     total = replicates * len(spec.arms)
     n_max = max(a.n for a in spec.arms)
     per_batch = max(1, min(replicates, BATCH_PATIENTS // n_max))
+    if client is not None:  # at least two batches per worker, so no worker waits for one long last batch
+        workers = max(1, len(client.scheduler_info().get("workers", {})))
+        per_batch = max(1, min(per_batch, math.ceil(replicates / (2 * workers))))
     batches = [list(range(start, min(start + per_batch, replicates))) for start in range(0, replicates, per_batch)]
     done = 0
 
