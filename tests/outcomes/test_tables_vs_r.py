@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 from scipy.optimize import brentq
 from scipy.stats import nchypergeom_fisher
@@ -82,3 +84,29 @@ def test_table_errors():
         chisq_test([[1, -1], [2, 3]])
     with pytest.raises(InputError, match="invalid counts"):
         proportion_ci(5, 3)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.integers(0, 40), min_size=4, max_size=4))
+def test_conditional_odds_ratio_equals_scipy(cells):
+    # an independent implementation of the same definitions: SciPy's odds_ratio(kind="conditional")
+    from scipy.stats.contingency import odds_ratio
+
+    table = np.array(cells).reshape(2, 2)
+    assume((table.sum(axis=0) > 0).all() and (table.sum(axis=1) > 0).all())
+    res = fisher_exact(table)
+    ref_or = odds_ratio(table, kind="conditional")
+    ci = ref_or.confidence_interval(0.95)
+    # SciPy solves with its own root finder: agreement to 1e-6 relative (R's uniroot: ~1e-4)
+    assert_allclose([res.odds_ratio, *res.ci], [ref_or.statistic, ci.low, ci.high], rtol=1e-6, atol=1e-12)
+
+
+def test_fisher_on_a_large_table_matches_the_large_sample_limit():
+    # 200,000 patients: the conditional MLE tends to the sample odds ratio and its exact CI to Woolf's
+    # log-odds CI; with ~50,000 per cell both differ by O(1/n) ≈ 1e-4 relative
+    table = np.array([[50_000, 50_000], [49_000, 51_000]])
+    res = fisher_exact(table)
+    sample = (50_000 * 51_000) / (50_000 * 49_000)
+    se = np.sqrt((1 / table).sum())
+    assert_allclose(res.odds_ratio, sample, rtol=1e-4)
+    assert_allclose(res.ci, sample * np.exp(np.array([-1, 1]) * 1.959964 * se), rtol=1e-3)

@@ -20,7 +20,7 @@ from scipy.stats import kruskal, mannwhitneyu
 from isamm.errors import InputError
 from isamm.cohort._read import first_text_in_numbers
 from isamm.outcomes._design import check_numbers, r_label, r_levels
-from isamm.outcomes._tables import chisq_test, fisher_exact
+from isamm.outcomes._tables import chisq_test, fisher_p
 
 __all__ = ["Table1Result", "table1"]
 
@@ -187,23 +187,26 @@ def _continuous(var, values: pd.Series, group_masks, add, stats):
 
 def _categorical(var, col: pd.Series, group_masks, add, stats):
     levels = r_levels(col)
-    present = col.notna().to_numpy()
+    # one pass: each row's level code (−1 missing) and group, counts by bincount (no per-level comparisons)
+    codes = pd.Categorical(col, categories=levels).codes.astype(np.int64) if levels else np.full(len(col), -1)
+    present = codes >= 0
+    masks = [("overall", np.ones(len(col), bool)), *group_masks.items()]
+    counts = np.stack([np.bincount(codes[present & m], minlength=len(levels)) for _, m in masks], axis=1)
+    n_present = np.array([int((present & m).sum()) for _, m in masks])
     p, test = np.nan, ""
     if group_masks and len(levels) >= 2:
-        table = np.array([[int(((col == lvl).to_numpy() & m).sum()) for m in group_masks.values()]
-                          for lvl in levels])
+        table = counts[:, 1:]
         table = table[:, table.sum(axis=0) > 0]
         if table.shape[1] >= 2:
             if table.shape == (2, 2):
-                p, test = fisher_exact(table).p, "Fisher exact"
+                p, test = fisher_p(table), "Fisher exact"  # the p-value only: no odds-ratio CI to solve
             else:
                 p, test = chisq_test(table).p, "Pearson chi-square"
     add(var, "", "categorical", {"overall": "", **{g: "" for g in group_masks}}, p, test)
-    for lvl in levels:
-        hit = (col == lvl).to_numpy()
+    for i, lvl in enumerate(levels):
         cells = {}
-        for g, m in [("overall", np.ones(len(col), bool)), *group_masks.items()]:
-            k, n = int((hit & m).sum()), int((present & m).sum())
+        for j, (g, _) in enumerate(masks):
+            k, n = int(counts[i, j]), int(n_present[j])
             pct = 100 * k / n if n else np.nan
             cells[g] = f"{k} ({pct:.1f}%)" if n else "0"
             stats.append({"variable": var, "level": r_label(lvl), "group": g, "count": k, "n": n, "percent": pct})

@@ -10,9 +10,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.stats import binomtest, chi2_contingency
+from scipy.optimize import brentq
+from scipy.special import logsumexp
+from scipy.stats import binomtest, chi2_contingency, hypergeom
 from scipy.stats import fisher_exact as _scipy_fisher
-from scipy.stats.contingency import odds_ratio
 
 from isamm.errors import InputError
 
@@ -109,10 +110,56 @@ def fisher_exact(table, *, conf_level: float = 0.95) -> FisherResult:
     if arr.shape != (2, 2):
         raise InputError("Fisher's exact test here needs a 2×2 table; use chisq_test for larger tables",
                          option="table", expected="shape (2, 2)", got=list(arr.shape))
-    p = float(_scipy_fisher(arr).pvalue)
-    res = odds_ratio(arr, kind="conditional")
-    ci = res.confidence_interval(conf_level)
-    return FisherResult(p=p, odds_ratio=float(res.statistic), ci=(float(ci.low), float(ci.high)), table=arr)
+    p = fisher_p(arr)
+    estimate, ci = _conditional_odds_ratio(arr, conf_level)
+    return FisherResult(p=p, odds_ratio=estimate, ci=ci, table=arr)
+
+
+def fisher_p(table) -> float:
+    """Two-sided p-value of Fisher's exact test of a 2×2 table (R ``fisher.test``), without the odds ratio."""
+    return float(_scipy_fisher(_as_table(table)).pvalue)
+
+
+def _conditional_odds_ratio(arr: np.ndarray, conf_level: float) -> tuple[float, tuple[float, float]]:
+    """Conditional MLE of the odds ratio and its exact CI, R ``fisher.test``'s definitions.
+
+    Written here rather than ``scipy.stats.contingency.odds_ratio(kind="conditional")`` because SciPy's
+    CI takes minutes on large tables (10 minutes for a 2×2 table of 200,000 patients): the same
+    equations, vectorized over the support of the noncentral hypergeometric distribution
+    (log-densities, so no overflow), roots found on log ψ by ``brentq`` at xtol 1e-12 (R's
+    ``uniroot`` stops at ~1e-4, so R agrees to about that).
+    """
+    x = int(arr[0, 0])
+    m, n, k = int(arr[:, 0].sum()), int(arr[:, 1].sum()), int(arr[0, :].sum())
+    lo, hi = max(0, k - n), min(k, m)
+    support = np.arange(lo, hi + 1)
+    logdc = hypergeom.logpmf(support, m + n, m, k)
+
+    def log_density(log_psi: float) -> np.ndarray:
+        d = logdc + log_psi * support
+        return d - logsumexp(d)
+
+    def mean(log_psi: float) -> float:
+        return float(np.sum(support * np.exp(log_density(log_psi))))
+
+    def lower_tail(log_psi: float) -> float:  # P(X <= x | ψ)
+        return float(np.exp(logsumexp(log_density(log_psi)[support <= x])))
+
+    def upper_tail(log_psi: float) -> float:  # P(X >= x | ψ)
+        return float(np.exp(logsumexp(log_density(log_psi)[support >= x])))
+
+    def root(f, target: float) -> float:
+        """ψ with f(log ψ) = target, f monotone in log ψ; bracket widened until it holds the root."""
+        a, b = -1.0, 1.0
+        while (f(a) - target) * (f(b) - target) > 0 and b < 745:
+            a, b = 2 * a, 2 * b
+        return float(np.exp(brentq(lambda t: f(t) - target, a, b, xtol=1e-12, rtol=4 * np.finfo(float).eps)))
+
+    alpha = (1 - conf_level) / 2
+    estimate = 0.0 if x == lo else np.inf if x == hi else root(mean, x)
+    lower = 0.0 if x == lo else root(upper_tail, alpha)
+    upper = np.inf if x == hi else root(lower_tail, alpha)
+    return float(estimate), (float(lower), float(upper))
 
 
 def chisq_test(table, *, correction: bool = True) -> ChisqResult:
