@@ -37,15 +37,24 @@ def _landmarks(text_value: str) -> list[float]:
     return parse_float_list(text_value, "landmarks") if text_value.strip() else []
 
 
+def _guess(columns: list[str], words: tuple[str, ...], default: int) -> int:
+    """Index of the first column whose name contains one of ``words`` (a starting choice the user can change)."""
+    for i, c in enumerate(columns):
+        if any(w in c.lower() for w in words):
+            return i
+    return min(default, len(columns) - 1)
+
+
 def _mapping_form(columns: list[str]) -> dict | None:
     """The column mapping as an analysis-config mapping (the keys of the TOML file)."""
     opt = [_NONE, *columns]
     with st.form("cohort-map"):
         title = st.text_input("Report title", value="Cohort report", key="cohort-title")
         c1, c2, c3, c4 = st.columns(4)
-        time = c1.selectbox("Follow-up time column", columns, key="cohort-time")
-        event = c2.selectbox("Event column (1 = event, 0 = censored)", columns, index=min(1, len(columns) - 1),
-                             key="cohort-event")  # fmt: skip
+        time = c1.selectbox("Follow-up time column", columns, index=_guess(columns, ("futime", "time", "os_"), 0),
+                            key="cohort-time")
+        event = c2.selectbox("Event column (1 = event, 0 = censored)", columns,
+                             index=_guess(columns, ("death", "event", "status", "dead"), 1), key="cohort-event")
         unit = c3.selectbox("Time unit", ["months", "days", "weeks", "years"], key="cohort-unit")
         label = c4.text_input("Endpoint name", value="Overall survival", key="cohort-label")
         c1, c2 = st.columns(2)
@@ -117,11 +126,13 @@ def _km(km: dict) -> pd.DataFrame:
                          for g in km["groups"]])  # fmt: skip
 
 
-def _cox(model: dict | None) -> pd.DataFrame | None:
-    if not model:
+def _cox(models: dict | list | None) -> pd.DataFrame | None:
+    """Cox terms of one model (multivariable) or of several (univariable: one model per covariate)."""
+    if not models:
         return None
-    return pd.DataFrame([{"term": t["term"], "HR": t["hr"], "95% CI": f"{t['ci'][0]:.3g}–{t['ci'][1]:.3g}", "p": t["p"]}
-                         for t in model["terms"]])  # fmt: skip
+    models = models if isinstance(models, list) else [models]
+    return pd.DataFrame([{"term": t["term"], "HR": t["hr"], "95% CI": f"{t['ci'][0]:.3g}–{t['ci'][1]:.3g}", "p": t["p"],
+                          "n": m["n"], "events": m["events"]} for m in models for t in m["terms"]])  # fmt: skip
 
 
 def _figure(res: dict, key: str) -> None:

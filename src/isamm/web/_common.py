@@ -28,7 +28,7 @@ _MARKDOWN = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~:$=&])")
 def plain(value: Any) -> str:
     """``value`` as text whose Markdown characters are escaped, so it shows literally in st.error/st.markdown.
 
-    Streamlit never renders HTML here (``unsafe_allow_html`` is never used); escaping the Markdown
+    Streamlit renders no HTML from Markdown unless a page asks (none does); escaping the Markdown
     keeps a user value from becoming a link, an image (a network request) or formatting.
     """
     return _MARKDOWN.sub(r"\\\1", str(value)).replace("\n", " ")
@@ -81,7 +81,7 @@ def show_table(frame: pd.DataFrame, key: str | None = None) -> None:
 
 def show_figure(fig) -> None:
     """A matplotlib figure made by the library."""
-    st.pyplot(fig, clear_figure=False)
+    st.pyplot(fig, clear_figure=False, width="content")
 
 
 def remember(page: str, value: Any) -> None:
