@@ -20,7 +20,7 @@ import tomli_w
 from isamm.cohort import read_cohort
 from isamm.errors import InputError
 from isamm.report import cohort_report, load_config
-from isamm.web._common import json_bytes, plain, recall, remember, show_table, text, upload, user_errors
+from isamm.web._common import json_bytes, plain, recall, remember, show_table, text, upload, upload_id, user_errors
 
 __all__ = ["render"]
 
@@ -39,9 +39,10 @@ def _landmarks(text_value: str) -> list[float]:
 
 def _guess(columns: list[str], words: tuple[str, ...], default: int) -> int:
     """Index of the first column whose name contains one of ``words`` (a starting choice the user can change)."""
-    for i, c in enumerate(columns):
-        if any(w in c.lower() for w in words):
-            return i
+    for w in words:  # the words in order of preference
+        for i, c in enumerate(columns):
+            if w in c.lower():
+                return i
     return min(default, len(columns) - 1)
 
 
@@ -107,7 +108,7 @@ def _run(cohort, config_toml: bytes, config_name: str = "analysis.toml") -> dict
         results = cohort_report(load_config(cfg_path), tmp / "report", cohort=data)
         html = (tmp / "report" / "report.html").read_bytes()
         figures = {key: (tmp / "report" / paths[0]).read_bytes() for key, paths in results["figures"].items()}
-    return {"results": results, "html": html, "figures": figures, "config_toml": config_toml}
+    return {"results": results, "html": html, "figures": figures, "config_toml": config_toml, "upload": upload_id(cohort)}
 
 
 def _table1(t1: dict) -> pd.DataFrame:
@@ -202,5 +203,5 @@ def render() -> None:
             with st.spinner(plain("Running the analysis…")):
                 remember(_PAGE, _run(cohort, **inputs))
     res = recall(_PAGE)
-    if res is not None:
+    if res is not None and res["upload"] == upload_id(cohort):  # never the result of another file
         _show(res)

@@ -18,7 +18,7 @@ from isamm._io import to_json
 from isamm.errors import InputError, ModelError
 from isamm.web._server import MAX_UPLOAD_MB
 
-__all__ = ["plain", "text", "user_errors", "upload", "csv_bytes", "json_bytes", "show_table", "show_figure", "remember",
+__all__ = ["plain", "text", "user_errors", "upload", "upload_id", "csv_bytes", "json_bytes", "show_table", "show_figure", "remember",
            "recall"]  # fmt: skip
 
 # Every character Markdown (CommonMark + Streamlit's extensions) gives a meaning to; escaped, it shows as itself.
@@ -55,13 +55,23 @@ def upload(label: str, types: list[str], key: str, help: str | None = None) -> i
     Files larger than :data:`isamm.web.MAX_UPLOAD_MB` are refused by the uploader itself
     (its message: "File must be … MB or smaller").
     """
-    file = st.file_uploader(label, type=types, key=key, help=(help or "") + f" At most {MAX_UPLOAD_MB} MB; the file "
-                            "stays in this app's memory and is never written to disk.", max_upload_size=MAX_UPLOAD_MB)
+    file = st.file_uploader(f"{label} — at most {MAX_UPLOAD_MB} MB", type=types, key=key,
+                            help=(help or "") + " The file stays in this app's memory and is never written to disk. "
+                            "A larger file is refused: its name turns red, and hovering over it says why.",
+                            max_upload_size=MAX_UPLOAD_MB)  # fmt: skip
     if file is None:
         return None
     buffer = io.BytesIO(file.getvalue())
     buffer.name = file.name
     return buffer
+
+
+def upload_id(file: io.BytesIO | None) -> tuple[str, int, int] | None:
+    """Name, size and a hash of an upload: a stored result is shown only beside the file it came from."""
+    if file is None:
+        return None
+    data = file.getvalue()
+    return (file.name, len(data), hash(data))
 
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import streamlit as st
 
 from isamm.response import assess
-from isamm.web._common import json_bytes, plain, recall, remember, show_figure, show_table, text, upload, user_errors
+from isamm.web._common import json_bytes, plain, recall, remember, show_figure, show_table, text, upload, upload_id, user_errors
 
 __all__ = ["render"]
 
@@ -19,9 +19,7 @@ _PAGE = "response"
 _TYPES = ["csv", "txt", "xlsx", "xls", "parquet"]
 
 
-def _form() -> dict | None:
-    file = upload("Lab table (CSV, Excel or Parquet): one row per patient per assessment", _TYPES, key="response-file",
-                  help="Columns as `isamm response assess` (README, 'IMWG response'): patient_id and day required.")
+def _form(file) -> dict | None:
     with st.form("response-form"):
         c1, c2, c3 = st.columns(3)
         measurable = c1.number_input("Serum M-protein measurable at baseline (g/dL)", value=1.0, step=0.1,
@@ -40,7 +38,7 @@ def _compute(inputs: dict) -> dict:
                     nadir_rule=inputs["nadir_rule"], anti_cd38_ife=inputs["anti_cd38_ife"])
     from isamm.report._swimmer import swimmer_plot
 
-    return {"file": inputs["file"].name, "patients": result.patients_frame(), "visits": result.to_frame(),
+    return {"file": inputs["file"].name, "upload": upload_id(inputs["file"]), "patients": result.patients_frame(), "visits": result.to_frame(),
             "summary": result.summary(), "json": result.to_dict(), "swimmer": swimmer_plot(result)}  # fmt: skip
 
 
@@ -67,7 +65,9 @@ def render() -> None:
     st.title("IMWG response")
     st.caption("IMWG 2016 response at every assessment, best confirmed response, progression day, and the "
                "anti-CD38 interference flags (as `isamm response assess`).")
-    inputs = _form()
+    file = upload("Lab table (CSV, Excel or Parquet): one row per patient per assessment", _TYPES, key="response-file",
+                  help="Columns as `isamm response assess` (README, 'IMWG response'): patient_id and day required.")
+    inputs = _form(file)
     if inputs is not None:
         remember(_PAGE, None)
         if inputs["file"] is None:
@@ -76,5 +76,7 @@ def render() -> None:
             with user_errors():
                 remember(_PAGE, _compute(inputs))
     res = recall(_PAGE)
+    if res is not None and res["upload"] != upload_id(file):
+        res = None  # the file changed since: never show the result of another file
     if res is not None:
         _show(res)
