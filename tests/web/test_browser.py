@@ -229,3 +229,31 @@ def test_an_upload_over_the_limit_is_refused_with_a_message(page, server, tmp_pa
     _shot(page, "upload-too-large")
     page.get_by_role("button", name="Assess response").click()  # the refused file never reaches the app
     assert _error_text(page).startswith("error: no lab table")
+
+
+def test_trial_page(page, server):
+    _open(page, server, "trial")
+    _fill(page, "Patients per arm (0: as in the definition)", 20)
+    page.get_by_role("button", name="Run the trial").click()
+    _expect_plot_and_table(page)
+    page.get_by_role("button", name="Download the report (HTML)").wait_for(state="visible")
+    _shot(page, "trial")
+
+
+def test_a_long_trial_run_can_be_cancelled(page, server):
+    _open(page, server, "trial")
+    _fill(page, "Replicates (trials of the published size)", 200)
+    page.get_by_role("button", name="Run the trial").click()
+    page.get_by_test_id("stProgress").wait_for(state="visible")
+    page.get_by_role("button", name="Cancel").click()
+    _idle(page)
+    page.get_by_test_id("stProgress").wait_for(state="detached", timeout=20_000)
+    assert page.get_by_test_id("stDataFrame").count() == 0  # no result: the run stopped
+    _shot(page, "trial-cancelled")
+
+
+def test_evidence_page(page, server):
+    _open(page, server, "evidence")
+    page.get_by_test_id("stDataFrame").nth(1).wait_for(state="visible")
+    page.get_by_role("button", name="Download the comparison (JSON)").wait_for(state="visible")
+    _shot(page, "evidence")

@@ -239,3 +239,44 @@ def test_cohort_bad_event_names_file_row_and_column(bad_cohort):
     at.selectbox(key="cohort-event").set_value("death")
     message = _one_error(_submit(at))
     assert message.startswith("error: bad_cohort.csv, row 4, column 'death': event must be 0 or 1")
+
+
+# -- Trial ---------------------------------------------------------------------------------
+def test_trial_run_is_the_library_run():
+    import isamm.trials as tr
+
+    at = _open("trial")
+    at.number_input(key="trial-n").set_value(20)
+    _submit(at)
+    assert not at.error
+    table = at.dataframe[0].value.set_index("")
+    expected = tr.run_trial("ICARIA-MM", seed=1, replicates=1, n_per_arm=20).to_dict()
+    from isamm.report._html import fmt_pct
+
+    for arm in expected["arms"]:
+        assert table.loc["ORR %", f"{arm['arm']} ({arm['regimen']}, n=20): simulated"] == fmt_pct(arm["orr"])
+    assert table.loc["ORR %", "Isa-Pd (ISA-PD, n=20): published"] == "60.4"
+    assert len(at.get("image")) >= 3  # KM PFS, KM OS, best response
+    assert [b.proto.label for b in at.get("download_button")][0] == "Download the report (HTML)"
+
+
+def test_trial_yaml_mistake_is_one_line():
+    at = _open("trial")
+    text = at.text_area[0].value.replace("  n: 154\n", "  n: -5\n", 1)
+    assert text != at.text_area[0].value
+    at.text_area[0].set_value(text)
+    message = _one_error(_submit(at))
+    assert message == ("error: trial definition (YAML), column 'arms.0.n': "
+                       "Input should be greater than or equal to 1")
+
+
+# -- Evidence ------------------------------------------------------------------------------
+def test_evidence_compare_is_the_library_comparison():
+    from isamm.trials import evidence as ev
+
+    at = _open("evidence")
+    assert len(at.dataframe[0].value) == len(ev.list_evidence())
+    at.selectbox(key="evidence-b").set_value("APOLLO").run()
+    side = at.dataframe[1].value.set_index("")
+    assert list(side.columns) == ["ICARIA-MM", "APOLLO"]
+    assert side.loc["n", "ICARIA-MM"] == "154 vs 153"

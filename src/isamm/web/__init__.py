@@ -1,6 +1,6 @@
 """``isamm studio``: a local web app (Streamlit) over the isamm pipeline.
 
-Pages, in pipeline order: Regimen, Exposure, Washout, Response, Cohort. Each page
+Pages, in pipeline order: Regimen, Exposure, Washout, Response, Cohort, Trial, and the Evidence browser. Each page
 calls the same library functions as the matching CLI command and computes no
 number itself; user mistakes show the library's one-line
 :class:`~isamm.errors.InputError` message, never a traceback; every user value is
