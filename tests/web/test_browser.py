@@ -78,7 +78,7 @@ def page(server):
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=_chromium(), args=["--no-sandbox", "--disable-gpu"])
         try:
-            pg = browser.new_page(viewport={"width": 1400, "height": 1000})
+            pg = browser.new_page(viewport={"width": 1400, "height": 2400})  # tall: the app scrolls in its pane
             pg.set_default_timeout(TIMEOUT_MS)
             yield pg
         finally:

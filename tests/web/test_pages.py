@@ -181,6 +181,18 @@ def test_response_from_an_upload():
     assert [b.proto.label for b in at.get("download_button")] == ["Download the results (JSON)"]
 
 
+def test_response_from_an_excel_upload(tmp_path):
+    from isamm.response import assess
+
+    xlsx = tmp_path / "labs.xlsx"
+    pd.read_csv(LABS).to_excel(xlsx, index=False)
+    at = _open("response")
+    at.file_uploader(key="response-file").set_value((xlsx.name, xlsx.read_bytes(), "application/vnd.ms-excel")).run()
+    _submit(at)
+    assert not at.error
+    assert list(at.dataframe[0].value["best_response"]) == list(assess(LABS).patients_frame()["best_response"])
+
+
 def test_response_bad_upload_names_file_row_and_column(bad_labs):
     at = _open("response")
     at.file_uploader(key="response-file").set_value((bad_labs.name, bad_labs.read_bytes(), "text/csv")).run()
