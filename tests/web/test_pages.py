@@ -128,6 +128,16 @@ def test_exposure_two_regimens_side_by_side():
     assert "ISA-PD: patient" in columns and "ISA-MONO-20: patient" in columns
 
 
+def test_exposure_igg_beside_non_igg():
+    at = _exposure(_open("exposure"))
+    at.selectbox(key="exposure-compare").set_value("the other myeloma type (IgG ↔ non-IgG)")
+    _submit(at)
+    metrics = at.dataframe[0].value.set_index("metric")
+    row = metrics.loc["Ctrough at steady state (µg/mL)"]
+    assert row["ISA-PD, IgG: patient"] > 0 and row["ISA-PD, non-IgG: patient"] > 0
+    assert row["ISA-PD, IgG: patient"] != row["ISA-PD, non-IgG: patient"]  # myeloma type is a covariate of CL
+
+
 def test_exposure_bad_weight_is_one_line():
     at = _exposure(_open("exposure"))
     at.number_input(key="exposure-weight").set_value(0.0)
