@@ -1,8 +1,9 @@
 """``isamm studio`` in a real browser: Debian's Chromium driven by Playwright.
 
 One server (``python -m isamm studio --port P`` on a free port) and one browser serve the whole module.
-Screenshots are kept in ``tests/web/artifacts/`` (git-ignored). The tests skip only when Chromium or
-Playwright is missing; ``.ci/run`` installs Chromium so that CI always runs them.
+Screenshots are kept in ``tests/web/artifacts/`` (git-ignored). The page tests skip only when Chromium or
+Playwright is missing (``.ci/run`` installs Chromium so that CI always runs them); the test that the server
+listens on 127.0.0.1 only needs no browser and always runs.
 """
 
 from __future__ import annotations
@@ -29,9 +30,6 @@ def _chromium() -> str | None:
         if candidate and os.access(candidate, os.X_OK):
             return candidate
     return None
-
-
-pytestmark = pytest.mark.skipif(_chromium() is None, reason="Chromium is not installed (apt-get install chromium)")
 
 
 def _free_port() -> int:
@@ -73,6 +71,9 @@ def server():
 
 @pytest.fixture(scope="module")
 def page(server):
+    """One Chromium page for the module; the browser tests skip (only) when Chromium is not installed."""
+    if _chromium() is None:
+        pytest.skip("Chromium is not installed (apt-get install chromium; .ci/run does it)")
     sync_api = pytest.importorskip("playwright.sync_api")
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_api.sync_playwright() as pw:
