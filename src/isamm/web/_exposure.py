@@ -76,8 +76,10 @@ def _arm(label: str, regimen: str, weeks: int, covariates: dict, n: int, seed: i
     if n < 1:
         raise InputError("invalid number of patients", option="virtual patients", expected="an integer >= 1", got=n)
     population = pk.sample_patients(model, seed=seed, covariates=pk.covariate_frame(model, pd.DataFrame([cov] * n)))
-    times = np.arange(0.0, weeks * 168.0 + 6.0, 12.0)
     ev_one = pk.regimen_events(regimen, one.covariates["weight_kg"].to_numpy(), weeks=weeks, drug=drug)
+    # output grid: every 3 h plus each infusion end (where an IV maximum is), so the drawn peaks are the real ones
+    ends = (ev_one["time_h"] + ev_one["duration_h"].fillna(0.0)).to_numpy(dtype=float)
+    times = np.unique(np.concatenate([np.arange(0.0, weeks * 168.0 + 1.5, 3.0), ends[ends <= weeks * 168.0]]))
     ev_pop = pk.regimen_events(regimen, population.covariates["weight_kg"].to_numpy(), weeks=weeks, drug=drug)
     sim_one = pk.simulate(model, one, ev_one, times)
     sim_pop = pk.simulate(model, population, ev_pop, times)
