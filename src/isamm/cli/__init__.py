@@ -68,6 +68,7 @@ from isamm.cli import _outcomes  # noqa: E402
 from isamm.cli import _pk  # noqa: E402
 from isamm.cli import _trial  # noqa: E402
 from isamm.cli import _evidence  # noqa: E402
+from isamm.cli import _studio  # noqa: E402
 
 _demo.register(app)
 _response.register(app)
@@ -77,6 +78,7 @@ _outcomes.register(app)
 _pk.register(app)
 _trial.register(app)
 _evidence.register(app)
+_studio.register(app)
 
 
 def main() -> None:

@@ -12,11 +12,8 @@ from rich.table import Table
 from isamm import pk
 from isamm.cli._common import console, emit_json, err_console, parse_float_list, write_output
 from isamm.errors import InputError
-from isamm.pk._regimen import get_regimen
 
 _PLOT_SUFFIXES = (".png", ".pdf", ".svg")
-_DEFAULT_MODEL = {("isatuximab", "IV"): "isatuximab_fau2020", ("daratumumab", "IV"): "daratumumab_xu2020",
-                  ("daratumumab", "SC"): "daratumumab_luo2021"}
 
 pk_app = typer.Typer(name="pk", help="Population PK of isatuximab and daratumumab: simulate, exposure, washout.",
                      no_args_is_help=True)
@@ -78,26 +75,7 @@ def _patients(model, typical: bool, n: int | None, seed: int, covariates: dict, 
 
 
 def _drug_and_model(regimen: str, weeks: int, drug: str | None, model_id: str | None):
-    reg = get_regimen(regimen)
-    drugs = [d for d in ("isatuximab", "daratumumab") if d in reg.drugs]
-    if drug is None:
-        if not drugs:
-            raise InputError("regimen has no isatuximab or daratumumab", option="--regimen", got=regimen)
-        drug = drugs[0]
-    elif drug not in drugs:
-        raise InputError(f"regimen has no {drug}", option="--drug", expected=" or ".join(drugs) or "a regimen with an antibody", got=drug)
-    if weeks < 1:
-        raise InputError("invalid horizon", option="--weeks", expected="an integer >= 1", got=weeks)
-    if model_id is None:
-        ev = pk.regimen_events(regimen, [70.0], weeks=weeks, drug=drug)
-        route = str(ev["route"].iloc[0])
-        model_id = _DEFAULT_MODEL.get((drug, route))
-        if model_id is None:
-            raise InputError(f"no shipped model for {drug} {route}", option="--model")
-    model = pk.load_model(model_id)
-    if model.drug != drug:
-        raise InputError(f"model {model_id} is for {model.drug}", option="--model", expected=f"a {drug} model", got=model_id)
-    return drug, model
+    return pk.regimen_model(regimen, weeks, drug=drug, model_id=model_id)
 
 
 def _date(text: str, option: str):

@@ -99,7 +99,9 @@ def read_cohort(
     Parameters
     ----------
     path_or_df
-        File path (format chosen by suffix) or a DataFrame.
+        File path (format chosen by suffix) or a DataFrame. A binary file object
+        (e.g. ``io.BytesIO``) with a ``name`` attribute is read like a file of that
+        name, without touching the disk (``isamm studio`` uploads).
     time
         Follow-up time column (any unit; the results are in that unit). With
         ``dates``, the name given to the computed time in months
@@ -188,13 +190,17 @@ def read_cohort(
 def _load(path_or_df) -> tuple[pd.DataFrame, str]:
     if isinstance(path_or_df, pd.DataFrame):
         return path_or_df.copy(), "<DataFrame>"
-    path = Path(path_or_df)
-    source = path.name
-    kind = READERS.get(path.suffix.lower())
+    if hasattr(path_or_df, "read"):  # an in-memory upload: a binary file object whose .name gives the format
+        path, source = path_or_df, Path(str(getattr(path_or_df, "name", "") or "<upload>")).name
+        suffix = Path(source).suffix
+    else:
+        path = Path(path_or_df)
+        source, suffix = path.name, path.suffix
+    kind = READERS.get(suffix.lower())
     if kind is None:
         raise InputError("unknown cohort file type", file=source,
-                         expected="a file ending in " + ", ".join(sorted(READERS)), got=path.suffix or "(no suffix)")
-    if not path.is_file():
+                         expected="a file ending in " + ", ".join(sorted(READERS)), got=suffix or "(no suffix)")
+    if isinstance(path, Path) and not path.is_file():
         raise InputError("file not found", file=str(path))
     try:
         if kind == "csv":
@@ -205,9 +211,9 @@ def _load(path_or_df) -> tuple[pd.DataFrame, str]:
         elif kind == "tsv":
             frame = _read_text(path, sep="\t")
         elif kind == "excel":
-            frame = pd.read_excel(path)
+            frame = pd.read_excel(_rewound(path))
         else:
-            frame = pd.read_parquet(path)
+            frame = pd.read_parquet(_rewound(path))
     except (ValueError, OSError, pd.errors.ParserError, ImportError) as exc:
         raise InputError(f"cannot read the file ({type(exc).__name__}: {exc})", file=source) from None
     # spreadsheets export formatted but empty rows at the end (",,,,"): not patients. Only trailing
@@ -220,12 +226,19 @@ def _load(path_or_df) -> tuple[pd.DataFrame, str]:
     return frame, source
 
 
-def _read_text(path: Path, **kwargs) -> pd.DataFrame:
+def _read_text(path, **kwargs) -> pd.DataFrame:
     """CSV/TSV as UTF-8 (with or without BOM), else Windows-1252, the encoding of Excel's plain "CSV" on Windows."""
     try:
-        return pd.read_csv(path, encoding="utf-8", **kwargs)
+        return pd.read_csv(_rewound(path), encoding="utf-8", **kwargs)
     except UnicodeDecodeError:
-        return pd.read_csv(path, encoding="cp1252", **kwargs)
+        return pd.read_csv(_rewound(path), encoding="cp1252", **kwargs)
+
+
+def _rewound(path):
+    """A path as is; a file object back at its start (it is read more than once)."""
+    if hasattr(path, "seek"):
+        path.seek(0)
+    return path
 
 
 def _require_column(frame: pd.DataFrame, name: str, source: str, option: str | None) -> None:

@@ -17,8 +17,9 @@ from isamm.pk._simulate import (
     simulate_parameters,
     typical_patients,
 )
-from isamm.pk._plot import plot_concentration
+from isamm.pk._plot import concentration_figure, plot_concentration
 from isamm.pk._regimen import regimen_events
+from isamm.pk._choose import DEFAULT_MODELS, regimen_model
 from isamm.pk._structural import STRUCTURES, linear_cl_fau
 from isamm.pk._washout import DARATUMUMAB_MODELS, Washout, washout
 
@@ -42,7 +43,10 @@ __all__ = [
     "simulate_parameters",
     "typical_patients",
     "regimen_events",
+    "regimen_model",
+    "DEFAULT_MODELS",
     "plot_concentration",
+    "concentration_figure",
     "DARATUMUMAB_MODELS",
     "Washout",
     "washout",

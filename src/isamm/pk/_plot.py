@@ -8,7 +8,7 @@ import numpy as np
 
 from isamm._io import atomic_path
 
-__all__ = ["plot_concentration"]
+__all__ = ["plot_concentration", "concentration_figure"]
 
 
 def plot_concentration(path, curves, *, log: bool = False, threshold_ug_ml: float | None = None,
@@ -18,12 +18,23 @@ def plot_concentration(path, curves, *, log: bool = False, threshold_ug_ml: floa
     ``curves`` is a list of ``(label, x, conc[patient, time])``; a single patient is
     drawn as a line, several as the median with a ``coverage_pct`` band.
     """
-    import matplotlib
+    fig = concentration_figure(curves, log=log, threshold_ug_ml=threshold_ug_ml, x_label=x_label, title=title,
+                               coverage_pct=coverage_pct)
+    suffix = Path(path).suffix.lower().lstrip(".") or "png"
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format=suffix)
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7.5, 4.2), dpi=120)
+def concentration_figure(curves, *, log: bool = False, threshold_ug_ml: float | None = None,
+                         x_label: str = "weeks from 00:00 of study day 1", title: str = "", coverage_pct: float = 90.0):
+    """The figure :func:`plot_concentration` writes, as a matplotlib ``Figure``.
+
+    Built without pyplot (no global figure registry), so it is safe in a web server thread.
+    """
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(7.5, 4.2), dpi=120)
+    ax = fig.subplots()
     lo, hi = (100 - coverage_pct) / 2, 100 - (100 - coverage_pct) / 2
     for label, x, conc in curves:
         conc = np.atleast_2d(conc)
@@ -46,7 +57,4 @@ def plot_concentration(path, curves, *, log: bool = False, threshold_ug_ml: floa
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    suffix = Path(path).suffix.lower().lstrip(".") or "png"
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format=suffix)
-    plt.close(fig)
+    return fig

@@ -143,6 +143,23 @@ class Simulation:
             raise InputError("not an output time", option="times_h", expected="one of the simulated times", got=t)
         return i
 
+    def band(self, coverage_pct: float = 90.0) -> pd.DataFrame:
+        """Median and ``coverage_pct`` prediction interval over patients at each output time.
+
+        Columns ``time_h``, ``median_ug_ml``, ``p{lo}_ug_ml``, ``p{hi}_ug_ml`` (``p5``/``p95`` for
+        90%), as :meth:`isamm.pk.Washout.band`; the percentiles are NumPy's default (R type 7).
+        """
+        if not (np.isfinite(coverage_pct) and 0 < coverage_pct < 100):
+            raise InputError("invalid coverage", option="coverage_pct", expected="a percentage in (0, 100)", got=coverage_pct)
+        lo, hi = (100 - coverage_pct) / 2, 100 - (100 - coverage_pct) / 2
+        c = self.conc_ug_ml
+        return pd.DataFrame({
+            "time_h": self.times_h,
+            "median_ug_ml": np.median(c, axis=0),
+            f"p{lo:g}_ug_ml": np.percentile(c, lo, axis=0),
+            f"p{hi:g}_ug_ml": np.percentile(c, hi, axis=0),
+        })
+
     def to_frame(self) -> pd.DataFrame:
         """Long table: patient, time_h, conc_ug_ml (and observed_ug_ml)."""
         n, nt = self.conc_ug_ml.shape

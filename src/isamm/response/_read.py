@@ -11,6 +11,7 @@ import difflib
 import os
 import re
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -48,7 +49,7 @@ _ISOTYPE = re.compile(r"^\s*(?:(ig[gadme])[\s\-_]*)?(kappa|lambda|κ|λ)(?:[\s\-
 _ISOTYPE_LC_FIRST = re.compile(r"^\s*(?:light[\s\-_]*chain|lc)[\s\-_]*(kappa|lambda|κ|λ)\s*$")
 
 
-def read_labs(source: str | os.PathLike[str] | pd.DataFrame, config: ResponseConfig | None = None) -> pd.DataFrame:
+def read_labs(source: str | os.PathLike[str] | pd.DataFrame | BinaryIO, config: ResponseConfig | None = None) -> pd.DataFrame:
     """Read and validate a long lab table.
 
     Parameters
@@ -56,6 +57,8 @@ def read_labs(source: str | os.PathLike[str] | pd.DataFrame, config: ResponseCon
     source
         A CSV, Excel (``.xlsx``/``.xls``) or Parquet file, or a DataFrame, with the
         columns of :data:`LAB_COLUMNS` (only ``patient_id`` and ``day`` required).
+        A binary file object (e.g. ``io.BytesIO``) with a ``name`` attribute is read
+        like a file of that name, without touching the disk (``isamm studio`` uploads).
     config
         Thresholds; only ``serum_m_max_g_dl`` (unit check) is used here.
 
@@ -102,11 +105,16 @@ def read_labs(source: str | os.PathLike[str] | pd.DataFrame, config: ResponseCon
 def _load(source) -> tuple[pd.DataFrame, str]:
     if isinstance(source, pd.DataFrame):
         return source.reset_index(drop=True).copy(), "<DataFrame>"
-    path = Path(source)
-    name = str(path)
-    if not path.is_file():
-        raise InputError("lab file not found", file=name)
-    suffix = path.suffix.lower()
+    if hasattr(source, "read"):  # an in-memory upload: a binary file object whose .name gives the format
+        path = source
+        name = str(getattr(source, "name", "") or "<upload>")
+        suffix = Path(name).suffix.lower()
+    else:
+        path = Path(source)
+        name = str(path)
+        if not path.is_file():
+            raise InputError("lab file not found", file=name)
+        suffix = path.suffix.lower()
     try:
         if suffix in (".csv", ".txt"):
             frame = pd.read_csv(path, dtype=str, keep_default_na=False)

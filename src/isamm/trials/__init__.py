@@ -10,16 +10,16 @@ run_trial, TrialResult
     Replicated virtual trial and its ``to_dict()`` (the ``isamm trial run --json`` contract).
 simulate_arm, ArmSimulation
     One arm of one replicate: cohort, simulated labs, IMWG result.
-TrialSpec, Arm, load_trial, list_trials
+TrialSpec, Arm, load_trial, list_trials, parse_trial
     Trial definitions (YAML; shipped ones in ``isamm/data/trials/``).
 write_trial_outputs
     ``report.html``, ``cohort.csv``, ``labs.csv`` and ``result.json`` into a folder, as a whole.
 """
 
 from isamm.trials._run import ArmSimulation, simulate_arm, simulate_arms
-from isamm.trials._spec import Arm, TrialSpec, list_trials, load_trial
+from isamm.trials._spec import Arm, TrialSpec, list_trials, load_trial, parse_trial
 from isamm.trials._report import write_trial_outputs
 from isamm.trials._trial import TrialResult, run_trial
 
 __all__ = ["run_trial", "TrialResult", "simulate_arm", "simulate_arms", "ArmSimulation", "TrialSpec", "Arm", "load_trial",
-           "list_trials", "write_trial_outputs"]
+           "list_trials", "parse_trial", "write_trial_outputs"]

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from isamm.errors import InputError
 from isamm.population import BaselineSpec
 
-__all__ = ["Arm", "TrialSpec", "load_trial", "list_trials", "get_regimen"]
+__all__ = ["Arm", "TrialSpec", "load_trial", "list_trials", "parse_trial", "get_regimen"]
 
 
 class _Strict(BaseModel):
@@ -155,6 +155,11 @@ def _parse(text: str, name: str, folder: Path | None = None) -> TrialSpec:
         elif e["type"] == "missing":
             msg = "missing key"
         raise InputError(msg, file=name, column=key) from None
+
+
+def parse_trial(text: str, name: str = "trial.yaml") -> TrialSpec:
+    """A trial definition from YAML text (e.g. edited in ``isamm studio``); errors name ``name`` and the key."""
+    return _parse(text, name)
 
 
 @lru_cache(maxsize=1)
