@@ -163,7 +163,11 @@ def km(
             console.print(marks)
         if result.logrank is not None:
             lr = result.logrank
-            console.print(f"log-rank: chi-square {lr.chisq:.3f} on {lr.df} df, {_p_eq(lr.p)}", highlight=False)
+            if lr.df == 0:
+                console.print(f"log-rank: not computed ({lr.note})", highlight=False)
+            else:
+                console.print(f"log-rank: chi-square {lr.chisq:.3f} on {lr.df} df, {_p_eq(lr.p)}"
+                              + (f" ({lr.note})" if lr.note else ""), highlight=False)
         elif group is not None:
             why = "a single group" if len(result.groups) < 2 else "no events"
             console.print(f"log-rank: not computed ({why})", highlight=False)
