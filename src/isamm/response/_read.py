@@ -38,7 +38,8 @@ LAB_COLUMNS: dict[str, tuple[str, str]] = {
     "new_lesion": ("flag01", "new bone or soft-tissue lesion at this assessment (0/1)"),
     "new_therapy": ("flag01", "a new line of therapy starts at this day (0/1)"),
     "calcium_mg_dl": ("amount", "corrected serum calcium, mg/dL"),
-    "isotype": ("patient_text", "per patient, e.g. IgG-kappa, IgA-lambda, kappa light chain"),
+    "isotype": ("patient_text", "per patient, e.g. IgG-kappa, IgA-lambda, kappa light chain, non-secretory, "
+                                "oligosecretory (optionally with its isotype: oligosecretory IgG-kappa)"),
     "anti_cd38": ("patient_bool", "per patient: on isatuximab/daratumumab or within 6 months of it (true/false)"),
 }
 _REQUIRED = ("patient_id", "day")
@@ -46,6 +47,8 @@ _TRUE = {"1", "1.0", "true", "t", "yes", "y"}
 _FALSE = {"0", "0.0", "false", "f", "no", "n"}
 _ISOTYPE = re.compile(r"^\s*(?:(ig[gadme])[\s\-_]*)?(kappa|lambda|κ|λ)(?:[\s\-_]*(?:light[\s\-_]*chain|lc))?\s*$")
 _ISOTYPE_LC_FIRST = re.compile(r"^\s*(?:light[\s\-_]*chain|lc)[\s\-_]*(kappa|lambda|κ|λ)\s*$")
+# non-secretory / oligosecretory myeloma: no (or too little) M-protein in serum and urine; an isotype may follow
+_SECRETION = re.compile(r"^\s*(?:non|oligo)[\s\-_]*secretory\s*(?:[\s\-_,:(]\s*(.*?)\s*\)?)?\s*$")
 
 
 def read_labs(source: str | os.PathLike[str] | pd.DataFrame, config: ResponseConfig | None = None) -> pd.DataFrame:
@@ -267,17 +270,35 @@ def _check_patients(out: pd.DataFrame, name: str) -> None:
     out["light_chain"] = pd.Series([c[1] for c in chains], index=out.index, dtype=object)
 
 
-def _isotype(value: str, row: int, name: str) -> tuple[str | None, str]:
-    """(heavy chain or None, 'kappa'/'lambda') from a text such as 'IgG-kappa'."""
+def _isotype(value: str, row: int, name: str) -> tuple[str | None, str | None]:
+    """(heavy chain or None, 'kappa'/'lambda' or None) from a text such as 'IgG-kappa'.
+
+    ``non-secretory`` and ``oligosecretory`` (any spacing or hyphen) give no chain
+    unless an isotype follows (``oligosecretory IgG-kappa``): such patients are
+    followed on what is measurable at baseline, as for any patient — the FLC
+    track (involved chain from the abnormal ratio when not given) or the marrow
+    track — and are not evaluable without either.
+    """
     text = value.lower()
+    secretion = _SECRETION.match(text)
+    chains = (None, None) if secretion and not secretion.group(1) else _chains(
+        secretion.group(1) if secretion else text)
+    if chains is None:
+        raise InputError("unknown isotype", file=name, row=row, column="isotype",
+                         expected="e.g. IgG-kappa, IgA-lambda, kappa light chain, non-secretory, oligosecretory",
+                         got=value)  # fmt: skip
+    return chains
+
+
+def _chains(text: str) -> tuple[str | None, str] | None:
+    """(heavy chain or None, 'kappa'/'lambda') from a lower-case isotype text, None if it is not one."""
     m = _ISOTYPE.match(text)
     if m:
         heavy, light = m.group(1), m.group(2)
     else:
         m = _ISOTYPE_LC_FIRST.match(text)
         if not m:
-            raise InputError("unknown isotype", file=name, row=row, column="isotype",
-                             expected="e.g. IgG-kappa, IgA-lambda, kappa light chain", got=value)  # fmt: skip
+            return None
         heavy, light = None, m.group(1)
     light = {"κ": "kappa", "λ": "lambda"}.get(light, light)
     return ("Ig" + heavy[2].upper() if heavy else None), light
