@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import errno
 import json
+import math
 import os
 import tempfile
 from contextlib import contextmanager
@@ -113,7 +114,7 @@ def _json_default(obj: Any) -> Any:
     if isinstance(obj, np.integer):
         return int(obj)
     if isinstance(obj, np.floating):
-        return None if np.isnan(obj) else float(obj)
+        return float(obj) if np.isfinite(obj) else None
     if isinstance(obj, np.ndarray):
         return obj.tolist()
     if isinstance(obj, (pd.Timestamp,)):
@@ -124,12 +125,12 @@ def _json_default(obj: Any) -> Any:
 
 
 def to_json(obj: Any, indent: int | None = 2) -> str:
-    """Serialise results to JSON (NaN → null, NumPy types → Python)."""
+    """Serialise results to JSON (NaN and ±inf → null: JSON has neither; NumPy types → Python)."""
     return json.dumps(_sanitize(obj), indent=indent, default=_json_default, allow_nan=False)
 
 
 def _sanitize(obj: Any) -> Any:
-    if isinstance(obj, float) and obj != obj:  # NaN
+    if isinstance(obj, float) and not math.isfinite(obj):  # NaN, ±inf
         return None
     if isinstance(obj, dict):
         return {k: _sanitize(v) for k, v in obj.items()}

@@ -53,7 +53,7 @@ class _IsammGroup(TyperGroup):
             code = exc.exit_code if type(exc).__name__ == "NoArgsIsHelpError" else _error(usage_message(exc, args))
         except click.ClickException as exc:
             code = _error(" ".join(exc.format_message().split()), exc.exit_code)
-        except click.Abort:
+        except typer.Abort:
             err_console.print("isamm: aborted", markup=False, highlight=False)
             code = 1
         if standalone_mode:

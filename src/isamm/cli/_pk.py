@@ -11,6 +11,7 @@ from rich.table import Table
 
 from isamm import pk
 from isamm.cli._common import console, emit_json, err_console, parse_float_list, write_output
+from isamm._header import check_unique_header, raw_header
 from isamm.errors import InputError
 from isamm.pk._regimen import get_regimen
 
@@ -50,13 +51,22 @@ def _read_table(path: Path) -> pd.DataFrame:
     if not path.exists():
         raise InputError("file not found", file=str(path))
     if suffix == ".csv":
-        return pd.read_csv(path)
+        frame = pd.read_csv(path)
+        check_unique_header(raw_header(path, "csv"), str(path))
+        return frame
     if suffix in (".parquet", ".pq"):
         return pd.read_parquet(path)
     raise InputError("unknown table format", file=str(path), expected="a .csv or .parquet file", got=suffix)
 
 
 def _patients(model, typical: bool, n: int | None, seed: int, covariates: dict, table: Path | None) -> pk.Patients:
+    # options that would otherwise be ignored without a word
+    if typical and n is not None:
+        raise InputError("give --typical (one typical patient) or --patients N (a sampled population), not both",
+                         option="--patients", got=n)
+    if table is not None and n is not None:
+        raise InputError("the covariate table gives one patient per row; --patients cannot also set their number",
+                         option="--patients", expected="--patients or --covariates, not both", got=n)
     for name in covariates:
         if name not in model.covariates:
             raise InputError(f"covariate not used by {model.id}", option=_OPT_NAME[name],

@@ -116,6 +116,10 @@ def expand(
     start = _parse_date(start_date)
     plan = _cycle_starts(spec, cycles, weeks)
     weights = _cycle_weights(weight_kg_by_cycle, patient)
+    if weight_kg_by_cycle is not None and len(weights) > len(plan):
+        raise InputError(f"{len(weights)} weights for {len(plan)} cycles", option="weight_kg_by_cycle",
+                         expected=f"at most one weight per cycle ({len(plan)}; the last is carried forward)",
+                         got=list(weight_kg_by_cycle))
     last_day = None if weeks is None else 7 * weeks
 
     rows: list[dict] = []

@@ -38,6 +38,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from isamm.errors import InputError
+from isamm.units import TIME_UNITS
 
 __all__ = ["AnalysisConfig", "Endpoint", "load_config"]
 
@@ -99,7 +100,7 @@ class AnalysisConfig(_Strict):
 
     title: str = "Cohort report"
     cohort: Path | None = Field(None, description="cohort file, relative to the config file")
-    time_unit: Literal["months", "days", "weeks", "years"] = "months"
+    time_unit: Literal[TIME_UNITS] = "months"  # a tuple in Literal[...] lists its values
     group: str | None = None
     landmarks: list[float] = Field(default_factory=list)
     plot_max_time: float | None = Field(None, gt=0, description="right end of the KM plots' x axis (time_unit)")

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from isamm._header import check_unique_header, raw_header
 from isamm.errors import InputError
 from isamm.response._config import ResponseConfig
 
@@ -82,6 +83,8 @@ def read_labs(source: str | os.PathLike[str] | pd.DataFrame, config: ResponseCon
     raw, name = _load(source)
     raw.columns = [str(c).strip() for c in raw.columns]
     _check_columns(raw, name)
+    if raw.empty:  # a header alone would give "n = 0" and exit 0, as if every patient had been assessed
+        raise InputError("no assessments", file=name, expected="a header row and at least one data row")
     rows = np.arange(len(raw)) + 2
     # Cleaned cells kept as Python objects (a DataFrame would turn None back into NaN); numeric columns
     # (a DataFrame from a simulation, Parquet) stay float arrays, NaN = empty: the same checks, vectorized.
@@ -123,6 +126,8 @@ def _load(source) -> tuple[pd.DataFrame, str]:
         raise
     except Exception as exc:  # the reader's own message says what is wrong with the file
         raise InputError(f"cannot read the file ({type(exc).__name__}: {exc})", file=name) from None
+    kind = {".csv": "csv", ".txt": "csv", ".xlsx": "excel", ".xls": "excel"}.get(suffix)
+    check_unique_header((raw_header(path, kind) if kind else None) or frame.columns, name)
     return frame, name
 
 
