@@ -93,3 +93,17 @@ def test_console_script_one_line():
                        capture_output=True, text=True)
     assert r.returncode == 2 and r.stdout == ""
     assert r.stderr == "isamm: error: option --cycles: expected a whole number, got '2.5' (see 'isamm schedule -h')\n"
+
+
+def test_abort_is_one_line_exit_1(cli, monkeypatch):
+    """Ctrl-C at a prompt (typer.Abort): 'isamm: aborted', exit 1, no traceback."""
+    import typer
+
+    import isamm.regimens as rg
+
+    def abort(*args, **kwargs):
+        raise typer.Abort()
+
+    monkeypatch.setattr(rg, "get", abort)
+    r = cli("schedule", "ISA-PD", "--weight-kg", "70", "--age", "60", "--cycles", "1")
+    assert r.exit_code == 1 and r.stderr == "isamm: aborted\n"
