@@ -18,7 +18,34 @@ import pandas as pd
 
 from isamm.errors import InputError
 
-__all__ = ["check_unique_header", "raw_header"]
+__all__ = ["check_text_file", "check_unique_header", "raw_header"]
+
+_MAGIC = {b"PK\x03\x04": "a ZIP archive (an .xlsx workbook?)", b"PAR1": "a Parquet file",
+          b"\xd0\xcf\x11\xe0": "an old Excel (.xls) or Word file", b"%PDF": "a PDF"}
+
+
+def check_text_file(path: Path, kind: str, source: str) -> None:
+    """InputError for an empty file, or a CSV/TSV that is binary, or an Excel/Parquet file that is not one.
+
+    ``kind`` as the readers use it: ``"csv"``/``"tsv"`` (text), ``"excel"``/``"xlsx"``/``"xls"`` (a ZIP
+    workbook or an old OLE2 one),
+    ``"parquet"``/``"pq"``; other kinds are not checked.
+    """
+    with open(path, "rb") as fh:
+        head = fh.read(8192)
+    if not head.strip():
+        raise InputError("the file is empty", file=source, expected="a header row and at least one data row")
+    found = next((what for magic, what in _MAGIC.items() if head.startswith(magic)), None)
+    if kind in ("csv", "tsv"):
+        if found or b"\x00" in head:
+            raise InputError(f"not a text table: the file looks like {found or 'binary data'}", file=source,
+                             expected=f"a {kind.upper()} text file (or give the file its own suffix)")
+    elif kind in ("excel", "xlsx", "xls") and not head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
+        raise InputError("not an Excel workbook" + ("" if found is None else f": the file looks like {found}")
+                         + ("" if found or b"\x00" in head else ": it is plain text (a CSV renamed .xlsx?)"),
+                         file=source, expected="an .xlsx file saved by Excel (or rename a CSV to .csv)")
+    elif kind in ("parquet", "pq") and not head.startswith(b"PAR1"):
+        raise InputError("not a Parquet file", file=source, expected="a file written as Parquet")
 
 
 def raw_header(path: Path, kind: str, sep: str = ",") -> list[str] | None:

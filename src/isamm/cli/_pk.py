@@ -11,7 +11,6 @@ from rich.table import Table
 
 from isamm import pk
 from isamm.cli._common import console, emit_json, err_console, parse_float_list, write_output
-from isamm._header import check_unique_header, raw_header
 from isamm.errors import InputError
 from isamm.pk._regimen import get_regimen
 
@@ -47,16 +46,11 @@ _OPT_NAME = {"weight_kg": "--weight-kg", "b2m_mg_l": "--b2m-mg-l", "albumin_g_l"
 
 
 def _read_table(path: Path) -> pd.DataFrame:
-    suffix = path.suffix.lower()
-    if not path.exists():
-        raise InputError("file not found", file=str(path))
-    if suffix == ".csv":
-        frame = pd.read_csv(path)
-        check_unique_header(raw_header(path, "csv"), str(path))
-        return frame
-    if suffix in (".parquet", ".pq"):
-        return pd.read_parquet(path)
-    raise InputError("unknown table format", file=str(path), expected="a .csv or .parquet file", got=suffix)
+    """A covariate table, read as cohort files are (CSV with ',' or ';', UTF-8 or Windows-1252, TSV, Excel,
+    Parquet; a repeated column name, an empty or binary file, a folder: one InputError naming the file)."""
+    from isamm.cohort import read_cohort
+
+    return read_cohort(path).data
 
 
 def _patients(model, typical: bool, n: int | None, seed: int, covariates: dict, table: Path | None) -> pk.Patients:

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from isamm.cohort._config import CohortConfig, load_cohort_config
-from isamm._header import check_unique_header, raw_header
+from isamm._header import check_text_file, check_unique_header, raw_header
 from isamm.errors import InputError
 from isamm.units import DAYS_PER_MONTH
 
@@ -196,8 +196,11 @@ def _load(path_or_df) -> tuple[pd.DataFrame, str]:
     if kind is None:
         raise InputError("unknown cohort file type", file=source,
                          expected="a file ending in " + ", ".join(sorted(READERS)), got=path.suffix or "(no suffix)")
+    if path.is_dir():
+        raise InputError("is a folder, not a file", file=str(path), expected="a table file")
     if not path.is_file():
         raise InputError("file not found", file=str(path))
+    check_text_file(path, kind, source)
     sep = ","
     try:
         if kind == "csv":
@@ -213,9 +216,9 @@ def _load(path_or_df) -> tuple[pd.DataFrame, str]:
         else:
             frame = pd.read_parquet(path)
         check_unique_header(raw_header(path, kind, sep) or frame.columns, source)
-    except (ValueError, OSError, pd.errors.ParserError, ImportError) as exc:
-        if isinstance(exc, InputError):
-            raise
+    except InputError:
+        raise
+    except Exception as exc:  # the reader's own message says what is wrong with the file
         raise InputError(f"cannot read the file ({type(exc).__name__}: {exc})", file=source) from None
     # spreadsheets export formatted but empty rows at the end (",,,,"): not patients. Only trailing
     # ones are dropped, so that row numbers in messages stay those of the file.

@@ -31,12 +31,12 @@ is an :class:`~isamm.errors.InputError` naming the file and the key.
 from __future__ import annotations
 
 import os
-import tomllib
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from isamm._toml import load_toml
 from isamm.errors import InputError
 from isamm.units import TIME_UNITS
 
@@ -172,12 +172,7 @@ def load_config(path: str | os.PathLike[str]) -> AnalysisConfig:
         file and the dotted key, e.g. ``cox.covariates``).
     """
     path = Path(path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError("config file not found", file=str(path)) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"not valid TOML ({exc})", file=str(path)) from None
+    raw = load_toml(path)
     try:
         cfg = AnalysisConfig.model_validate(raw)
     except ValidationError as exc:

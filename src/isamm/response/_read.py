@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from isamm._header import check_unique_header, raw_header
+from isamm._header import check_text_file, check_unique_header, raw_header
 from isamm.errors import InputError
 from isamm.response._config import ResponseConfig
 
@@ -110,9 +110,12 @@ def _load(source) -> tuple[pd.DataFrame, str]:
         return source.reset_index(drop=True).copy(), "<DataFrame>"
     path = Path(source)
     name = str(path)
+    if path.is_dir():
+        raise InputError("is a folder, not a file", file=name, expected="a lab table file")
     if not path.is_file():
         raise InputError("lab file not found", file=name)
     suffix = path.suffix.lower()
+    check_text_file(path, {".csv": "csv", ".txt": "csv"}.get(suffix, suffix.lstrip(".")), name)
     try:
         if suffix in (".csv", ".txt"):
             frame = pd.read_csv(path, dtype=str, keep_default_na=False)
