@@ -107,3 +107,29 @@ def test_abort_is_one_line_exit_1(cli, monkeypatch):
     monkeypatch.setattr(rg, "get", abort)
     r = cli("schedule", "ISA-PD", "--weight-kg", "70", "--age", "60", "--cycles", "1")
     assert r.exit_code == 1 and r.stderr == "isamm: aborted\n"
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["pk", "simulate", "--regimen", "ISA-PD", "--weeks", "2", "--times-h", "-5"], "option --times-h: invalid time"),
+    (["pk", "simulate", "--regimen", "ISA-PD", "--weeks", "2", "--backend", "foo"], "option --backend: unknown backend"),
+    (["km", "cohort.csv", "--time", "t", "--event", "e", "--at", "-3"], "option --at: landmark times"),
+])
+def test_library_parameter_names_become_the_flags(cli, tmp_path, args, expected):
+    """Issue 12: 'option times_h', 'option backend', 'option at' reached the user; one place translates them."""
+    (tmp_path / "cohort.csv").write_text("t,e\n1,1\n2,0\n")
+    args = [str(tmp_path / a) if a == "cohort.csv" else a for a in args]
+    assert expected in _one_line(cli(*args))
+
+
+def test_translation_leaves_other_errors_alone():
+    from isamm.cli import app, as_typed_option
+    from isamm.errors import InputError
+    import typer.main
+
+    group = typer.main.get_command(app)
+    exc = InputError("bad", option="not_a_param")
+    assert as_typed_option(exc, group, ["pk", "simulate"]) is exc
+    exc = InputError("bad", option="--weeks")
+    assert as_typed_option(exc, group, ["pk", "simulate"]) is exc
+    moved = as_typed_option(InputError("bad", option="times_h", got=-5), group, ["pk", "simulate", "--times-h", "-5"])
+    assert str(moved) == "option --times-h: bad"

@@ -46,7 +46,9 @@ class _IsammGroup(TyperGroup):
             rv = super().main(args=args, prog_name=prog_name, complete_var=complete_var, standalone_mode=False,
                               **extra)
             code = rv if isinstance(rv, int) and not isinstance(rv, bool) else 0  # typer.Exit(code) → code
-        except (InputError, ModelError) as exc:
+        except InputError as exc:
+            code = _error(str(as_typed_option(exc, self, args)))
+        except ModelError as exc:
             code = _error(str(exc))
         except click.UsageError as exc:  # BadParameter, NoSuchOption, MissingParameter, no such command
             # a bare `isamm` or `isamm response` has printed its help already (no_args_is_help)
@@ -64,6 +66,33 @@ class _IsammGroup(TyperGroup):
 def _error(message: str, code: int = 2) -> int:
     err_console.print(f"isamm: error: {message}", markup=False, highlight=False, soft_wrap=True)
     return code
+
+
+def as_typed_option(exc: InputError, group, args: list[str]) -> InputError:
+    """The library names its Python parameter (``option times_h``); say the flag the user typed (``--times-h``).
+
+    The command is found from ``args`` (``pk simulate …``); a parameter of that
+    command whose Python name is ``exc.option`` is named as typed (``-o`` or
+    ``--output``). Anything else is returned unchanged.
+    """
+    name = exc.option
+    if not name or name.startswith("-"):
+        return exc
+    command = group
+    for token in args:
+        sub = getattr(command, "commands", {}).get(token)
+        if sub is None:
+            if not token.startswith("-") and hasattr(command, "commands"):
+                break
+            continue
+        command = sub
+    param = next((p for p in getattr(command, "params", []) if p.name == name and p.param_type_name == "option"),
+                 None)
+    if param is None:
+        return exc
+    flag = _as_typed(param, args)[0].removeprefix("option ")
+    return InputError(exc.detail, file=exc.file, row=exc.row, column=exc.column, option=flag,
+                      expected=exc.expected, got=exc.got)
 
 
 def usage_message(exc, args: list[str]) -> str:
