@@ -11,6 +11,7 @@ from rich.table import Table
 
 from isamm import pk
 from isamm.cli._common import console, emit_json, err_console, parse_float_list, write_output
+from isamm._constraints import PATIENTS, WEIGHT_KG, check_work, validate
 from isamm.errors import InputError
 from isamm.pk._regimen import get_regimen
 
@@ -34,6 +35,7 @@ def _covariate_options(weight_kg, b2m_mg_l, albumin_g_l, non_igg, female, asian,
              "p2f2": None if formulation is None else {"p2f2": 1.0, "p1f1": 0.0}.get(formulation.lower())}
     if formulation is not None and given["p2f2"] is None:
         raise InputError("unknown drug material", option="--formulation", expected="P2F2 or P1F1", got=formulation)
+    validate({"weight_kg": WEIGHT_KG}, weight_kg=weight_kg)  # the limit of `isamm schedule` and the library
     for name in ("weight_kg", "b2m_mg_l", "albumin_g_l"):
         v = given[name]
         if v is not None and not (np.isfinite(v) and v > 0):
@@ -73,8 +75,7 @@ def _patients(model, typical: bool, n: int | None, seed: int, covariates: dict, 
         return pk.typical_patients(model, cov) if typical else pk.sample_patients(model, seed=seed, covariates=cov)
     if typical or n is None:
         return pk.typical_patients(model, **covariates)
-    if n < 1:
-        raise InputError("invalid number of patients", option="--patients", expected="an integer >= 1", got=n)
+    validate({"patients": PATIENTS}, patients=n)  # the library's own limit, under the CLI's name
     if covariates:
         cov = pk.covariate_frame(model, pd.DataFrame([covariates] * n))
         return pk.sample_patients(model, seed=seed, covariates=cov)
@@ -155,9 +156,11 @@ def simulate_cmd(
     cov = _covariate_options(weight_kg, b2m_mg_l, albumin_g_l, non_igg, female, asian, formulation)
     pats = _patients(model, typical, patients, seed, cov, covariates)
     events = pk.regimen_events(regimen, pats.covariates["weight_kg"].to_numpy(), weeks=weeks, drug=drug)
+    if not times_h:  # checked before the grid is built: a step of 0 or 1e-9 h would never end
+        if not (np.isfinite(step_h) and step_h > 0):
+            raise InputError("invalid step", option="--step-h", expected="a number of hours > 0", got=step_h)
+        check_work(len(pats.covariates), int(weeks * 168.0 / step_h) + 1, "--step-h")
     times = parse_float_list(times_h, "--times-h") if times_h else np.arange(0.0, weeks * 168.0 + step_h / 2, step_h)
-    if not times_h and not (np.isfinite(step_h) and step_h > 0):
-        raise InputError("invalid step", option="--step-h", expected="a number > 0", got=step_h)
     sim = pk.simulate(model, pats, events, times, residual_error=residual, seed=seed, backend=backend)
     if output is not None:
         write_output(output, frame=sim.to_frame())
