@@ -1,13 +1,21 @@
-"""Writing outputs safely: never a partially written file.
+"""Writing outputs safely: never a partially written file, never a traceback.
 
 Every output is written to a temporary file in the target directory and then
 renamed over the target (``os.replace`` is atomic on POSIX and Windows for a
 same-directory rename).
+
+Every ``OSError`` met while writing — a read-only folder, a folder where a
+file is expected, a file where a folder is expected, a missing parent, a full
+disk — becomes one :class:`~isamm.errors.InputError` naming the path, in one
+place: :func:`writing` (used by :func:`atomic_path` and by the multi-file
+writers).
 """
 
 from __future__ import annotations
 
+import errno
 import json
+import math
 import os
 import tempfile
 from contextlib import contextmanager
@@ -18,34 +26,79 @@ import pandas as pd
 
 from isamm.errors import InputError
 
-__all__ = ["atomic_path", "atomic_write_text", "write_json", "write_table", "TABLE_FORMATS"]
+__all__ = ["atomic_path", "atomic_write_text", "write_json", "write_table", "writing", "write_error", "TABLE_FORMATS"]
 
 TABLE_FORMATS = {".csv": "csv", ".json": "json", ".parquet": "parquet", ".pq": "parquet"}
+
+
+# errno → (what went wrong, what was expected), in the user's words
+_WRITE_ERRORS = {
+    errno.EACCES: ("permission denied", "a folder you can write to"),
+    errno.EPERM: ("permission denied", "a folder you can write to"),
+    errno.EROFS: ("read-only file system", "a folder you can write to"),
+    errno.EISDIR: ("is a folder, not a file", "a file name, e.g. a path ending in /result.json"),
+    errno.ENOTDIR: ("a part of the path is a file, not a folder", "an existing folder before the file name"),
+    errno.ENOENT: ("folder does not exist", "an existing folder"),
+    errno.ENOSPC: ("no space left on the device (disk full)", "enough free space"),
+    errno.EDQUOT: ("disk quota exceeded", "enough free space"),
+    errno.ENAMETOOLONG: ("file name too long", "a shorter name"),
+    errno.EEXIST: ("exists and is not a folder", "a folder or a new name"),
+}
+
+
+def write_error(exc: OSError, target: str | os.PathLike[str]) -> InputError:
+    """The :class:`InputError` for an ``OSError`` met while writing ``target`` (the path as the user gave it)."""
+    what, expected = _WRITE_ERRORS.get(exc.errno, (None, None))
+    if what is None:
+        what = f"cannot write ({exc.strerror or type(exc).__name__})"
+    return InputError(f"cannot write output: {what}", file=str(target), expected=expected)
+
+
+@contextmanager
+def writing(target: str | os.PathLike[str]) -> Iterator[None]:
+    """Turn any ``OSError`` raised inside the block into an :class:`InputError` naming ``target``.
+
+    The one handler of the write path: :func:`atomic_path` (hence every
+    single-file output) and the folder writers (cohort report, trial report,
+    demo) run their file-system calls inside it.
+    """
+    try:
+        yield
+    except OSError as exc:
+        raise write_error(exc, target) from None
 
 
 @contextmanager
 def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; rename it onto ``target`` on success.
 
-    On any exception the temporary file is removed and ``target`` is untouched.
+    On any exception the temporary file is removed and ``target`` is untouched;
+    an ``OSError`` (in this function or in the caller's block) becomes an
+    :class:`InputError` naming ``target`` (:func:`writing`).
     """
     target = Path(target)
     parent = target.parent if str(target.parent) else Path(".")
     if not parent.exists():
         raise InputError("output directory does not exist", file=str(target))
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=parent)
-    os.close(fd)
-    # mkstemp creates 0600; give the output the permissions a plain open() would (0666 & ~umask).
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)
-    tmp_path = Path(tmp)
-    try:
-        yield tmp_path
-        os.replace(tmp_path, target)
-    except BaseException:
-        tmp_path.unlink(missing_ok=True)
-        raise
+    if not parent.is_dir():
+        raise InputError(f"cannot write output: {parent} is a file, not a folder", file=str(target),
+                         expected="an existing folder before the file name")
+    if target.is_dir():  # os.replace would refuse (EISDIR) only after the whole output was written
+        raise write_error(OSError(errno.EISDIR, os.strerror(errno.EISDIR)), target)
+    with writing(target):
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=parent)
+        os.close(fd)
+        tmp_path = Path(tmp)
+        try:
+            # mkstemp creates 0600; give the output the permissions a plain open() would (0666 & ~umask).
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)
+            yield tmp_path
+            os.replace(tmp_path, target)
+        except BaseException:
+            tmp_path.unlink(missing_ok=True)
+            raise
 
 
 def atomic_write_text(target: str | os.PathLike[str], text: str, encoding: str = "utf-8") -> None:
@@ -61,7 +114,7 @@ def _json_default(obj: Any) -> Any:
     if isinstance(obj, np.integer):
         return int(obj)
     if isinstance(obj, np.floating):
-        return None if np.isnan(obj) else float(obj)
+        return float(obj) if np.isfinite(obj) else None
     if isinstance(obj, np.ndarray):
         return obj.tolist()
     if isinstance(obj, (pd.Timestamp,)):
@@ -72,12 +125,12 @@ def _json_default(obj: Any) -> Any:
 
 
 def to_json(obj: Any, indent: int | None = 2) -> str:
-    """Serialise results to JSON (NaN → null, NumPy types → Python)."""
+    """Serialise results to JSON (NaN and ±inf → null: JSON has neither; NumPy types → Python)."""
     return json.dumps(_sanitize(obj), indent=indent, default=_json_default, allow_nan=False)
 
 
 def _sanitize(obj: Any) -> Any:
-    if isinstance(obj, float) and obj != obj:  # NaN
+    if isinstance(obj, float) and not math.isfinite(obj):  # NaN, ±inf
         return None
     if isinstance(obj, dict):
         return {k: _sanitize(v) for k, v in obj.items()}

@@ -10,12 +10,15 @@ HOURS_PER_DAY = 24.0
 DAYS_PER_WEEK = 7.0
 DAYS_PER_MONTH = 30.4375  # 365.25 / 12
 DAYS_PER_YEAR = 365.25
+#: Units a time-to-event column may be labelled in (``isamm km --time-unit``, the report's ``time_unit``)
+TIME_UNITS = ("months", "days", "weeks", "years")
 
 __all__ = [
     "HOURS_PER_DAY",
     "DAYS_PER_WEEK",
     "DAYS_PER_MONTH",
     "DAYS_PER_YEAR",
+    "TIME_UNITS",
     "days_to_hours",
     "hours_to_days",
     "days_to_months",

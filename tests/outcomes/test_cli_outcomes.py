@@ -329,3 +329,14 @@ def test_option_values_are_named_as_options(cli):
            "option --conf-level", "expected 0 < level < 1, e.g. 0.95, got 95.0")
     _error(cli("cox", MGUS2, "--time", "futime", "--event", "death", "--covariates", "age", "--ties", "exact"),
            "option --ties", "got 'exact'")
+
+
+def test_km_two_rows_with_zero_logrank_variance(cli, tmp_path):
+    """Issue 12, defect 2: `t,e,g` = `1,1,a` / `1,1,b` ended in a LinAlgError traceback."""
+    path = tmp_path / "two.csv"
+    path.write_text("t,e,g\n1,1,a\n1,1,b\n")
+    out = _json(cli("km", path, "--time", "t", "--event", "e", "--group", "g", "--json"))
+    assert (out["logrank"]["chisq"], out["logrank"]["df"], out["logrank"]["p"]) == (0.0, 0, 1.0)
+    assert out["logrank"]["note"].startswith("no test: the variance of observed minus expected events is 0")
+    text = cli("km", path, "--time", "t", "--event", "e", "--group", "g")
+    assert text.exit_code == 0 and "log-rank: not computed (no test:" in " ".join(text.stdout.split())

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 
-from isamm.errors import InputError
+from isamm.errors import InputError, ModelError
 from isamm.outcomes import roc_cutoff
 
 from ._ref import data, ref
@@ -64,9 +64,20 @@ def test_properties(rows):
     y = np.array([r[1] for r in rows])
     if y.min() == y.max():
         return
-    below, above = roc_cutoff(x, y, direction="below"), roc_cutoff(x, y, direction="above")
-    assert below.auc == pytest.approx(1 - above.auc)  # the two directions are complementary
-    for res in (below, above):
+    if x.min() == x.max():  # issue 12: a constant marker has no cut-off (it printed "m < -inf")
+        with pytest.raises(InputError, match="the marker is constant"):
+            roc_cutoff(x, y)
+        return
+    results = {}
+    for direction in ("below", "above"):
+        try:
+            results[direction] = roc_cutoff(x, y, direction=direction)
+        except ModelError as exc:  # J <= 0 at every finite cut-off: said so, never a ±inf cut-off
+            assert "no cut-off does better than none" in str(exc)
+    if len(results) == 2:
+        assert results["below"].auc == pytest.approx(1 - results["above"].auc)  # complementary
+    for res in results.values():
+        assert np.isfinite(res.cutoff) and res.youden_j > 0
         assert 0 <= res.youden_j <= 1 and 0 <= res.auc <= 1
         assert not np.isin(res.cutoff, x)  # never an observed value
         assert np.all(np.diff(res.thresholds) > 0)

@@ -68,7 +68,7 @@ def test_models_json(cli):
 @pytest.mark.parametrize("args, message", [
     (["pk", "simulate", "--regimen", "NOPE", "--typical"], "NOPE"),
     (["pk", "simulate", "--regimen", "ISA-MONO-10", "--weight-kg", "-70"], "--weight-kg"),
-    (["pk", "simulate", "--regimen", "ISA-MONO-10", "--times-h", "1,-5"], "times_h"),
+    (["pk", "simulate", "--regimen", "ISA-MONO-10", "--times-h", "1,-5"], "option --times-h"),
     (["pk", "simulate", "--regimen", "ISA-MONO-10", "--times-h", "1,x"], "--times-h"),
     (["pk", "simulate", "--regimen", "ISA-MONO-10", "--albumin-g-l", "35"], "--albumin-g-l"),
     (["pk", "simulate", "--regimen", "ISA-MONO-10", "--plot", "fig.txt"], "--plot"),

@@ -71,8 +71,9 @@ def test_unknown_model():
 
 
 @pytest.mark.parametrize("column, value, expected", [
-    ("weight_kg", -70.0, "a finite number > 0"),
-    ("weight_kg", float("nan"), "a finite number > 0"),
+    ("weight_kg", -70.0, "a number from 20 to 350 kg"),  # the adult range of isamm._constraints.WEIGHT_KG
+    ("weight_kg", float("nan"), "a number from 20 to 350 kg"),
+    ("weight_kg", 1e6, "a number from 20 to 350 kg"),
     ("non_igg", 2, "0 or 1"),
 ])
 def test_bad_covariates(column, value, expected):

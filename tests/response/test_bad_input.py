@@ -33,6 +33,7 @@ def write(tmp_path, text: str, name: str = "labs.csv"):
         ("patient_id,day,bm_pc_pct\nA,0,150\n", "row 2, column 'bm_pc_pct': not a percentage"),
         ("patient_id,day,isotype\nA,0,IgG-kappa\nA,28,IgA-kappa\n", "row 3, column 'isotype': isotype must be the same for every row of patient 'A'"),
         ("patient_id,day,isotype\nA,0,IgX-kappa\n", "row 2, column 'isotype': unknown isotype"),
+        ("patient_id,day,isotype\nA,0,non-secretory IgX\n", "row 2, column 'isotype': unknown isotype: expected e.g. IgG-kappa, IgA-lambda, kappa light chain, non-secretory, oligosecretory, got 'non-secretory IgX'"),
         ("patient_id,day,serum_m_g_dl\n,0,2\n", "row 2, column 'patient_id': missing patient id"),
         ("patient_id,day,serum_m_g_dl\nA,,2\n", "row 2, column 'day': missing day"),
     ],

@@ -331,3 +331,40 @@ def test_new_lesion_on_a_row_with_spurious_labs_is_still_pd():
     laboratory value, so it is PD at once (needs no confirmation): progression at day 84."""
     p = one([visit(0, 2.0), visit(28, 0.9), visit(56, 0.9), visit(84, 0.1, spurious=1, new_lesion=1)])
     assert categories(p) == ["PR", "PR", "PD"] and p.progression_day == 84 and p.best_response == "PR"
+
+
+# --- non-secretory and oligosecretory myeloma (issue 12, defect 3) --------------------------------
+
+@pytest.mark.parametrize("isotype", ["non-secretory", "Non-secretory", "nonsecretory", "NON SECRETORY",
+                                     "oligosecretory", "Oligo-secretory"])
+def test_non_secretory_follows_the_flc_track(isotype):
+    """D1, D2: no M-protein in serum or urine, λ 300 vs κ 10 → FLC track with λ involved (from the
+    ratio, flagged); dFLC 290 → 90 is a 69% fall → PR confirmed. The reader used to reject the isotype."""
+    p = one([flc(0, 10, 300, serum_m_g_dl=0, urine_m_mg_24h=0), flc(28, 10, 100), flc(56, 10, 100)],
+            isotype=isotype)  # fmt: skip
+    assert p.measurable == "flc" and categories(p) == ["PR", "PR"] and p.best_response == "PR"
+    assert "involved_flc_from_ratio" in p.flags
+
+
+def test_non_secretory_with_normal_flc_follows_the_marrow_track():
+    """B2: non-secretory, normal κ/λ, marrow 60% → marrow track; 25% is a 58% fall → PR (no confirmation)."""
+    p = one([visit(0, 0, bm_pc_pct=60, **NORMAL_RATIO), visit(84, 0, bm_pc_pct=25, **NORMAL_RATIO)],
+            isotype="non-secretory")  # fmt: skip
+    assert p.measurable == "bone_marrow" and categories(p) == ["PR"]
+
+
+def test_non_secretory_without_measurable_disease_is_ne():
+    """B3: non-secretory with a normal ratio and no marrow → not evaluable, as any such patient."""
+    p = one([visit(0, 0, **NORMAL_RATIO), visit(28, 0, **NORMAL_RATIO)], isotype="non-secretory")
+    assert p.measurable == "none" and p.best_response == "NE"
+
+
+def test_oligosecretory_with_its_isotype_keeps_the_chains():
+    """An isotype after the word is read as usual: the involved chain is given, not inferred."""
+    from isamm.response import read_labs
+
+    frame = labs([flc(0, 400, serum_m_g_dl=0.4), flc(28, 150), flc(56, 160)], isotype="oligosecretory IgG-kappa")
+    rows = read_labs(frame)
+    assert (rows["heavy_chain"].iloc[0], rows["light_chain"].iloc[0]) == ("IgG", "kappa")
+    p = assess(frame)["P"]
+    assert p.measurable == "flc" and p.best_response == "PR" and "involved_flc_from_ratio" not in p.flags

@@ -5,15 +5,25 @@ its own private module with a ``register(app)`` function. Commands are thin:
 they parse options, call the library, and render the result as a Rich table
 (stderr for messages) or as JSON on stdout with ``--json``.
 
-User mistakes (:class:`isamm.errors.InputError`, :class:`isamm.errors.ModelError`)
-are caught once, in :class:`_IsammGroup`, printed as one line on stderr, and
-turned into exit status 2 — never a traceback.
+User mistakes are caught once, in :meth:`_IsammGroup.main`, printed as one
+line ``isamm: error: …`` on stderr, and turned into exit status 2 — never a
+traceback and never a usage box: :class:`isamm.errors.InputError` and
+:class:`isamm.errors.ModelError` from the library, and Click's usage errors
+(a value of the wrong type, an unknown option or command, a missing argument),
+which name the option as the user typed it (``-o`` or ``--output``).
 """
 
 from __future__ import annotations
 
+import sys
+
 import typer
 from typer.core import TyperGroup
+
+try:  # typer >= 0.20 ships its own copy of Click
+    from typer._click import exceptions as click
+except ImportError:  # pragma: no cover - older typer runs on Click itself
+    import click.exceptions as click
 
 from isamm import __version__
 from isamm.cli._common import err_console
@@ -23,14 +33,104 @@ __all__ = ["app", "main"]
 
 
 class _IsammGroup(TyperGroup):
-    """Top-level group: user errors become one stderr line and exit status 2."""
+    """Top-level group: every user error becomes one stderr line and exit status 2, here and only here."""
 
-    def invoke(self, ctx):
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        """Run the CLI with Click's own error display off (``standalone_mode=False``) and report errors once.
+
+        Exit status: 0 on success, 2 for a user error (usage, input, model),
+        1 when aborted (Ctrl-C in a prompt), and the code of an explicit ``typer.Exit``.
+        """
+        args = list(sys.argv[1:] if args is None else args)
         try:
-            return super().invoke(ctx)
-        except (InputError, ModelError) as exc:
-            err_console.print(f"isamm: error: {exc}", markup=False, highlight=False, soft_wrap=True)
-            raise typer.Exit(code=2) from None
+            rv = super().main(args=args, prog_name=prog_name, complete_var=complete_var, standalone_mode=False,
+                              **extra)
+            code = rv if isinstance(rv, int) and not isinstance(rv, bool) else 0  # typer.Exit(code) → code
+        except InputError as exc:
+            code = _error(str(as_typed_option(exc, self, args)))
+        except ModelError as exc:
+            code = _error(str(exc))
+        except click.UsageError as exc:  # BadParameter, NoSuchOption, MissingParameter, no such command
+            # a bare `isamm` or `isamm response` has printed its help already (no_args_is_help)
+            code = exc.exit_code if type(exc).__name__ == "NoArgsIsHelpError" else _error(usage_message(exc, args))
+        except click.ClickException as exc:
+            code = _error(" ".join(exc.format_message().split()), exc.exit_code)
+        except typer.Abort:
+            err_console.print("isamm: aborted", markup=False, highlight=False)
+            code = 1
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+def _error(message: str, code: int = 2) -> int:
+    err_console.print(f"isamm: error: {message}", markup=False, highlight=False, soft_wrap=True)
+    return code
+
+
+def as_typed_option(exc: InputError, group, args: list[str]) -> InputError:
+    """The library names its Python parameter (``option times_h``); say the flag the user typed (``--times-h``).
+
+    The command is found from ``args`` (``pk simulate …``); a parameter of that
+    command whose Python name is ``exc.option`` is named as typed (``-o`` or
+    ``--output``). Anything else is returned unchanged.
+    """
+    name = exc.option
+    if not name or name.startswith("-"):
+        return exc
+    command = group
+    for token in args:
+        sub = getattr(command, "commands", {}).get(token)
+        if sub is None:
+            if not token.startswith("-") and hasattr(command, "commands"):
+                break
+            continue
+        command = sub
+    param = next((p for p in getattr(command, "params", []) if p.name == name and p.param_type_name == "option"),
+                 None)
+    if param is None:
+        return exc
+    flag = _as_typed(param, args)[0].removeprefix("option ")
+    return InputError(exc.detail, file=exc.file, row=exc.row, column=exc.column, option=flag,
+                      expected=exc.expected, got=exc.got)
+
+
+def usage_message(exc, args: list[str]) -> str:
+    """One line for a Click usage error, naming the option as typed and the help to read.
+
+    ``--cycles 2.5`` → ``option --cycles: expected a whole number, got '2.5' (see 'isamm schedule -h')``.
+    """
+    param = getattr(exc, "param", None)
+    if isinstance(exc, click.BadParameter) and not isinstance(exc, click.MissingParameter) and param is not None:
+        where, value = _as_typed(param, args)
+        expected = _EXPECTED.get(getattr(getattr(param, "type_descriptor", None), "annotation", None))
+        if expected and value is not None:
+            text = f"{where}: expected {expected}, got {value!r}"
+        else:
+            text = f"{where}: {exc.message}"
+    else:
+        text = exc.format_message()
+    text = " ".join(text.split()).rstrip(".")
+    if exc.ctx is not None:
+        text += f" (see '{exc.ctx.command_path} -h')"
+    return text
+
+
+_EXPECTED = {int: "a whole number", float: "a number", bool: "true or false"}
+
+
+def _as_typed(param, args: list[str]) -> tuple[str, str | None]:
+    """(``option -o`` as the user typed it, or ``argument FILE``; the value given, when it can be found)."""
+    if param.param_type_name != "option":
+        return f"argument {param.human_readable_name}", None
+    names = [*param.opts, *param.secondary_opts]
+    for i, token in enumerate(args):
+        for name in names:
+            if token == name:
+                return f"option {name}", args[i + 1] if i + 1 < len(args) else None
+            if token.startswith(name + "="):
+                return f"option {name}", token[len(name) + 1:]
+    return f"option {max(names, key=len)}", None
 
 
 app = typer.Typer(

@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from isamm._io import to_json, write_json, write_table
@@ -25,9 +26,9 @@ def emit_json(obj: Any) -> None:
 
 def print_frame(frame: pd.DataFrame, title: str | None = None, float_fmt: str = "{:.4g}") -> None:
     """Render a DataFrame as a Rich table on stdout."""
-    table = Table(title=title, show_lines=False)
+    table = Table(title=None if title is None else escape(title), show_lines=False)
     for col in frame.columns:
-        table.add_column(str(col))
+        table.add_column(escape(str(col)))
     for row in frame.itertuples(index=False):
         cells = []
         for v in row:
@@ -36,7 +37,7 @@ def print_frame(frame: pd.DataFrame, title: str | None = None, float_fmt: str = 
             elif isinstance(v, float):
                 cells.append(float_fmt.format(v))
             else:
-                cells.append(str(v))
+                cells.append(escape(str(v)))  # cell text is data (ids, labels), never Rich markup
         table.add_row(*cells)
     console.print(table)
 
@@ -51,12 +52,21 @@ def write_output(path: Path, frame: pd.DataFrame | None = None, obj: Any = None)
 
 
 def parse_float_list(text: str, option: str) -> list[float]:
-    """Parse ``"1,2.5,10"`` into floats, with an InputError naming the option."""
+    """Parse ``"1,2.5,10"`` into floats, with an InputError naming the option.
+
+    An empty entry (``70,,66`` or a trailing comma) is an error, not skipped:
+    a dropped value would shift every later one (the weight of cycle 3 used
+    for cycle 2).
+    """
     from isamm.errors import InputError
 
     out = []
-    for part in text.split(","):
+    parts = text.split(",")
+    for i, part in enumerate(parts, start=1):
         part = part.strip()
+        if not part and text.strip():
+            raise InputError(f"entry {i} of {len(parts)} is empty", option=option,
+                             expected="comma-separated numbers without empty entries", got=text)
         if not part:
             continue
         try:

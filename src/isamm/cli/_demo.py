@@ -18,7 +18,7 @@ from rich.table import Table
 
 import isamm.regimens as rg
 from isamm import __version__
-from isamm._io import atomic_path, write_json, write_table
+from isamm._io import atomic_path, write_json, write_table, writing
 from isamm.cli._common import console, err_console
 from isamm.cli._regimens import _day_ranges
 
@@ -130,7 +130,8 @@ def register(app: typer.Typer) -> None:
         output_dir: Path = typer.Option(Path("demo_output"), "--output-dir", help="Where to save the outputs."),
     ) -> None:
         """Run the main job: Isa-Pd calendar and isatuximab PK for an example patient, then a virtual ICARIA-MM."""
-        output_dir.mkdir(parents=True, exist_ok=True)
+        with writing(output_dir):
+            output_dir.mkdir(parents=True, exist_ok=True)
         manifest = {"isamm_version": __version__, "patient": EXAMPLE_PATIENT, "steps": {}}
         summary, cal = run_calendar(output_dir)
         manifest["steps"]["calendar"] = summary

@@ -19,6 +19,7 @@ from rich.table import Table
 
 from isamm.cli._common import console, emit_json, err_console, parse_float_list, write_output
 from isamm.errors import InputError
+from isamm.units import TIME_UNITS
 
 FILE_HELP = "Cohort file (CSV, TSV, Excel or Parquet), one row per patient."
 JSON_HELP = "Print the result as JSON on stdout (keys documented in the README)."
@@ -125,6 +126,8 @@ def km(
     if not 0 < conf_level < 1:  # a common slip: 95 for 0.95
         raise InputError("confidence level out of range", option="--conf-level", expected="0 < level < 1, e.g. 0.95",
                          got=conf_level)
+    if time_unit is not None and time_unit not in TIME_UNITS:
+        raise InputError("unknown time unit", option="--time-unit", expected=" or ".join(TIME_UNITS), got=time_unit)
     cohort = _survival_cohort(file, time, event, entry, dates, config)
     entry = cohort.entry
     groups = None if group is None else _complete(cohort, group, "--group")
@@ -163,7 +166,11 @@ def km(
             console.print(marks)
         if result.logrank is not None:
             lr = result.logrank
-            console.print(f"log-rank: chi-square {lr.chisq:.3f} on {lr.df} df, {_p_eq(lr.p)}", highlight=False)
+            if lr.df == 0:
+                console.print(f"log-rank: not computed ({lr.note})", highlight=False)
+            else:
+                console.print(f"log-rank: chi-square {lr.chisq:.3f} on {lr.df} df, {_p_eq(lr.p)}"
+                              + (f" ({lr.note})" if lr.note else ""), highlight=False)
         elif group is not None:
             why = "a single group" if len(result.groups) < 2 else "no events"
             console.print(f"log-rank: not computed ({why})", highlight=False)
@@ -255,7 +262,13 @@ def cutoff(
                          option="--outcome", expected="0, 1, or an empty cell (that patient is left out)",
                          got=float(flags.iloc[i]))
     # as the R reference: patients with a missing marker or outcome are left out and counted
-    result = roc_cutoff(values, flags, direction=direction)
+    try:
+        result = roc_cutoff(values, flags, direction=direction)
+    except InputError as exc:
+        if exc.option != "marker":
+            raise
+        raise InputError(exc.detail, file=cohort.source, column=marker, option="--marker", expected=exc.expected,
+                         got=exc.got) from None
 
     def render():
         sign = "<" if direction == "below" else ">"

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from isamm import pk
 from isamm.cli._common import console, emit_json, err_console, parse_float_list, write_output
+from isamm._constraints import PATIENTS, WEIGHT_KG, check_work, validate
 from isamm.errors import InputError
 
 _PLOT_SUFFIXES = (".png", ".pdf", ".svg")
@@ -31,6 +32,7 @@ def _covariate_options(weight_kg, b2m_mg_l, albumin_g_l, non_igg, female, asian,
              "p2f2": None if formulation is None else {"p2f2": 1.0, "p1f1": 0.0}.get(formulation.lower())}
     if formulation is not None and given["p2f2"] is None:
         raise InputError("unknown drug material", option="--formulation", expected="P2F2 or P1F1", got=formulation)
+    validate({"weight_kg": WEIGHT_KG}, weight_kg=weight_kg)  # the limit of `isamm schedule` and the library
     for name in ("weight_kg", "b2m_mg_l", "albumin_g_l"):
         v = given[name]
         if v is not None and not (np.isfinite(v) and v > 0):
@@ -43,17 +45,21 @@ _OPT_NAME = {"weight_kg": "--weight-kg", "b2m_mg_l": "--b2m-mg-l", "albumin_g_l"
 
 
 def _read_table(path: Path) -> pd.DataFrame:
-    suffix = path.suffix.lower()
-    if not path.exists():
-        raise InputError("file not found", file=str(path))
-    if suffix == ".csv":
-        return pd.read_csv(path)
-    if suffix in (".parquet", ".pq"):
-        return pd.read_parquet(path)
-    raise InputError("unknown table format", file=str(path), expected="a .csv or .parquet file", got=suffix)
+    """A covariate table, read as cohort files are (CSV with ',' or ';', UTF-8 or Windows-1252, TSV, Excel,
+    Parquet; a repeated column name, an empty or binary file, a folder: one InputError naming the file)."""
+    from isamm.cohort import read_cohort
+
+    return read_cohort(path).data
 
 
 def _patients(model, typical: bool, n: int | None, seed: int, covariates: dict, table: Path | None) -> pk.Patients:
+    # options that would otherwise be ignored without a word
+    if typical and n is not None:
+        raise InputError("give --typical (one typical patient) or --patients N (a sampled population), not both",
+                         option="--patients", got=n)
+    if table is not None and n is not None:
+        raise InputError("the covariate table gives one patient per row; --patients cannot also set their number",
+                         option="--patients", expected="--patients or --covariates, not both", got=n)
     for name in covariates:
         if name not in model.covariates:
             raise InputError(f"covariate not used by {model.id}", option=_OPT_NAME[name],
@@ -66,8 +72,7 @@ def _patients(model, typical: bool, n: int | None, seed: int, covariates: dict, 
         return pk.typical_patients(model, cov) if typical else pk.sample_patients(model, seed=seed, covariates=cov)
     if typical or n is None:
         return pk.typical_patients(model, **covariates)
-    if n < 1:
-        raise InputError("invalid number of patients", option="--patients", expected="an integer >= 1", got=n)
+    validate({"patients": PATIENTS}, patients=n)  # the library's own limit, under the CLI's name
     if covariates:
         cov = pk.covariate_frame(model, pd.DataFrame([covariates] * n))
         return pk.sample_patients(model, seed=seed, covariates=cov)
@@ -129,9 +134,11 @@ def simulate_cmd(
     cov = _covariate_options(weight_kg, b2m_mg_l, albumin_g_l, non_igg, female, asian, formulation)
     pats = _patients(model, typical, patients, seed, cov, covariates)
     events = pk.regimen_events(regimen, pats.covariates["weight_kg"].to_numpy(), weeks=weeks, drug=drug)
+    if not times_h:  # checked before the grid is built: a step of 0 or 1e-9 h would never end
+        if not (np.isfinite(step_h) and step_h > 0):
+            raise InputError("invalid step", option="--step-h", expected="a number of hours > 0", got=step_h)
+        check_work(len(pats.covariates), int(weeks * 168.0 / step_h) + 1, "--step-h")
     times = parse_float_list(times_h, "--times-h") if times_h else np.arange(0.0, weeks * 168.0 + step_h / 2, step_h)
-    if not times_h and not (np.isfinite(step_h) and step_h > 0):
-        raise InputError("invalid step", option="--step-h", expected="a number > 0", got=step_h)
     sim = pk.simulate(model, pats, events, times, residual_error=residual, seed=seed, backend=backend)
     if output is not None:
         write_output(output, frame=sim.to_frame())

@@ -6,6 +6,7 @@ from enum import Enum
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from isamm._io import TABLE_FORMATS, write_json, write_table
@@ -37,8 +38,9 @@ def _print_details(result) -> None:
         table.add_column(col)
     for p in result.patients:
         for a in p.assessments:
-            table.add_row(p.patient_id, _fmt(a.day), a.response or "", "yes" if a.confirmed else "", a.reason,
-                          ", ".join(a.flags))  # fmt: skip
+            # patient ids and reasons are the user's text: "[/bold]" is an id, not Rich markup
+            table.add_row(escape(p.patient_id), _fmt(a.day), a.response or "", "yes" if a.confirmed else "",
+                          escape(a.reason), ", ".join(a.flags))  # fmt: skip
     console.print(table)
 
 
@@ -49,7 +51,7 @@ def _print(result) -> None:
         table.add_column(col)
     for p in result.patients:
         dor = _fmt(p.duration_of_response_days) + ("" if p.dor_event in (None, True) else "+")
-        table.add_row(p.patient_id, p.measurable, p.best_response, _fmt(p.progression_day), _fmt(p.unconfirmed_pd_day),
+        table.add_row(escape(p.patient_id), p.measurable, p.best_response, _fmt(p.progression_day), _fmt(p.unconfirmed_pd_day),
                       _fmt(p.time_to_response_days), dor, ", ".join(p.flags))  # fmt: skip
     console.print(table)
     s = result.summary()

@@ -14,13 +14,13 @@ Example::
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from isamm._toml import load_toml
 from isamm.errors import InputError
 
 __all__ = ["CohortConfig", "load_cohort_config"]
@@ -49,12 +49,9 @@ def load_cohort_config(config: str | os.PathLike[str] | Mapping[str, Any] | Coho
     else:
         path = Path(config)
         source = path.name
-        if not path.is_file():
+        if not path.exists():
             raise InputError("config file not found", file=str(path))
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise InputError(f"not valid TOML ({exc})", file=source) from None
+        data = load_toml(path, name=source)
     if "cohort" in data and isinstance(data["cohort"], Mapping):
         data = dict(data["cohort"])
     try:

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from isamm.cohort._config import CohortConfig, load_cohort_config
+from isamm._header import check_text_file, check_unique_header, raw_header
 from isamm.errors import InputError
 from isamm.units import DAYS_PER_MONTH
 
@@ -189,6 +190,7 @@ def read_cohort(
 
 def _load(path_or_df) -> tuple[pd.DataFrame, str]:
     if isinstance(path_or_df, pd.DataFrame):
+        check_unique_header(path_or_df.columns, "<DataFrame>")
         return path_or_df.copy(), "<DataFrame>"
     if hasattr(path_or_df, "read"):  # an in-memory upload: a binary file object whose .name gives the format
         path, source = path_or_df, Path(str(getattr(path_or_df, "name", "") or "<upload>")).name
@@ -200,13 +202,18 @@ def _load(path_or_df) -> tuple[pd.DataFrame, str]:
     if kind is None:
         raise InputError("unknown cohort file type", file=source,
                          expected="a file ending in " + ", ".join(sorted(READERS)), got=suffix or "(no suffix)")
+    if isinstance(path, Path) and path.is_dir():
+        raise InputError("is a folder, not a file", file=str(path), expected="a table file")
     if isinstance(path, Path) and not path.is_file():
         raise InputError("file not found", file=str(path))
+    check_text_file(path, kind, source)
+    sep = ","
     try:
         if kind == "csv":
             frame = _read_text(path)
             if frame.shape[1] == 1 and ";" in str(frame.columns[0]):
                 # a European spreadsheet export: ';' between cells, ',' as decimal mark (R's read.csv2)
+                sep = ";"
                 frame = _read_text(path, sep=";", decimal=",")
         elif kind == "tsv":
             frame = _read_text(path, sep="\t")
@@ -214,7 +221,10 @@ def _load(path_or_df) -> tuple[pd.DataFrame, str]:
             frame = pd.read_excel(_rewound(path))
         else:
             frame = pd.read_parquet(_rewound(path))
-    except (ValueError, OSError, pd.errors.ParserError, ImportError) as exc:
+        check_unique_header(raw_header(path, kind, sep) or frame.columns, source)
+    except InputError:
+        raise
+    except Exception as exc:  # the reader's own message says what is wrong with the file
         raise InputError(f"cannot read the file ({type(exc).__name__}: {exc})", file=source) from None
     # spreadsheets export formatted but empty rows at the end (",,,,"): not patients. Only trailing
     # ones are dropped, so that row numbers in messages stay those of the file.
@@ -341,6 +351,14 @@ def _parse_dates(frame: pd.DataFrame, col: str, source: str, option: str) -> pd.
                              expected="a date in every row (for a patient still followed, the last follow-up date)")
         raise InputError("not a date", file=source, row=i + FIRST_DATA_ROW, column=col,
                          expected="an ISO date such as 2024-03-01 (03/04/2024 could be March or April)",
+                         got=_py(raw.iloc[i]))
+    # an observed date cannot lie ahead (2099 for 2019, or a planned visit): it would add years of follow-up
+    today = pd.Timestamp.now(tz=values.dt.tz).normalize() + pd.Timedelta(days=1)
+    future = (values >= today).to_numpy()
+    if future.any():
+        i = _first_bad(future)
+        raise InputError("date in the future", file=source, row=i + FIRST_DATA_ROW, column=col,
+                         expected=f"an observed date, on or before today ({(today - pd.Timedelta(days=1)):%Y-%m-%d})",
                          got=_py(raw.iloc[i]))
     return values
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import math
 import os
-import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -19,6 +18,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from isamm._toml import parse_toml
 from isamm.errors import InputError
 
 __all__ = ["DiseaseParameters", "load_parameters", "PARTNER_DRUGS", "REQUIRED"]
@@ -146,10 +146,7 @@ def _default() -> DiseaseParameters:
 
 
 def _parse(data: bytes, name: str) -> DiseaseParameters:
-    try:
-        raw = tomllib.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise InputError(f"not a valid UTF-8 TOML file ({exc})", file=name) from None
+    raw = parse_toml(data, name)
     try:
         spec = _File.model_validate(raw)
     except ValidationError as exc:

@@ -5,30 +5,28 @@ dropped rows counted), treatment contrasts with R's term names (``sexM``),
 ``strata()``, ``Surv(entry, time, event)`` for delayed entry, ``timefix``;
 Wald CI ``exp(β ± z·se)``; the Wald, likelihood-ratio and score tests of
 ``summary(coxph)``; concordance as ``coxph`` reports it; ``cox.zph`` with the
-default ``transform = "km"``. The fit is :class:`statsmodels PHReg
-<statsmodels.duration.hazard_regression.PHReg>` (Efron ties, strata, entry).
+default ``transform = "km"``. The fit is Newton–Raphson with step halving,
+step for step as R's ``coxph.fit`` (:mod:`isamm.outcomes._coxfit`), so it
+converges where R converges (covariates on any scale: age in years,
+creatinine in µmol/L, FLC in mg/L) and calls a likelihood monotone by R's rule.
 """
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from scipy.stats import chi2, norm
-from statsmodels.duration.hazard_regression import PHReg
-from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
 from isamm.errors import InputError, ModelError
+from isamm.outcomes._coxfit import ITER_MAX, CoxFit, cox_newton
 from isamm.outcomes._coxrisk import concordance, zph
 from isamm.outcomes._design import check_collinear, model_frame
 from isamm.outcomes._km import kaplan_meier
 from isamm.outcomes._surv import check_survival
 
 __all__ = ["CoxResult", "cox"]
-
-MAX_SD_LOG_HR = 20.0  # |β|·sd(x) beyond this is a diverging coefficient (monotone likelihood)
 
 
 @dataclass(frozen=True)
@@ -152,31 +150,18 @@ def cox(frame, time: str, event: str, covariates, *, strata: str | None = None, 
     if strata is not None:
         check_collinear(design.X, strata_codes, strata)
     X = design.X.to_numpy(float)
-    t_fit, s_fit = _ordinal_times(t, s)
-    model = PHReg(t_fit, X, status=e, entry=s_fit, strata=None if strata is None else strata_codes, ties=ties)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ConvergenceWarning)
-        try:
-            fit = model.fit()
-        except np.linalg.LinAlgError as exc:
-            raise _singular_error(model, design.X.columns, exc) from None
-    converged = not any(issubclass(w.category, ConvergenceWarning) for w in caught)
-    beta, se = np.asarray(fit.params), np.asarray(fit.bse)
-    size = np.abs(beta) * X.std(axis=0)
-    if not converged or (size > MAX_SD_LOG_HR).any() or not np.isfinite(se).all():
-        col = design.X.columns[int(np.nanargmax(np.where(np.isfinite(se), size, np.inf)))]
-        raise ModelError(f"the Cox model did not converge: the coefficient of {col!r} diverges (monotone "
-                         "likelihood, e.g. no events in one group; R warns it 'may be infinite'). "
-                         "Merge or drop that level or covariate.")
+    fit = cox_newton(X, t, e, s, strata_codes, efron=ties == "efron")
+    _check_fit(fit, list(design.X.columns))
+    beta = fit.coef
+    se = np.sqrt(np.diag(fit.var))
     z = beta / se
     zq = norm.ppf(1 - (1 - conf_level) / 2)
     terms = pd.DataFrame({"term": design.X.columns, "coef": beta, "se": se, "z": z, "p": 2 * norm.sf(np.abs(z)),
                           "hr": np.exp(beta), "lower": np.exp(beta - zq * se), "upper": np.exp(beta + zq * se)})
     p = len(beta)
-    ll0, ll1 = float(model.loglike(np.zeros(p))), float(fit.llf)
-    wald = float(beta @ np.linalg.solve(np.asarray(fit.cov_params()), beta))
-    u0 = model.score(np.zeros(p))
-    score = float(u0 @ np.linalg.solve(-model.hessian(np.zeros(p)), u0))
+    ll0, ll1 = fit.loglik
+    wald = float(beta @ np.linalg.solve(fit.var, beta))
+    score = fit.score_test
     # row by row, not X @ beta: BLAS may round identical rows differently (blocked kernels), and the
     # concordance must see exact ties in the linear predictor as R does
     eta = (np.asarray(X, dtype=float) * beta).sum(axis=1)
@@ -196,33 +181,32 @@ def cox(frame, time: str, event: str, covariates, *, strata: str | None = None, 
     )
 
 
-def _singular_error(model, columns, exc) -> ModelError:
-    """Name a column without information: it never varies within a risk set at an event time.
+def _check_fit(fit: CoxFit, columns: list[str]) -> None:
+    """ModelError where R would report NA, warn of an infinite coefficient, or not converge.
 
-    E.g. the only patient with ``x = 1`` is censored before the first event; R's
-    ``coxph`` then reports the coefficient of ``x`` as NA.
+    - a column without information at β = 0: it never varies within a risk set
+      at an event time (e.g. the only patient with ``x = 1`` is censored before
+      the first event); R reports its coefficient as NA;
+    - a monotone likelihood: R's rule (:mod:`isamm.outcomes._coxfit`), e.g. no
+      events in one group;
+    - Newton–Raphson out of iterations.
     """
-    info = -np.diag(np.asarray(model.hessian(np.zeros(len(columns)))))
-    empty = [c for c, v in zip(columns, info) if not v > 1e-10 * max(1.0, float(np.nanmax(np.abs(info))))]
-    if empty:
-        return ModelError(f"covariate column {empty[0]!r} does not vary within any risk set at an event time "
-                          "(e.g. its only patients were censored before the first event); R would report its "
-                          "coefficient as NA. Drop it or merge its levels.")
-    return ModelError(f"the Cox model could not be fitted ({exc})")
-
-
-def _ordinal_times(t: np.ndarray, s: np.ndarray | None):
-    """Times for PHReg such that its risk sets are R's (``entry < t <= time``).
-
-    PHReg keeps a subject whose entry equals an event time in that risk set
-    (Stata's convention); R does not. The partial likelihood depends only on
-    the order of times, so exits become ``2·rank`` and entries ``2·rank + 1``:
-    an entry tied with an exit now falls just after it.
-    """
-    if s is None:
-        return t, None
-    pooled = np.unique(np.concatenate([t, s]))
-    return 2.0 * np.searchsorted(pooled, t), 2.0 * np.searchsorted(pooled, s) + 1.0
+    info = np.diag(fit.info0)
+    if fit.rank0 < len(columns):
+        empty = [c for c, v in zip(columns, info) if not v > 1e-10 * max(1.0, float(np.nanmax(np.abs(info))))]
+        col = empty[0] if empty else columns[-1]
+        raise ModelError(f"covariate column {col!r} does not vary within any risk set at an event time "
+                         "(e.g. its only patients were censored before the first event); R would report its "
+                         "coefficient as NA. Drop it or merge its levels.")
+    if not fit.converged:
+        raise ModelError(f"the Cox model did not converge in {ITER_MAX} Newton–Raphson iterations (R: 'Ran out "
+                         "of iterations and did not converge'). Check the covariates for extreme values or "
+                         "near-collinearity.")
+    if fit.infinite.any():
+        col = columns[int(np.flatnonzero(fit.infinite)[0])]
+        raise ModelError(f"the coefficient of {col!r} diverges: the likelihood is monotone (it keeps rising as "
+                         f"the coefficient grows, e.g. no events in one group; R warns 'Loglik converged before "
+                         f"variable …; coefficient may be infinite'). Merge or drop that level or covariate.")
 
 
 def _test(stat: float, df: int) -> dict:

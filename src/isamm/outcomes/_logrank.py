@@ -24,15 +24,19 @@ class LogrankResult:
     chisq : float
         Test statistic, χ² with ``df`` degrees of freedom.
     df : int
-        Number of groups − 1.
+        Number of groups with expected events − 1, or the rank of the
+        variance of O − E when that is smaller (see ``note``).
     p : float
-        P-value.
+        P-value (1 when ``df`` is 0, as R's ``pchisq(0, 0, lower.tail = FALSE)``).
     groups : tuple of str
         Group labels (sorted as R sorts factor levels).
     n, events : tuple of int
         Subjects and events per group.
     stratified : bool
         Whether the test was stratified (``strata(...)`` in R).
+    note : str
+        Why the test has fewer degrees of freedom than groups − 1, or none at
+        all ("" when it has them all).
     """
 
     chisq: float
@@ -42,14 +46,18 @@ class LogrankResult:
     n: tuple[int, ...] = ()
     events: tuple[int, ...] = ()
     stratified: bool = False
+    note: str = ""
 
     def to_frame(self) -> pd.DataFrame:
         """One row per group: ``group, n, events``."""
         return pd.DataFrame({"group": list(self.groups), "n": list(self.n), "events": list(self.events)})
 
     def to_dict(self) -> dict:
-        """``{"chisq", "df", "p"}`` — the ``logrank`` object of ``isamm km --json``."""
-        return {"chisq": float(self.chisq), "df": int(self.df), "p": float(self.p)}
+        """``{"chisq", "df", "p"}`` (and ``"note"`` when there is one) — the ``logrank`` object of ``isamm km --json``."""
+        out = {"chisq": float(self.chisq), "df": int(self.df), "p": float(self.p)}
+        if self.note:
+            out["note"] = self.note
+        return out
 
 
 def group_labels(group) -> tuple[np.ndarray, list]:
@@ -89,9 +97,14 @@ def logrank(time, event, group, *, strata=None, entry=None) -> LogrankResult:
     -----
     The algorithm of R ``survdiff`` (``rho = 0``), written out because
     :func:`statsmodels.duration.survfunc.survdiff` (equal where defined, see
-    the tests) fails on a singular variance, where R reports χ² = 0 on 0 df
-    (e.g. the only event happens when one subject is at risk). Nearly equal
-    times are merged first, as R does.
+    the tests) fails on a singular variance. R's ``survdiff`` stops there too
+    ("system is exactly singular"), e.g. when every death happens with no
+    survivor left in its risk set (two subjects, both dying at time 1). Here
+    the statistic is ``(O − E)ᵀ V⁺ (O − E)`` with the Moore–Penrose inverse
+    and ``df = rank(V)`` (O − E always lies in the range of V), which equals
+    R's answer whenever V is regular; with rank 0 there is no test (χ² = 0 on
+    0 df, p = 1) and ``note`` says why. Nearly equal times are merged first,
+    as R does.
     """
     t, e, s = check_survival(time, event, entry)
     g, levels = group_labels(group)
@@ -110,12 +123,12 @@ def logrank(time, event, group, *, strata=None, entry=None) -> LogrankResult:
     if e.sum() == 0:
         raise InputError("no events: the log-rank test is undefined", option="event", expected="at least one event")
     observed, expected, var = _score(t, e, s, codes, st, len(levels))
-    chisq, df = _chisq(observed, expected, var)
+    chisq, df, note = _chisq(observed, expected, var)
     p = float(chi2.sf(chisq, df)) if df > 0 else 1.0
     n = tuple(int((codes == k).sum()) for k in range(len(levels)))
     ev = tuple(int(e[codes == k].sum()) for k in range(len(levels)))
     return LogrankResult(chisq=float(chisq), df=df, p=p, groups=tuple(r_label(v) for v in levels),
-                         n=n, events=ev, stratified=strata is not None)
+                         n=n, events=ev, stratified=strata is not None, note=note)
 
 
 def _score(t, e, s, codes, strata, k):
@@ -145,11 +158,27 @@ def _score(t, e, s, codes, strata, k):
     return observed, expected, var
 
 
-def _chisq(observed, expected, var) -> tuple[float, int]:
-    """R ``survdiff``: groups with expected > 0, the first of them dropped, ``(O − E)ᵀ V⁻¹ (O − E)``."""
+def _chisq(observed, expected, var) -> tuple[float, int, str]:
+    """R ``survdiff``: groups with expected > 0, the first of them dropped, ``(O − E)ᵀ V⁻¹ (O − E)``.
+
+    V⁻¹ is the Moore–Penrose inverse, eigenvalues below ``sqrt(eps)`` times the
+    largest counted as 0 (the tolerance of R ``MASS::ginv``); the degrees of
+    freedom are the rank of V. Returns ``(chisq, df, note)``.
+    """
     keep = np.flatnonzero(expected > 0)
     if len(keep) < 2:
-        return 0.0, 0
+        return 0.0, 0, "no test: fewer than two groups have subjects at risk at an event time"
     idx = keep[1:]
     u = (observed - expected)[idx]
-    return float(u @ np.linalg.solve(var[np.ix_(idx, idx)], u)), len(idx)
+    values, vectors = np.linalg.eigh(var[np.ix_(idx, idx)])
+    positive = values > np.sqrt(np.finfo(float).eps) * max(float(values.max()), 0.0)
+    df = int(positive.sum())
+    if df == 0:
+        return 0.0, 0, ("no test: the variance of observed minus expected events is 0 (at every event time all "
+                        "subjects at risk had the event, so the groups are never compared; R survdiff stops "
+                        "with 'system is exactly singular')")
+    proj = vectors[:, positive].T @ u
+    note = "" if df == len(idx) else (f"{df} df, not {len(idx)}: the variance of observed minus expected events is "
+                                      "singular (some groups are never compared with another at an event time); "
+                                      "generalized inverse used")
+    return float((proj ** 2 / values[positive]).sum()), df, note

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score, roc_curve
 
-from isamm.errors import InputError
+from isamm.errors import InputError, ModelError
 from isamm.outcomes._surv import as_event_array
 
 __all__ = ["CutoffResult", "roc_cutoff"]
@@ -84,6 +84,14 @@ def roc_cutoff(marker, outcome, *, direction: str = "below") -> CutoffResult:
     Returns
     -------
     CutoffResult
+
+    Raises
+    ------
+    InputError
+        Non-numeric marker, outcome not 0/1 or with one value, a constant marker.
+    ModelError
+        No finite cut-off has Youden's J > 0 in this direction (the best "cut-off"
+        would be ±inf: everyone or no one positive).
     """
     if direction not in ("below", "above"):
         raise InputError("unknown direction", option="--direction", expected="'below' or 'above'", got=direction)
@@ -105,6 +113,9 @@ def roc_cutoff(marker, outcome, *, direction: str = "below") -> CutoffResult:
     if n_pos == 0 or n_pos == len(y):
         raise InputError("the outcome must have both values among complete pairs", option="outcome",
                          expected="some 0 and some 1", got=f"{n_pos} of {len(y)} are 1")
+    if np.ptp(x) == 0:  # every cut-off would be ±inf ("m < -inf")
+        raise InputError("the marker is constant among complete pairs: no cut-off exists", option="marker",
+                         expected="at least two distinct marker values", got=float(x[0]))
     score = x if direction == "above" else -x
     fpr, tpr, thr = roc_curve(y, score, drop_intermediate=False)
     # sklearn: positive when score >= thr (thr = observed scores, descending, first = +inf).
@@ -126,6 +137,11 @@ def roc_cutoff(marker, outcome, *, direction: str = "below") -> CutoffResult:
     n_neg = len(y) - n_pos
     j_int = np.rint(tpr * n_pos).astype(np.int64) * n_neg - np.rint(fpr * n_neg).astype(np.int64) * n_pos
     best = int(np.argmax(j_int))
+    if not np.isfinite(cuts[best]):  # J <= 0 at every finite cut-off: "everyone" or "no one" is as good
+        other = "above" if direction == "below" else "below"
+        raise ModelError(f"no cut-off does better than none with direction {direction!r}: Youden's J is at most 0 "
+                         f"at every cut-off (AUC {roc_auc_score(y, score):.3f}); the marker may point the other "
+                         f"way: try direction {other!r}")
     auc = float(roc_auc_score(y, score))
     return CutoffResult(cutoff=float(cuts[best]), youden_j=float(j[best]), sensitivity=float(tpr[best]),
                         specificity=float(1 - fpr[best]), auc=auc, fpr=fpr, tpr=tpr, thresholds=cuts,

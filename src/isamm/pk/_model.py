@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from isamm._constraints import WEIGHT_KG
 from isamm.errors import InputError
 
 __all__ = ["PKModel", "load_model", "available_models", "COVARIATES", "covariate_frame"]
@@ -251,12 +252,15 @@ def covariate_frame(model: PKModel, table: pd.DataFrame | None = None, n: int | 
         values = pd.to_numeric(table[name], errors="coerce").to_numpy(dtype=float)
         if name in _BINARY:
             ok, expected = (values == 0.0) | (values == 1.0), "0 or 1"
+        elif name == "weight_kg":  # the same adult range as a dosing calendar (isamm.regimens)
+            ok, expected = (values >= WEIGHT_KG.low) & (values <= WEIGHT_KG.high), WEIGHT_KG.describe()
         else:
             ok, expected = np.isfinite(values) & (values > 0), "a finite number > 0"
         if not ok.all():
             i = int(np.flatnonzero(~ok)[0])
+            got = table[name].iloc[i]
             raise InputError("invalid covariate", file=source, row=i + first_row, column=name, expected=expected,
-                             got=table[name].iloc[i])
+                             got=got.item() if hasattr(got, "item") else got)  # -5, not np.int64(-5)
         out[name] = values
     return out
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from isamm._constraints import MAX_TIME_H, PATIENTS, SEED, check_work, validate
 from isamm.errors import InputError
 from isamm.pk._dosing import build_dosing
 from isamm.pk._engine import integrate
@@ -93,6 +94,7 @@ def sample_patients(model: PKModel | str, n: int | None = None, *, seed: int, co
     With ``covariates`` the table gives the patients (``n`` is its length);
     without it ``n`` covariate sets are drawn by :func:`sample_covariates`.
     """
+    validate(_CONSTRAINTS, seed=seed)
     model = load_model(model)
     if covariates is None:
         if n is None:
@@ -105,9 +107,16 @@ def sample_patients(model: PKModel | str, n: int | None = None, *, seed: int, co
     return Patients(model, covariate_frame(model, cov), etas)
 
 
+_CONSTRAINTS = {  # declared once; sample_covariates, sample_patients, simulate and washout check against them
+    "n": PATIENTS,
+    "seed": SEED,
+}
+
+
 def _check_n(n) -> None:
     if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
         raise InputError("invalid number of patients", option="--patients", expected="an integer >= 1", got=n)
+    validate(_CONSTRAINTS, n=n)
 
 
 @dataclass(frozen=True)
@@ -191,9 +200,10 @@ def check_times(times_h, option: str = "times_h") -> np.ndarray:
         raise InputError("times must be numbers", option=option, got=times_h) from None
     if arr.size == 0:
         raise InputError("no output times", option=option, expected="at least one time")
-    bad = ~np.isfinite(arr) | (arr < 0)
+    bad = ~np.isfinite(arr) | (arr < 0) | (arr > MAX_TIME_H)
     if bad.any():
-        raise InputError("invalid time", option=option, expected="finite times >= 0 h", got=float(arr[bad][0]))
+        raise InputError("invalid time", option=option, expected=f"finite times from 0 to {MAX_TIME_H:g} h (50 years)",
+                         got=float(arr[bad][0]))
     return np.unique(arr)
 
 
@@ -311,6 +321,7 @@ def simulate_parameters(
         params[name] = v
     times = check_times(times_h)
     n = len(frame)
+    check_work(n, len(times), "times_h")  # before any work: the output must fit in memory
     dosing = build_dosing(events, n, model.drug, list(model.model.routes))
     structure = STRUCTURES[model.model.structure]
     k = structure.prepare(params)

@@ -16,6 +16,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from isamm._constraints import SEED, validate
 from isamm.errors import InputError
 from isamm.pk._dosing import build_dosing
 from isamm.pk._model import covariate_frame, load_model
@@ -103,6 +104,9 @@ class Washout:
         return pd.concat([r.band() for r in self.results], ignore_index=True)
 
 
+MAX_HORIZON_DAYS = 3652.5  # 10 years after the last dose: any antibody is long gone
+
+
 def washout(
     events: pd.DataFrame | Callable[[np.ndarray], pd.DataFrame],
     *,
@@ -146,8 +150,12 @@ def washout(
     """
     if not (np.isfinite(threshold_ug_ml) and threshold_ug_ml > 0):
         raise InputError("invalid threshold", option="--threshold-ug-ml", expected="a number > 0", got=threshold_ug_ml)
-    if not (np.isfinite(horizon_days) and horizon_days > 0):
-        raise InputError("invalid horizon", option="--horizon-days", expected="a number > 0", got=horizon_days)
+    if not (np.isfinite(horizon_days) and 0 < horizon_days <= MAX_HORIZON_DAYS):
+        raise InputError("invalid horizon", option="horizon_days",
+                         expected=f"a number of days > 0 and <= {MAX_HORIZON_DAYS:g} (10 years)", got=horizon_days)
+    if not (np.isfinite(step_h) and step_h > 0):
+        raise InputError("invalid output step", option="step_h", expected="a number of hours > 0", got=step_h)
+    validate({"seed": SEED}, seed=seed)
     if not (np.isfinite(step_h) and step_h > 0):
         raise InputError("invalid grid step", option="step_h", expected="a number > 0 h", got=step_h)
     at_days = tuple(float(x) for x in at_days)

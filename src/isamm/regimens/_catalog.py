@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import tomllib
 from collections.abc import Sequence
 from functools import lru_cache
 from importlib import resources
@@ -17,6 +16,7 @@ from importlib import resources
 import pandas as pd
 from pydantic import ValidationError
 
+from isamm._toml import load_toml
 from isamm.errors import InputError
 from isamm.regimens._patient import Patient
 from isamm.regimens._schedule import expand
@@ -125,10 +125,7 @@ def load_regimen_file(path) -> Regimen:
         Naming the file and the offending field.
     """
     name = getattr(path, "name", str(path))
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"not valid TOML ({exc})", file=name) from None
+    data = load_toml(path, what="regimen file", name=name)
     try:
         spec = RegimenSpec.model_validate(data)
     except ValidationError as exc:

@@ -116,6 +116,10 @@ def expand(
     start = _parse_date(start_date)
     plan = _cycle_starts(spec, cycles, weeks)
     weights = _cycle_weights(weight_kg_by_cycle, patient)
+    if weight_kg_by_cycle is not None and len(weights) > len(plan):
+        raise InputError(f"{len(weights)} weights for {len(plan)} cycles", option="weight_kg_by_cycle",
+                         expected=f"at most one weight per cycle ({len(plan)}; the last is carried forward)",
+                         got=list(weight_kg_by_cycle))
     last_day = None if weeks is None else 7 * weeks
 
     rows: list[dict] = []
@@ -205,13 +209,23 @@ def _cycle_weights(values, patient: Patient) -> list[float]:
     return out
 
 
+START_DATES = (dt.date(1900, 1, 1), dt.date(2199, 12, 31))  # a treatment start, not any date
+
+
 def _parse_date(value) -> dt.date | None:
-    if value is None or isinstance(value, dt.date):
-        return value.date() if isinstance(value, dt.datetime) else value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        raise InputError("not a date", option="start_date", expected="YYYY-MM-DD", got=value) from None
+    if value is None:
+        return None
+    if isinstance(value, dt.date):
+        date = value.date() if isinstance(value, dt.datetime) else value
+    else:
+        try:
+            date = dt.date.fromisoformat(str(value))
+        except ValueError:
+            raise InputError("not a date", option="start_date", expected="YYYY-MM-DD", got=value) from None
+    if not START_DATES[0] <= date <= START_DATES[1]:  # 9999-12-25 + a few cycles overflows the calendar
+        raise InputError("start date out of range", option="start_date",
+                         expected=f"a date from {START_DATES[0]} to {START_DATES[1]}", got=str(value))
+    return date
 
 
 def schedule_records(schedule: pd.DataFrame) -> list[dict]:

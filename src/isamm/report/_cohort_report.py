@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from isamm import __version__
-from isamm._io import to_json
+from isamm._io import to_json, writing
 from isamm.errors import InputError
 from isamm.report._analysis import CohortAnalysis, NotEstimable, run_analysis
 from isamm.report._config import AnalysisConfig, load_config
@@ -72,26 +72,27 @@ def cohort_report(config: AnalysisConfig | str | os.PathLike[str], output_dir: s
 
     analysis = run_analysis(cfg, path)
     generated = datetime.now(timezone.utc).replace(microsecond=0)
-    output_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".isamm-report-", dir=output_dir))
-    try:
-        (staging / "figures").mkdir()
-        figures = _draw_figures(analysis, staging / "figures")
-        results = _results_dict(analysis, figures, generated)
-        meta = {
-            "isamm_version": __version__,
-            "generated": generated.strftime("%Y-%m-%d %H:%M UTC"),
-            "input_file": path.name,
-            "n_patients": len(analysis.frame),
-            "provenance": provenance(analysis, generated),
-        }
-        html = render_html(title=cfg.title, sections=build_sections(analysis, figures), meta=meta,
-                           methods=methods_paragraphs(analysis))
-        (staging / "report.html").write_text(html, encoding="utf-8")
-        (staging / "results.json").write_text(to_json(results) + "\n", encoding="utf-8")
-        _move_into_place(staging, output_dir)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    with writing(output_dir):  # a read-only folder, a full disk ...: one InputError naming the folder
+        output_dir.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".isamm-report-", dir=output_dir))
+        try:
+            (staging / "figures").mkdir()
+            figures = _draw_figures(analysis, staging / "figures")
+            results = _results_dict(analysis, figures, generated)
+            meta = {
+                "isamm_version": __version__,
+                "generated": generated.strftime("%Y-%m-%d %H:%M UTC"),
+                "input_file": path.name,
+                "n_patients": len(analysis.frame),
+                "provenance": provenance(analysis, generated),
+            }
+            html = render_html(title=cfg.title, sections=build_sections(analysis, figures), meta=meta,
+                               methods=methods_paragraphs(analysis))
+            (staging / "report.html").write_text(html, encoding="utf-8")
+            (staging / "results.json").write_text(to_json(results) + "\n", encoding="utf-8")
+            _move_into_place(staging, output_dir)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
     return results
 
 

@@ -31,13 +31,14 @@ is an :class:`~isamm.errors.InputError` naming the file and the key.
 from __future__ import annotations
 
 import os
-import tomllib
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from isamm._toml import load_toml
 from isamm.errors import InputError
+from isamm.units import TIME_UNITS
 
 __all__ = ["AnalysisConfig", "Endpoint", "load_config"]
 
@@ -99,7 +100,7 @@ class AnalysisConfig(_Strict):
 
     title: str = "Cohort report"
     cohort: Path | None = Field(None, description="cohort file, relative to the config file")
-    time_unit: Literal["months", "days", "weeks", "years"] = "months"
+    time_unit: Literal[TIME_UNITS] = "months"  # a tuple in Literal[...] lists its values
     group: str | None = None
     landmarks: list[float] = Field(default_factory=list)
     plot_max_time: float | None = Field(None, gt=0, description="right end of the KM plots' x axis (time_unit)")
@@ -171,12 +172,7 @@ def load_config(path: str | os.PathLike[str]) -> AnalysisConfig:
         file and the dotted key, e.g. ``cox.covariates``).
     """
     path = Path(path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError("config file not found", file=str(path)) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"not valid TOML ({exc})", file=str(path)) from None
+    raw = load_toml(path)
     try:
         cfg = AnalysisConfig.model_validate(raw)
     except ValidationError as exc:

@@ -80,8 +80,9 @@ def methods_paragraphs(a: CohortAnalysis) -> list[str]:
                         "regression (R MASS::polr); patients not evaluable (NE) were left out of that model."
                         if cfg.response.covariates else ""))
     paras.append(
-        f"Analysis by isamm {__version__} on Python {v['python']}: Kaplan–Meier estimates in NumPy {v['numpy']}, "
-        f"log-rank tests, Cox and ordinal models with statsmodels {v['statsmodels']}, ROC curves with "
+        f"Analysis by isamm {__version__} on Python {v['python']}: Kaplan–Meier estimates, log-rank tests and "
+        f"Cox models (Newton–Raphson as R coxph.fit) in NumPy {v['numpy']}, ordinal models with statsmodels "
+        f"{v['statsmodels']}, ROC curves with "
         f"scikit-learn {v['scikit-learn']}, exact and rank tests with SciPy {v['scipy']}, tables with pandas "
         f"{v['pandas']}, figures with matplotlib {v['matplotlib']}; these estimates are compared with R "
         "(survival, MASS, stats) in isamm's test suite. "

@@ -34,9 +34,9 @@ def km_step_tables(km) -> dict[str, pd.DataFrame]:
 
 
 def logrank_p(km) -> float | None:
-    """The p-value of the log-rank test carried by a KM result (None with one group)."""
+    """The p-value of the log-rank test carried by a KM result (None with one group, or a test with 0 df)."""
     _expect(km, "KMResult", "km_plot")
-    return None if km.logrank is None else float(km.logrank.p)
+    return None if km.logrank is None or km.logrank.df == 0 else float(km.logrank.p)
 
 
 def cox_terms(cox) -> pd.DataFrame:

@@ -140,7 +140,10 @@ def _group_label(label) -> str:
 
 
 def _logrank_text(lr: dict, group: str) -> str:
-    return (f"Log-rank test by {group}: χ² = {lr['chisq']:.2f} on {lr['df']} df, p = {format_p(lr['p'])}."
+    if lr["df"] == 0:
+        return f"Log-rank test by {group}: not computed ({lr.get('note', 'no test')})."
+    note = f" ({lr['note']})" if lr.get("note") else ""
+    return (f"Log-rank test by {group}: χ² = {lr['chisq']:.2f} on {lr['df']} df, p = {format_p(lr['p'])}{note}."
             .replace("p = <", "p < "))
 
 

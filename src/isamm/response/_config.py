@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from isamm._toml import load_toml
 from isamm.errors import InputError
 
 __all__ = ["ResponseConfig", "load_config"]
@@ -128,12 +129,7 @@ def load_config(
     else:
         path = Path(config)
         source = str(path)
-        if not path.is_file():
-            raise InputError("config file not found", file=source)
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise InputError(f"not valid TOML ({exc})", file=source) from None
+        data = load_toml(path, name=source)
     if isinstance(data.get("response"), Mapping):
         data = dict(data["response"])
     data.update({k: v for k, v in overrides.items() if v is not None})

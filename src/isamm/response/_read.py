@@ -16,6 +16,7 @@ from typing import BinaryIO
 import numpy as np
 import pandas as pd
 
+from isamm._header import check_text_file, check_unique_header, raw_header
 from isamm.errors import InputError
 from isamm.response._config import ResponseConfig
 
@@ -39,7 +40,8 @@ LAB_COLUMNS: dict[str, tuple[str, str]] = {
     "new_lesion": ("flag01", "new bone or soft-tissue lesion at this assessment (0/1)"),
     "new_therapy": ("flag01", "a new line of therapy starts at this day (0/1)"),
     "calcium_mg_dl": ("amount", "corrected serum calcium, mg/dL"),
-    "isotype": ("patient_text", "per patient, e.g. IgG-kappa, IgA-lambda, kappa light chain"),
+    "isotype": ("patient_text", "per patient, e.g. IgG-kappa, IgA-lambda, kappa light chain, non-secretory, "
+                                "oligosecretory (optionally with its isotype: oligosecretory IgG-kappa)"),
     "anti_cd38": ("patient_bool", "per patient: on isatuximab/daratumumab or within 6 months of it (true/false)"),
 }
 _REQUIRED = ("patient_id", "day")
@@ -47,6 +49,8 @@ _TRUE = {"1", "1.0", "true", "t", "yes", "y"}
 _FALSE = {"0", "0.0", "false", "f", "no", "n"}
 _ISOTYPE = re.compile(r"^\s*(?:(ig[gadme])[\s\-_]*)?(kappa|lambda|κ|λ)(?:[\s\-_]*(?:light[\s\-_]*chain|lc))?\s*$")
 _ISOTYPE_LC_FIRST = re.compile(r"^\s*(?:light[\s\-_]*chain|lc)[\s\-_]*(kappa|lambda|κ|λ)\s*$")
+# non-secretory / oligosecretory myeloma: no (or too little) M-protein in serum and urine; an isotype may follow
+_SECRETION = re.compile(r"^\s*(?:non|oligo)[\s\-_]*secretory\s*(?:[\s\-_,:(]\s*(.*?)\s*\)?)?\s*$")
 
 
 def read_labs(source: str | os.PathLike[str] | pd.DataFrame | BinaryIO, config: ResponseConfig | None = None) -> pd.DataFrame:
@@ -82,6 +86,8 @@ def read_labs(source: str | os.PathLike[str] | pd.DataFrame | BinaryIO, config: 
     raw, name = _load(source)
     raw.columns = [str(c).strip() for c in raw.columns]
     _check_columns(raw, name)
+    if raw.empty:  # a header alone would give "n = 0" and exit 0, as if every patient had been assessed
+        raise InputError("no assessments", file=name, expected="a header row and at least one data row")
     rows = np.arange(len(raw)) + 2
     # Cleaned cells kept as Python objects (a DataFrame would turn None back into NaN); numeric columns
     # (a DataFrame from a simulation, Parquet) stay float arrays, NaN = empty: the same checks, vectorized.
@@ -112,9 +118,12 @@ def _load(source) -> tuple[pd.DataFrame, str]:
     else:
         path = Path(source)
         name = str(path)
+        if path.is_dir():
+            raise InputError("is a folder, not a file", file=name, expected="a lab table file")
         if not path.is_file():
             raise InputError("lab file not found", file=name)
         suffix = path.suffix.lower()
+        check_text_file(path, {".csv": "csv", ".txt": "csv"}.get(suffix, suffix.lstrip(".")), name)
     try:
         if suffix in (".csv", ".txt"):
             frame = pd.read_csv(path, dtype=str, keep_default_na=False)
@@ -128,6 +137,8 @@ def _load(source) -> tuple[pd.DataFrame, str]:
         raise
     except Exception as exc:  # the reader's own message says what is wrong with the file
         raise InputError(f"cannot read the file ({type(exc).__name__}: {exc})", file=name) from None
+    kind = {".csv": "csv", ".txt": "csv", ".xlsx": "excel", ".xls": "excel"}.get(suffix)
+    check_unique_header((raw_header(path, kind) if kind else None) or frame.columns, name)
     return frame, name
 
 
@@ -275,17 +286,35 @@ def _check_patients(out: pd.DataFrame, name: str) -> None:
     out["light_chain"] = pd.Series([c[1] for c in chains], index=out.index, dtype=object)
 
 
-def _isotype(value: str, row: int, name: str) -> tuple[str | None, str]:
-    """(heavy chain or None, 'kappa'/'lambda') from a text such as 'IgG-kappa'."""
+def _isotype(value: str, row: int, name: str) -> tuple[str | None, str | None]:
+    """(heavy chain or None, 'kappa'/'lambda' or None) from a text such as 'IgG-kappa'.
+
+    ``non-secretory`` and ``oligosecretory`` (any spacing or hyphen) give no chain
+    unless an isotype follows (``oligosecretory IgG-kappa``): such patients are
+    followed on what is measurable at baseline, as for any patient — the FLC
+    track (involved chain from the abnormal ratio when not given) or the marrow
+    track — and are not evaluable without either.
+    """
     text = value.lower()
+    secretion = _SECRETION.match(text)
+    chains = (None, None) if secretion and not secretion.group(1) else _chains(
+        secretion.group(1) if secretion else text)
+    if chains is None:
+        raise InputError("unknown isotype", file=name, row=row, column="isotype",
+                         expected="e.g. IgG-kappa, IgA-lambda, kappa light chain, non-secretory, oligosecretory",
+                         got=value)  # fmt: skip
+    return chains
+
+
+def _chains(text: str) -> tuple[str | None, str] | None:
+    """(heavy chain or None, 'kappa'/'lambda') from a lower-case isotype text, None if it is not one."""
     m = _ISOTYPE.match(text)
     if m:
         heavy, light = m.group(1), m.group(2)
     else:
         m = _ISOTYPE_LC_FIRST.match(text)
         if not m:
-            raise InputError("unknown isotype", file=name, row=row, column="isotype",
-                             expected="e.g. IgG-kappa, IgA-lambda, kappa light chain", got=value)  # fmt: skip
+            return None
         heavy, light = None, m.group(1)
     light = {"κ": "kappa", "λ": "lambda"}.get(light, light)
     return ("Ig" + heavy[2].upper() if heavy else None), light

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from isamm import __version__
-from isamm._io import to_json
+from isamm._io import to_json, writing
 from isamm.errors import InputError
 from isamm.outcomes import kaplan_meier
 from isamm.report._figures import house_style, save_figure
@@ -51,23 +51,21 @@ def write_trial_outputs(result: TrialResult, output_dir: str | os.PathLike[str])
     if not parent.is_dir():
         raise InputError("the output folder's parent does not exist", option="--output", got=str(output_dir))
     data = result.to_dict()
-    try:
+    with writing(output_dir):  # a read-only folder, a full disk ...: one InputError naming the folder
         staging = Path(tempfile.mkdtemp(prefix=f".{output_dir.name}.isamm-", dir=parent))
-    except OSError as exc:
-        raise InputError(f"cannot write here ({exc.strerror})", option="--output", got=str(output_dir)) from None
-    try:
-        (staging / "figures").mkdir()
-        figures = _figures(result, data, staging / "figures")
-        (staging / "result.json").write_text(to_json(data) + "\n", encoding="utf-8")
-        result.cohort().to_csv(staging / "cohort.csv", index=False)
-        result.labs().to_csv(staging / "labs.csv", index=False)
-        (staging / "response.toml").write_text(_response_toml(result), encoding="utf-8")
-        html = render_html(title=f"Virtual trial {result.spec.id}", sections=_sections(result, data, figures),
-                           methods=_methods(result), meta=_meta(result, data))
-        (staging / "report.html").write_text(html, encoding="utf-8")
-        _move(staging, output_dir, _FILES)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        try:
+            (staging / "figures").mkdir()
+            figures = _figures(result, data, staging / "figures")
+            (staging / "result.json").write_text(to_json(data) + "\n", encoding="utf-8")
+            result.cohort().to_csv(staging / "cohort.csv", index=False)
+            result.labs().to_csv(staging / "labs.csv", index=False)
+            (staging / "response.toml").write_text(_response_toml(result), encoding="utf-8")
+            html = render_html(title=f"Virtual trial {result.spec.id}", sections=_sections(result, data, figures),
+                               methods=_methods(result), meta=_meta(result, data))
+            (staging / "report.html").write_text(html, encoding="utf-8")
+            _move(staging, output_dir, _FILES)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
     return data
 
 
@@ -302,10 +300,8 @@ def write_validation_outputs(result, output_dir: str | os.PathLike[str]) -> dict
     if not output_dir.parent.is_dir():
         raise InputError("the output folder's parent does not exist", option="--output", got=str(output_dir))
     doc = result.to_dict()
-    try:
+    with writing(output_dir):
         staging = Path(tempfile.mkdtemp(prefix=f".{output_dir.name}.isamm-", dir=output_dir.parent))
-    except OSError as exc:
-        raise InputError(f"cannot write here ({exc.strerror})", option="--output", got=str(output_dir)) from None
     try:
         figdir = staging / "figures"
         figdir.mkdir()
@@ -356,9 +352,10 @@ def write_validation_outputs(result, output_dir: str | os.PathLike[str]) -> dict
                                ("parameter file SHA-256", doc["parameters"]["sha256"])]}  # fmt: skip
         html = render_html(title="isamm validation: predicted vs published", sections=sections, methods=methods,
                            meta=meta)
-        (staging / "validation.json").write_text(to_json(doc) + "\n", encoding="utf-8")
-        (staging / "validation.html").write_text(html, encoding="utf-8")
-        _move(staging, output_dir, ("validation.json", "validation.html"))
+        with writing(output_dir):
+            (staging / "validation.json").write_text(to_json(doc) + "\n", encoding="utf-8")
+            (staging / "validation.html").write_text(html, encoding="utf-8")
+            _move(staging, output_dir, ("validation.json", "validation.html"))
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return doc
