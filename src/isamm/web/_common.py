@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterator
+import contextlib
 from contextlib import contextmanager
 from typing import Any
 
@@ -102,3 +103,15 @@ def remember(page: str, value: Any) -> None:
 def recall(page: str) -> Any:
     """The page's last result, or ``None``."""
     return st.session_state.get(f"isamm:{page}")
+
+
+def form_page(page: str, inputs: Any, compute, show, *, spinner: str | None = None) -> None:
+    """The body every page shares: compute when the form was submitted (a mistake shows as one line),
+    keep the result for reruns of the page, and show the last result."""
+    if inputs is not None:
+        remember(page, None)
+        with user_errors(), (st.spinner(plain(spinner)) if spinner else contextlib.nullcontext()):
+            remember(page, compute(inputs))
+    res = recall(page)
+    if res is not None:
+        show(res)

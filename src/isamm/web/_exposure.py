@@ -17,7 +17,7 @@ import streamlit as st
 import isamm.pk as pk
 import isamm.regimens as rg
 from isamm.errors import InputError
-from isamm.web._common import csv_bytes, json_bytes, plain, recall, remember, show_figure, show_table, text, user_errors
+from isamm.web._common import csv_bytes, form_page, json_bytes, show_figure, show_table, text
 
 __all__ = ["render"]
 
@@ -154,11 +154,4 @@ def render() -> None:
     st.caption("The patient (typical values for their covariates) as a line; the 5th–95th percentile of virtual "
                "patients with the same covariates (inter-individual variability sampled) as a band. Metrics as "
                "`isamm pk exposure`; steady state = the last dosing interval of the horizon.")
-    inputs = _form()
-    if inputs is not None:
-        remember(_PAGE, None)
-        with user_errors(), st.spinner(plain("Simulating…")):
-            remember(_PAGE, _compute(inputs))
-    res = recall(_PAGE)
-    if res is not None:
-        _show(res)
+    form_page(_PAGE, _form(), _compute, _show, spinner="Simulating…")

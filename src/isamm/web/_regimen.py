@@ -14,7 +14,7 @@ import streamlit as st
 import isamm.regimens as rg
 from isamm.cli._common import parse_float_list
 from isamm.report import calendar_figure
-from isamm.web._common import csv_bytes, json_bytes, plain, recall, remember, show_figure, show_table, text, user_errors
+from isamm.web._common import csv_bytes, form_page, json_bytes, plain, show_figure, show_table, text
 
 __all__ = ["render"]
 
@@ -89,11 +89,4 @@ def render() -> None:
     st.title("Regimen")
     st.caption("A regimen from the catalog for one patient: every administration with day, dose and route "
                "(as `isamm schedule`).")
-    inputs = _form()
-    if inputs is not None:
-        remember(_PAGE, None)
-        with user_errors():
-            remember(_PAGE, _compute(inputs))
-    res = recall(_PAGE)
-    if res is not None:
-        _show(res)
+    form_page(_PAGE, _form(), _compute, _show)

@@ -18,7 +18,7 @@ import yaml
 
 import isamm.trials as tr
 from isamm.report._html import fmt_num, fmt_pct
-from isamm.web._common import json_bytes, plain, recall, remember, show_table, text, user_errors
+from isamm.web._common import form_page, json_bytes, plain, show_table, text
 
 __all__ = ["render"]
 
@@ -111,11 +111,4 @@ def render() -> None:
     st.title("Virtual trial")
     st.caption("Dose → PK → M-protein → IMWG response → PFS/OS for every arm, beside the published results "
                "(as `isamm trial run`). Replicate 1 is drawn in the figures; numbers are medians over replicates.")
-    inputs = _form()
-    if inputs is not None:
-        remember(_PAGE, None)
-        with user_errors():
-            remember(_PAGE, _run(inputs))
-    res = recall(_PAGE)
-    if res is not None:
-        _show(res)
+    form_page(_PAGE, _form(), _run, _show)

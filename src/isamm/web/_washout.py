@@ -16,7 +16,7 @@ import streamlit as st
 import isamm.pk as pk
 import isamm.regimens as rg
 from isamm.errors import InputError
-from isamm.web._common import csv_bytes, json_bytes, plain, recall, remember, show_figure, show_table, text, user_errors
+from isamm.web._common import csv_bytes, form_page, json_bytes, plain, show_figure, show_table, text
 
 __all__ = ["render"]
 
@@ -130,11 +130,4 @@ def render() -> None:
     st.title("Daratumumab washout")
     st.caption("How much daratumumab is left after the last dose, and the day it falls below a chosen threshold "
                "(as `isamm pk washout`); the band is the 5th–95th percentile of virtual patients.")
-    inputs = _form()
-    if inputs is not None:
-        remember(_PAGE, None)
-        with user_errors(), st.spinner(plain("Simulating…")):
-            remember(_PAGE, _compute(inputs))
-    res = recall(_PAGE)
-    if res is not None:
-        _show(res)
+    form_page(_PAGE, _form(), _compute, _show, spinner="Simulating…")
