@@ -395,7 +395,7 @@ def crosstab_command(
 ) -> None:
     """Cross-table of two columns with Fisher's exact test (2×2) or Pearson's chi-square (larger)."""
     from isamm.cohort import read_cohort
-    from isamm.outcomes import chisq_test, crosstab, fisher_exact
+    from isamm.outcomes import association_test, chisq_test, crosstab
     from isamm.outcomes._design import r_label
 
     cohort = read_cohort(file)
@@ -404,7 +404,7 @@ def crosstab_command(
         raise InputError("a test needs at least two levels in each variable", file=cohort.source,
                          option="--rows/--cols", got=f"{counts.shape[0]} × {counts.shape[1]} table")
     table = counts.to_numpy()
-    result = fisher_exact(table) if table.shape == (2, 2) else chisq_test(table, correction=correction)
+    result = association_test(table, correction=correction)
     payload = {**result.to_dict(), "rows": [r_label(v) for v in counts.index],
                "cols": [r_label(v) for v in counts.columns]}
     if table.shape == (2, 2):  # report the chi-square as well, as SPSS/STATA users expect to see it

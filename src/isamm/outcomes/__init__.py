@@ -44,6 +44,7 @@ from isamm.outcomes._table1 import table1 as table1
 from isamm.outcomes._tables import ChisqResult as ChisqResult
 from isamm.outcomes._tables import FisherResult as FisherResult
 from isamm.outcomes._tables import ProportionResult as ProportionResult
+from isamm.outcomes._tables import association_test as association_test
 from isamm.outcomes._tables import chisq_test as chisq_test
 from isamm.outcomes._tables import crosstab as crosstab
 from isamm.outcomes._tables import fisher_exact as fisher_exact
@@ -51,7 +52,8 @@ from isamm.outcomes._tables import proportion_ci as proportion_ci
 
 __all__ = [
     "ChisqResult", "CoxResult", "CutoffResult", "FisherResult", "KMGroup", "KMResult", "LogrankResult",
-    "ORRResult", "OrdinalResult", "ProportionResult", "RESPONSE_ORDER", "Table1Result", "chisq_test", "cox",
+    "ORRResult", "OrdinalResult", "ProportionResult", "RESPONSE_ORDER", "Table1Result", "association_test",
+    "chisq_test", "cox",
     "crosstab", "fisher_exact", "kaplan_meier", "logrank", "ordinal_logit", "orr", "proportion_ci",
     "roc_cutoff", "table1",
 ]

@@ -20,7 +20,7 @@ from scipy.stats import kruskal, mannwhitneyu
 from isamm.errors import InputError
 from isamm.cohort._read import first_text_in_numbers
 from isamm.outcomes._design import check_numbers, r_label, r_levels
-from isamm.outcomes._tables import chisq_test, fisher_p
+from isamm.outcomes._tables import association_p
 
 __all__ = ["Table1Result", "table1"]
 
@@ -198,10 +198,7 @@ def _categorical(var, col: pd.Series, group_masks, add, stats):
         table = counts[:, 1:]
         table = table[:, table.sum(axis=0) > 0]
         if table.shape[1] >= 2:
-            if table.shape == (2, 2):
-                p, test = fisher_p(table), "Fisher exact"  # the p-value only: no odds-ratio CI to solve
-            else:
-                p, test = chisq_test(table).p, "Pearson chi-square"
+            p, test = association_p(table)  # the p-value only: no odds-ratio CI to solve
     add(var, "", "categorical", {"overall": "", **{g: "" for g in group_masks}}, p, test)
     for i, lvl in enumerate(levels):
         cells = {}

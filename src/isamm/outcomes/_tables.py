@@ -114,6 +114,25 @@ def fisher_exact(table, *, conf_level: float = 0.95) -> FisherResult:
     return FisherResult(p=p, odds_ratio=estimate, ci=(low, high), table=arr)
 
 
+def association_test(table, *, correction: bool = True) -> FisherResult | ChisqResult:
+    """The test of association isamm reports for a table of counts, the rule kept in this one place:
+    Fisher's exact test for a 2×2 table, Pearson's χ² (``correction``: Yates', 2×2 only) for larger ones."""
+    arr = _as_table(table)
+    return fisher_exact(arr) if _fisher_applies(arr) else chisq_test(arr, correction=correction)
+
+
+def association_p(table, *, correction: bool = True) -> tuple[float, str]:
+    """``(p, test name)`` of :func:`association_test`, without the Fisher odds ratio and its CI (Table 1)."""
+    arr = _as_table(table)
+    if _fisher_applies(arr):
+        return fisher_p(arr), "Fisher exact"
+    return chisq_test(arr, correction=correction).p, "Pearson chi-square"
+
+
+def _fisher_applies(arr: np.ndarray) -> bool:
+    return arr.shape == (2, 2)
+
+
 def fisher_p(table) -> float:
     """Two-sided p-value of Fisher's exact test of a 2×2 table (R ``fisher.test``), without the odds ratio."""
     return float(_scipy_fisher(_as_table(table)).pvalue)

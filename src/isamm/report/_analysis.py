@@ -139,7 +139,7 @@ def _response_by_group(cfg: AnalysisConfig, frame: pd.DataFrame):
     table = [[res.orr.k for res in by.values()], [res.orr.n - res.orr.k for res in by.values()]]
     if len(by) < 2 or min(sum(row) for row in table) == 0:
         return by, None  # one group, or nobody (or everybody) responded: no test
-    test = outcomes.fisher_exact(table) if len(by) == 2 else outcomes.chisq_test(table)
+    test = outcomes.association_test(table)
     return by, test
 
 
