@@ -35,6 +35,7 @@ touched, apart from the cache directory when none was set).
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
 import jax
@@ -88,6 +89,15 @@ def _bucket(size: int, minimum: int) -> int:
     return max(minimum, 1 << (max(size, 1) - 1).bit_length())
 
 
+def _workers(n: int, slots: int) -> int:
+    """Concurrent kernel calls: one per CPU core available when there are patients for at least
+    two full slot sets each (a kernel call uses one core on the CPU); one on other devices."""
+    if jax.default_backend() != "cpu":
+        return 1
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(cores, n // (2 * slots)))
+
+
 def _slots() -> int:
     return _SLOTS.get(jax.default_backend(), _SLOTS_OTHER)
 
@@ -138,29 +148,44 @@ def integrate_jax(structure, k, bioavailability, dosing, times_h, *, rtol: float
         "rtol": np.float64(rtol), "h_max": np.float64(h_max), "h0": np.float64(min(0.05, h_max)),
         "max_iterations": np.int64(max_iterations),
     }
-    chunk = next((c for c in CHUNKS if c >= n), CHUNKS[-1])
     slots = _slots()
+    workers = _workers(n, slots)
+    chunk = next((c for c in CHUNKS if c >= -(-n // workers)), CHUNKS[-1])
     _use_persistent_cache()
-    with _x64():
-        shared_j = {name: jnp.asarray(v) for name, v in shared.items()}
-        for a in range(0, n, chunk):
-            b = min(n, a + chunk)
-            tab = {name: jnp.asarray(_pad_rows(v[a:b], chunk)) for name, v in tables.items()}
-            st = _initial_state(slots, chunk, times_b, len(keys), b - a)
-            while True:
-                st = _run(structure.name, keys, st, tab, shared_j)
-                sl = {name: np.asarray(st["slots"][name]) for name in ("s", "t", "end", "bad", "pid")}
-                if sl["bad"].any():
-                    i = a + int(sl["pid"][np.flatnonzero(sl["bad"])[0]])
-                    raise ModelError(f"PK integration failed for patient {i} (step size underflow or more than "
-                                     f"{max_iterations} steps); check its parameters or try a larger rtol")
-                busy = (sl["s"] < n_stops) & (sl["t"] < sl["end"])
-                if not busy.any() and int(st["next"]) >= b - a:
-                    break
-            conc[a:b] = np.asarray(st["conc"])[:b - a, :n_times]
-            auc[a:b] = np.asarray(st["auc"])[:b - a, :n_times]
-            n_acc[a:b] = np.asarray(st["n_acc"])[:b - a]
-            n_rej[a:b] = np.asarray(st["n_rej"])[:b - a]
+
+    def run_part(lo: int, hi: int) -> None:  # patients [lo, hi) chunk by chunk, results written in place
+        with _x64():  # thread-local: entered in each worker
+            shared_j = {name: jnp.asarray(v) for name, v in shared.items()}
+            for a in range(lo, hi, chunk):
+                b = min(hi, a + chunk)
+                tab = {name: jnp.asarray(_pad_rows(v[a:b], chunk)) for name, v in tables.items()}
+                st = _initial_state(slots, chunk, times_b, len(keys), b - a)
+                while True:
+                    st = _run(structure.name, keys, st, tab, shared_j)
+                    sl = {name: np.asarray(st["slots"][name]) for name in ("s", "t", "end", "bad", "pid")}
+                    if sl["bad"].any():
+                        i = a + int(sl["pid"][np.flatnonzero(sl["bad"])[0]])
+                        raise ModelError(f"PK integration failed for patient {i} (step size underflow or more than "
+                                         f"{max_iterations} steps); check its parameters or try a larger rtol")
+                    busy = (sl["s"] < n_stops) & (sl["t"] < sl["end"])
+                    if not busy.any() and int(st["next"]) >= b - a:
+                        break
+                conc[a:b] = np.asarray(st["conc"])[:b - a, :n_times]
+                auc[a:b] = np.asarray(st["auc"])[:b - a, :n_times]
+                n_acc[a:b] = np.asarray(st["n_acc"])[:b - a]
+                n_rej[a:b] = np.asarray(st["n_rej"])[:b - a]
+
+    edges = np.linspace(0, n, workers + 1).round().astype(int)
+    if workers == 1:
+        run_part(0, n)
+    else:  # one kernel call per core at a time (XLA runs calls from several threads concurrently)
+        with _x64():  # compile (or load) the kernel once, here, with an empty queue, not in every thread
+            tab = {name: jnp.asarray(_pad_rows(v[:0], chunk)) for name, v in tables.items()}
+            _run(structure.name, keys, _initial_state(slots, chunk, times_b, len(keys), 0), tab,
+                 {name: jnp.asarray(v) for name, v in shared.items()})
+        with ThreadPoolExecutor(workers) as pool:
+            for f in [pool.submit(run_part, lo, hi) for lo, hi in zip(edges[:-1], edges[1:])]:
+                f.result()
     return Integration(conc, auc, n_acc, n_rej)
 
 
@@ -233,7 +258,8 @@ def _run(structure_name, keys, state, tables, shared):
 
     def body(carry):
         st, it = carry
-        st = refill(st)
+        st = jax.lax.cond(jnp.any(~busy(st["slots"]) & ~st["slots"]["bad"]) & (st["next"] < st["n_real"]),
+                          refill, lambda x: x, st)
         sl = st["slots"]
         act = busy(sl)
         new, cols, conc, auc = one(sl)
