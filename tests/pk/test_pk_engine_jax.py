@@ -151,11 +151,14 @@ def test_a_patients_numbers_do_not_depend_on_its_slot_or_batch(population):
 def test_populations_larger_than_a_chunk_run_chunk_by_chunk(population, monkeypatch):
     import isamm.pk._engine_jax as engine
 
-    monkeypatch.setattr(engine, "CHUNKS", (128,))  # 300 patients in chunks of 128 (a kernel of its own)
-    p = population
-    chunked = pk.simulate(p["model"], p["patients"], p["events"], p["times"], backend="jax")
-    np.testing.assert_array_equal(chunked.conc_ug_ml, p["jax"].conc_ug_ml)
-    np.testing.assert_array_equal(chunked.n_steps, p["jax"].n_steps)
+    # 1,100 patients (the 300 repeated), chunks capped at 512 (the population's kernel, nothing to compile):
+    # each core's part of 550 runs in two chunks, and every patient gets the population's numbers
+    monkeypatch.setattr(engine, "CHUNKS", (512,))
+    idx = np.arange(1100) % 300
+    sub, ev = _subset(population, idx)
+    big = pk.simulate(population["model"], sub, ev, population["times"], backend="jax")
+    np.testing.assert_array_equal(big.conc_ug_ml, population["jax"].conc_ug_ml[idx])
+    np.testing.assert_array_equal(big.n_steps, population["jax"].n_steps[idx])
 
 
 def test_end_of_follow_up_stops_each_patient_like_the_numpy_engine(population):

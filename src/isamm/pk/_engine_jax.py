@@ -4,9 +4,11 @@ Same algorithm, step by step: Dormand–Prince 5(4) with Shampine's dense output
 RODAS4 where h·|∂f_central/∂A_central| > 3, steps that land on every infusion
 edge and bolus, a fresh starting step after each input discontinuity, per-patient
 max-norm error control, negative amounts rejected. One step is written for one
-patient (scalars and 4-vectors, ``_step_one``) and vectorized with ``jax.vmap``
-over a fixed number of **slots**; under vmap both methods are evaluated for every
-slot and selected per slot (the price of lockstep SIMD).
+patient (scalars and 4-vectors, ``_step_start`` and ``_step_finish``) and vectorized
+with ``jax.vmap`` over a fixed number of **slots**. Under vmap a per-slot branch
+evaluates both methods for every slot, so the iteration branches once for the whole
+batch: DP5 only when no busy slot is stiff (~87% of iterations for the label
+population: ~0.2% of steps are stiff), both methods selected per slot otherwise.
 
 **A work queue, one compiled kernel.** A ``lax.while_loop`` advances all slots in
 lockstep; a slot whose patient has finished (last stop reached, or past its
@@ -230,7 +232,8 @@ def _run(structure_name, keys, state, tables, shared):
     advances every busy slot by one step and scatters its due outputs into the chunk's
     arrays (one scatter per iteration, in place).
     """
-    one = jax.vmap(partial(_step_one, structure_name, keys, shared, tables))
+    start = jax.vmap(partial(_step_start, structure_name, keys, shared))
+    finish = {both: jax.vmap(partial(_step_finish, structure_name, keys, shared, tables, both)) for both in (True, False)}
     n_stops = shared["n_stops"]
     n_rows, n_cols = state["conc"].shape
 
@@ -262,7 +265,8 @@ def _run(structure_name, keys, state, tables, shared):
                           refill, lambda x: x, st)
         sl = st["slots"]
         act = busy(sl)
-        new, cols, conc, auc = one(sl)
+        c = start(sl)
+        new, cols, conc, auc = jax.lax.cond(jnp.any(c["stiff"] & act), finish[True], finish[False], sl, c)
         sl = {name: _where_rows(act, new[name], v) for name, v in sl.items()}
         rows = jnp.where(act, sl["pid"], n_rows)  # inactive slots: out of range, dropped
         cols = jnp.where(act[:, None], cols, n_cols)
@@ -287,19 +291,11 @@ def _where_rows(mask, new, old):
     return jnp.where(mask.reshape(mask.shape + (1,) * (old.ndim - 1)), new, old)
 
 
-def _step_one(structure_name, keys, shared, tables, st):
-    """One iteration of the NumPy engine's loop for one patient.
-
-    ``st`` is the slot's state (its patient's constants included); returns the new state and
-    up to _OUTPUTS_PER_STEP output columns with their concentration and AUC (columns past the
-    output grid are dropped by the caller).
-    """
+def _kit(structure_name, keys, shared, st):
+    """The right-hand side and the two methods for the patient in slot state ``st`` (closures)."""
     time_terms = partial(STRUCTURES[structure_name].time_terms, ops=_JAX_OPS)
     k = {key: st["k"][i] for i, key in enumerate(keys)}
-    stops, times, bol_flag = shared["stops"], shared["times"], shared["bol_flag"]
-    n_stops, n_times = shared["n_stops"], times.shape[0]
-    rtol, h_max, max_iterations = shared["rtol"], shared["h_max"], shared["max_iterations"]
-    atol = st["atol"]
+    rtol, h_max, atol = shared["rtol"], shared["h_max"], st["atol"]
 
     def f(t, y, r):
         cl, vmax, _, _ = time_terms(t, k)
@@ -342,6 +338,16 @@ def _step_one(structure_name, keys, shared, tables, st):
         k2 = sum(cc * kk for cc, kk in zip(_RH[1], ks[:5]))
         return y_new, ks[5], jnp.stack([y_new - y + k1, k2 - k1, -k2, jnp.zeros(4)])
 
+    return k, f, initial_step, dp5, rodas4
+
+
+def _step_start(structure_name, keys, shared, st):
+    """First half of one iteration of the NumPy engine's loop for one patient: the step to try and
+    whether it is stiff (h·|∂f_central/∂A_central| > 3), with what both methods need."""
+    k, _, initial_step, _, _ = _kit(structure_name, keys, shared, st)
+    stops, times = shared["stops"], shared["times"]
+    n_times = times.shape[0]
+    time_terms = partial(STRUCTURES[structure_name].time_terms, ops=_JAX_OPS)
     target = stops[st["s"]]
     gap = target - st["t"]
     r = st["r"]
@@ -356,8 +362,31 @@ def _step_one(structure_name, keys, shared, tables, st):
     hs = jnp.minimum(h, gap)
     jcc, ft = central_jacobian(cl, vmax, dcl, dvmax, st["y"], k, ops=_JAX_OPS)
     stiff = hs * jnp.abs(jcc) > _STIFF
-    y_new, err, coef = jax.lax.cond(stiff, lambda: rodas4(trel, st["y"], hs, r, f0, jcc, ft),
-                                    lambda: dp5(trel, st["y"], hs, r, f0))
+    return {"target": target, "trel": trel, "f0": f0, "h": h, "hs": hs, "land": land, "jcc": jcc, "ft": ft,
+            "stiff": stiff}
+
+
+def _step_finish(structure_name, keys, shared, tables, both, st, c):
+    """Second half: the step (RODAS4 where stiff, else DP5), error control, due outputs, arrival at a stop.
+
+    ``both=False`` when no busy slot is stiff in this iteration: only DP5 is evaluated (under
+    vmap a per-slot branch evaluates both methods for every slot). Returns the new slot state
+    and up to _OUTPUTS_PER_STEP output columns with their concentration and AUC (columns past
+    the output grid are dropped by the caller).
+    """
+    k, _, _, dp5, rodas4 = _kit(structure_name, keys, shared, st)
+    times, bol_flag = shared["times"], shared["bol_flag"]
+    n_stops, n_times = shared["n_stops"], times.shape[0]
+    rtol, h_max, max_iterations = shared["rtol"], shared["h_max"], shared["max_iterations"]
+    atol = st["atol"]
+    target, trel, f0, h, hs, land, jcc, ft, stiff = (c[name] for name in (
+        "target", "trel", "f0", "h", "hs", "land", "jcc", "ft", "stiff"))
+    r = st["r"]
+    if both:
+        y_new, err, coef = jax.lax.cond(stiff, lambda: rodas4(trel, st["y"], hs, r, f0, jcc, ft),
+                                        lambda: dp5(trel, st["y"], hs, r, f0))
+    else:
+        y_new, err, coef = dp5(trel, st["y"], hs, r, f0)
     order = jnp.where(stiff, 4.0, 5.0)
     scale = atol + rtol * jnp.maximum(jnp.abs(st["y"]), jnp.abs(y_new))
     en = jnp.max(jnp.abs(err) / scale)
