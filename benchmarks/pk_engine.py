@@ -135,10 +135,11 @@ def main(argv=None) -> dict:
     for backend in backends:
         if backend == "jax":
             pk.simulate(model, pats, events, times, backend="jax")  # warm-up: load the compiled kernel
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), _cpu_s()
         sims[backend] = pk.simulate(model, pats, events, times, backend=backend)
         seconds = time.perf_counter() - t0
         result[f"seconds_{backend}"] = seconds
+        result[f"cpu_seconds_{backend}"] = _cpu_s() - c0  # all threads; > seconds when several cores worked
         result[f"patients_per_s_{backend}"] = args.patients / seconds
         result[f"patient_years_per_s_{backend}"] = years / seconds
         say(f"{backend:6s} engine: {args.patients / seconds:8.1f} patients/s, {years / seconds:8.1f} patient-years/s "
@@ -230,6 +231,12 @@ def _child_first_call(args, cache: str) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def _cpu_s() -> float:
+    """CPU time of this process so far (user + system, all threads), s."""
+    t = os.times()
+    return t.user + t.system
+
+
 def _environment() -> dict:
     import jax
     import scipy
@@ -238,7 +245,8 @@ def _environment() -> dict:
 
     return {
         "machine": {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
-                    "cpus": os.cpu_count(), "python": platform.python_version()},
+                    "cpus": os.cpu_count(), "python": platform.python_version(),
+                    "load_average_1min": os.getloadavg()[0] if hasattr(os, "getloadavg") else None},
         "versions": {"isamm": isamm.__version__, "numpy": np.__version__, "scipy": scipy.__version__,
                      "jax": jax.__version__},
         "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
