@@ -180,10 +180,12 @@ def test_end_of_follow_up_stops_each_patient_like_the_numpy_engine(population):
 
 
 def test_compiled_kernels_are_cached_for_the_next_process(population, isamm_cache_dir):
-    # this session compiled the population's kernel into ISAMM_CACHE_DIR (tests/conftest.py); a new process
-    # running the same calendar size loads it (a cache hit, nothing new written) instead of compiling again
+    # this session traced the population's kernel (jax.export) and compiled it into ISAMM_CACHE_DIR
+    # (tests/conftest.py); a new process running the same calendar size loads both (a compilation-cache hit,
+    # nothing new written) instead of tracing and compiling again
     files = sorted(p.name for p in (isamm_cache_dir / "jax").iterdir())
-    assert any(f.startswith("jit__run") for f in files)
+    assert any(f.startswith("isamm-pk-kernel-") and f.endswith(".exported") for f in files)
+    assert any(f.endswith("-cache") for f in files)  # JAX's compiled executables
     code = textwrap.dedent("""
         import json, jax, numpy as np
         from isamm import pk
@@ -223,3 +225,18 @@ def _numbers(d, prefix=""):
     elif isinstance(d, (int, float)) and not isinstance(d, bool):
         out[prefix] = float(d)
     return out
+
+
+def test_a_damaged_kernel_file_is_traced_again(population, isamm_cache_dir, monkeypatch):
+    import isamm.pk._engine_jax as engine
+
+    files = list((isamm_cache_dir / "jax").glob("isamm-pk-kernel-*.exported"))
+    assert files
+    for f in files:
+        f.write_bytes(b"not a kernel")
+    monkeypatch.setattr(engine, "_KERNELS", {})  # as in a new process
+    idx = np.array([3, 4])
+    sub, ev = _subset(population, idx)
+    again = pk.simulate(population["model"], sub, ev, population["times"], backend="jax")
+    np.testing.assert_array_equal(again.conc_ug_ml, population["jax"].conc_ug_ml[idx])
+    assert any(f.read_bytes() != b"not a kernel" for f in files)  # written again

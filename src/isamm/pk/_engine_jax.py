@@ -21,9 +21,10 @@ populations run in chunks of 4096), stops and output times (powers of two, at le
 128 and 512; padded times are +inf and never due, the number of real stops is a
 traced scalar), and tolerances are traced too. Larger buckets cost memory only: the
 work per iteration is per slot. One model structure and one calendar size give one
-kernel, compiled once per machine: JAX's persistent compilation cache is switched
-on in a user cache directory (``platformdirs.user_cache_dir("isamm")/jax``, or
-``$ISAMM_CACHE_DIR/jax``; a directory the user set in JAX's own config is kept).
+kernel, traced and compiled once per machine: the traced kernel is kept with
+``jax.export`` and the compiled one by JAX's persistent compilation cache, both in
+``isamm.pk.cache_dir()/jax`` (platformdirs' user cache directory, or ``$ISAMM_CACHE_DIR``;
+a compilation-cache directory the user set in JAX's own config is kept).
 
 Why slots and not one lane per patient: on the CPU the cost of a lockstep iteration
 is ~0.5 µs per lane from 64 lanes up (measured 32–1024), so 64 slots lose nothing to
@@ -37,8 +38,11 @@ touched, apart from the cache directory when none was set).
 from __future__ import annotations
 
 import os
+import sys
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
+from pathlib import Path
 
 import jax
 import jax.numpy as jnp
@@ -163,7 +167,7 @@ def integrate_jax(structure, k, bioavailability, dosing, times_h, *, rtol: float
                 tab = {name: jnp.asarray(_pad_rows(v[a:b], chunk)) for name, v in tables.items()}
                 st = _initial_state(slots, chunk, times_b, len(keys), b - a)
                 while True:
-                    st = _run(structure.name, keys, st, tab, shared_j)
+                    st = _kernel(structure.name, keys, st, tab, shared_j)(st, tab, shared_j)
                     sl = {name: np.asarray(st["slots"][name]) for name in ("s", "t", "end", "bad", "pid")}
                     if sl["bad"].any():
                         i = a + int(sl["pid"][np.flatnonzero(sl["bad"])[0]])
@@ -183,8 +187,9 @@ def integrate_jax(structure, k, bioavailability, dosing, times_h, *, rtol: float
     else:  # one kernel call per core at a time (XLA runs calls from several threads concurrently)
         with _x64():  # compile (or load) the kernel once, here, with an empty queue, not in every thread
             tab = {name: jnp.asarray(_pad_rows(v[:0], chunk)) for name, v in tables.items()}
-            _run(structure.name, keys, _initial_state(slots, chunk, times_b, len(keys), 0), tab,
-                 {name: jnp.asarray(v) for name, v in shared.items()})
+            st0 = _initial_state(slots, chunk, times_b, len(keys), 0)
+            shared_j = {name: jnp.asarray(v) for name, v in shared.items()}
+            _kernel(structure.name, keys, st0, tab, shared_j)(st0, tab, shared_j)
         with ThreadPoolExecutor(workers) as pool:
             for f in [pool.submit(run_part, lo, hi) for lo, hi in zip(edges[:-1], edges[1:])]:
                 f.result()
@@ -224,7 +229,62 @@ def _initial_state(slots: int, rows: int, cols: int, n_keys: int, n_real: int) -
 _OUTPUTS_PER_STEP = 4  # outputs written per step at most; a step ends at the 4th pending output time
 
 
-@partial(jax.jit, static_argnums=(0, 1), donate_argnums=(2,))
+_KERNELS: dict = {}
+_KERNELS_LOCK = threading.Lock()
+
+
+def _kernel(structure_name, keys, state, tables, shared):
+    """The compiled ``_run`` for these shapes: ``jax.jit(exported.call)``, where ``exported`` is the
+    kernel traced once per machine and kept beside JAX's compiled code in ``cache_dir()/jax``
+    (``jax.export``), so that a new process neither traces it (~0.5–1 s) nor compiles it
+    (JAX's persistent cache). The file name hashes the engine's source, the JAX version and the
+    shapes, so a changed engine never loads an old kernel. Without serialization support
+    (``flatbuffers``) or a writable cache, the kernel is traced in every process as before."""
+    args = (state, tables, shared)
+    sig = (structure_name, keys, str(jax.tree_util.tree_structure(args)),
+           tuple((tuple(x.shape), str(np.asarray(x).dtype if not hasattr(x, "dtype") else x.dtype))
+                 for x in jax.tree_util.tree_leaves(args)))
+    with _KERNELS_LOCK:
+        if sig not in _KERNELS:
+            _KERNELS[sig] = _load_or_export(structure_name, keys, args, sig)
+        return _KERNELS[sig]
+
+
+def _load_or_export(structure_name, keys, args, sig):
+    jitted = jax.jit(partial(_run, structure_name, keys), donate_argnums=(0,))
+    try:
+        from jax import export
+
+        path = cache_dir() / "jax" / f"isamm-pk-kernel-{_source_hash(sig)}.exported"
+        exported = None
+        if path.exists():
+            try:
+                exported = export.deserialize(bytearray(path.read_bytes()))
+            except Exception:  # a truncated or foreign file: export again
+                exported = None
+        if exported is None:
+            exported = export.export(jitted)(*args)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_bytes(exported.serialize())
+            os.replace(tmp, path)  # atomic: a concurrent process sees the whole file or none
+        return jax.jit(exported.call, donate_argnums=(0,))
+    except (ImportError, OSError):
+        return jitted
+
+
+def _source_hash(sig) -> str:
+    import hashlib
+
+    from isamm.pk import _engine, _structural
+
+    h = hashlib.sha256()
+    for module in (_engine, _structural, sys.modules[__name__]):
+        h.update(Path(module.__file__).read_bytes())
+    h.update(repr((jax.__version__, getattr(jax, "__version_info__", None), jax.default_backend(), sig)).encode())
+    return h.hexdigest()[:32]
+
+
 def _run(structure_name, keys, state, tables, shared):
     """Lockstep iterations of all slots until the chunk is done (or a patient fails, or _CALL_ITERATIONS).
 
