@@ -16,8 +16,8 @@ start, rate change and stop, evaluating the output grid with ``t_eval``.
 JAX: ``jax_first_call_s`` is the first ``simulate(backend="jax")`` of a new process
 with an empty compilation cache (compiles), ``jax_warm_start_s`` the overhead of the
 first call in a second new process with that cache (first call minus the same call
-repeated: tracing plus loading the compiled kernel), both measured in child processes
-with a temporary ``ISAMM_CACHE_DIR``. ``exposure_patient_years_per_s_jax`` times
+repeated: loading the traced and the compiled kernel), both measured in child processes
+with a temporary ``ISAMM_CACHE_DIR`` (``jax_exposure_*``: the same for ``pk.exposure``, run after them). ``exposure_patient_years_per_s_jax`` times
 ``isamm.pk.exposure(..., backend="jax")`` on the same population (after a warm-up).
 
 Run:  .venv/bin/python benchmarks/pk_engine.py [--quick] [--patients 2000] [--baseline 100] [--json]
@@ -121,14 +121,20 @@ def main(argv=None) -> dict:
     if "jax" in backends:  # new processes: empty cache (compiles), then the cache it filled
         cold = _child_first_call(args, cache)
         warm = _child_first_call(args, cache)
+        exp_cold = _child_first_call(args, cache, exposure=True)  # kernels of its calendar sizes not seen yet
+        exp_warm = _child_first_call(args, cache, exposure=True)
         result.update({
             "jax_first_call_s": cold["first_s"], "jax_warm_first_call_s": warm["first_s"],
             "jax_warm_start_s": max(warm["first_s"] - warm["second_s"], 0.0),
             "jax_import_s": warm["import_s"], "jax_devices": warm["devices"],
+            "jax_exposure_first_call_s": exp_cold["first_s"], "jax_exposure_warm_first_call_s": exp_warm["first_s"],
+            "jax_exposure_warm_start_s": max(exp_warm["first_s"] - exp_warm["second_s"], 0.0),
         })
         say(f"JAX, new process: first call {cold['first_s']:.1f} s with an empty cache (compiles), "
             f"{warm['first_s']:.2f} s with the cache ({result['jax_warm_start_s']:.2f} s before computing starts; "
-            f"imports {warm['import_s']:.1f} s)")
+            f"imports {warm['import_s']:.1f} s); pk.exposure in a new process: {exp_cold['first_s']:.1f} s after the "
+            f"simulate runs, {exp_warm['first_s']:.2f} s, "
+            f"{result['jax_exposure_warm_start_s']:.2f} s before computing starts with the cache")
     os.environ["ISAMM_CACHE_DIR"] = cache  # this process loads the kernels the children compiled
 
     sims = {}
@@ -214,18 +220,20 @@ m = pk.load_model("isatuximab_fau2020")
 pats = pk.sample_patients(m, a["patients"], seed=a["seed"])
 ev = pk.regimen_events("ISA-MONO-10-QW-Q2W", pats.covariates["weight_kg"].to_numpy(), weeks=a["weeks"], drug="isatuximab")
 times = np.arange(0.0, a["weeks"] * 168.0 + 1e-9, a["step_h"])
+run = (lambda: pk.exposure(m, pats, ev, backend="jax")) if a["exposure"] else (
+    lambda: pk.simulate(m, pats, ev, times, backend="jax"))
 t2 = time.perf_counter()
-pk.simulate(m, pats, ev, times, backend="jax")
+run()
 t3 = time.perf_counter()
-pk.simulate(m, pats, ev, times, backend="jax")
+run()
 t4 = time.perf_counter()
 print(json.dumps({"import_s": t1 - t0, "first_s": t3 - t2, "second_s": t4 - t3, "devices": [str(d) for d in jax.devices()]}))
 """
 
 
-def _child_first_call(args, cache: str) -> dict:
-    """First and second JAX call in a new process with ``ISAMM_CACHE_DIR=cache`` (times in s)."""
-    a = {"patients": args.patients, "seed": args.seed, "weeks": args.weeks, "step_h": args.step_h}
+def _child_first_call(args, cache: str, exposure: bool = False) -> dict:
+    """First and second JAX call (``simulate``, or ``exposure``) in a new process with ``ISAMM_CACHE_DIR=cache``."""
+    a = {"patients": args.patients, "seed": args.seed, "weeks": args.weeks, "step_h": args.step_h, "exposure": exposure}
     out = subprocess.run([sys.executable, "-c", _CHILD, json.dumps(a)], capture_output=True, text=True, check=True,
                          env=dict(os.environ, ISAMM_CACHE_DIR=cache))
     return json.loads(out.stdout.strip().splitlines()[-1])
