@@ -27,9 +27,11 @@ kernel, traced and compiled once per machine: the traced kernel is kept with
 a compilation-cache directory the user set in JAX's own config is kept).
 
 Why slots and not one lane per patient: on the CPU the cost of a lockstep iteration
-is ~0.5 µs per lane from 64 lanes up (measured 32–1024), so 64 slots lose nothing to
-a wider batch and keep the tail (the last, slowest patients) cheap. On a GPU more
-slots pay (``_SLOTS``).
+grows in proportion to the lanes from 64 up (measured 32–1024 lanes), so a wider batch
+gains nothing, and of 32, 64, 128 and 256 slots 64 took the least CPU per patient-step
+(~0.8 µs; the others 10–50% more: per-iteration overhead below, the tail and more
+often a stiff slot above). On a GPU more slots pay (``_SLOTS``). On the CPU a population
+is split between the cores, one kernel call per core (threads; XLA runs them concurrently).
 
 float64 throughout, scoped with ``jax.enable_x64`` (the user's JAX config is not
 touched, apart from the cache directory when none was set).
