@@ -16,21 +16,16 @@ $(STAMP): $(BIN)/python pyproject.toml
 
 install: $(STAMP)
 
-# the optional JAX engine (benchmark and the full test run; `make test` skips its tests without it)
-$(VENV)/.jax: $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[test,jax]'
-	touch $(VENV)/.jax
-
 demo: $(STAMP)
 	$(BIN)/isamm demo --output-dir demo_output
 
 test: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/python -m pytest -q
 
-test-all: $(VENV)/.jax
+test-all: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/python -m pytest -q -m ''
 
-bench: $(VENV)/.jax
+bench: $(STAMP)
 	$(BIN)/python benchmarks/pk_engine.py
 
 bench-trial: $(STAMP)

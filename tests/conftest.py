@@ -29,3 +29,16 @@ def cli():
 
 def pytest_configure(config):
     os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def isamm_cache_dir(tmp_path_factory):
+    """isamm's cache (the JAX engine's compiled kernels) in a fresh folder: tests never read or fill the user's."""
+    path = tmp_path_factory.mktemp("isamm_cache")
+    old = os.environ.get("ISAMM_CACHE_DIR")
+    os.environ["ISAMM_CACHE_DIR"] = str(path)
+    yield path
+    if old is None:
+        os.environ.pop("ISAMM_CACHE_DIR", None)
+    else:
+        os.environ["ISAMM_CACHE_DIR"] = old

@@ -99,7 +99,7 @@ def _check_plot(path: Path | None) -> None:
 
 # -- commands -----------------------------------------------------------------------------
 def _backend_option():
-    return typer.Option("numpy", "--backend", help="Integrator: numpy (default) or jax (compiled; pip install 'isamm[jax]').")
+    return typer.Option("numpy", "--backend", help="Integrator: numpy (default, the reference) or jax (compiled once per machine, then cached).")
 
 
 @pk_app.command("simulate")

@@ -5,6 +5,7 @@ structural function; :func:`simulate` integrates N patients at once
 (arrays ``[patient, time]``, concentrations in µg/mL).
 """
 
+from isamm.pk._cache import cache_dir
 from isamm.pk._exposure import METRICS, Exposure, exposure, linear_half_life_h, summarise
 from isamm.pk._model import COVARIATES, PKModel, available_models, covariate_frame, load_model
 from isamm.pk._simulate import (
@@ -24,6 +25,7 @@ from isamm.pk._structural import STRUCTURES, linear_cl_fau
 from isamm.pk._washout import DARATUMUMAB_MODELS, Washout, washout
 
 __all__ = [
+    "cache_dir",
     "METRICS",
     "Exposure",
     "exposure",

@@ -242,11 +242,12 @@ def simulate(
         At the defaults the concentrations are within 1e-4 relative error wherever
         C > 1 µg/mL (tested against LSODA at rtol 1e-10, incl. ±4 SD patients).
     backend
-        ``"numpy"`` (default) or ``"jax"`` (the same algorithm compiled with JAX,
-        CPU or GPU; needs ``pip install 'isamm[jax]'``).
+        ``"numpy"`` (default, the reference) or ``"jax"`` (the same algorithm compiled with JAX,
+        CPU or GPU; compiled once per machine and calendar size, then loaded from the
+        persistent cache, see :func:`isamm.pk.cache_dir`).
     end_h
-        Optional per-patient end of follow-up (h): outputs after it are NaN, and the NumPy engine
-        stops integrating that patient there (a virtual trial's data cut-off).
+        Optional per-patient end of follow-up (h): outputs after it are NaN, and both engines
+        stop integrating that patient there (a virtual trial's data cut-off).
 
     Returns
     -------
@@ -333,8 +334,7 @@ def simulate_parameters(
     end = np.broadcast_to(np.asarray(end_h, dtype=float), (n,))
     if not np.all(end >= 0) or np.isnan(end).any():
         raise InputError("invalid end of follow-up", option="end_h", expected="times >= 0 h (inf: none)")
-    extra = {"end_h": end} if backend == "numpy" else {}  # the JAX engine integrates to the end; masked below
-    res = _integrator(backend)(structure, k, f, dosing, times, rtol=rtol, atol_ug_ml=atol_ug_ml, **extra)
+    res = _integrator(backend)(structure, k, f, dosing, times, rtol=rtol, atol_ug_ml=atol_ug_ml, end_h=end)
     after = times[None, :] > end[:, None]
     conc = np.where(after, np.nan, res.conc_ug_ml)
     auc = np.where(after, np.nan, res.auc_ug_h_ml)
@@ -348,8 +348,8 @@ def _integrator(backend: str):
         try:
             from isamm.pk._engine_jax import integrate_jax
         except ImportError:
-            raise InputError("the jax backend needs JAX", option="backend",
-                             expected="pip install 'isamm[jax]'") from None
+            raise InputError("the jax backend needs JAX (a dependency of isamm)", option="backend",
+                             expected="pip install jax") from None
         return integrate_jax
     raise InputError("unknown backend", option="backend", expected="numpy or jax", got=backend)
 
