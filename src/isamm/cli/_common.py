@@ -76,3 +76,11 @@ def parse_float_list(text: str, option: str) -> list[float]:
     if not out:
         raise InputError("empty list", option=option, expected="comma-separated numbers", got=text)
     return out
+
+
+def dask_option(what: str):
+    """``--dask``: run ``what`` on Dask (isamm.parallel.client_for); the numbers are the same as without it."""
+    import typer
+
+    return typer.Option(None, "--dask", help=f"Run {what} on Dask: 'local' (a cluster of this machine's cores) "
+                        "or a scheduler address (tcp://host:8786). Same numbers as without it.")

@@ -10,7 +10,8 @@ import typer
 from rich.table import Table
 
 from isamm import pk
-from isamm.cli._common import console, emit_json, err_console, parse_float_list, write_output
+from isamm.cli._common import console, dask_option, emit_json, err_console, parse_float_list, write_output
+from isamm.parallel import client_for
 from isamm._constraints import PATIENTS, WEIGHT_KG, check_work, validate
 from isamm.errors import InputError
 
@@ -195,13 +196,15 @@ def exposure_cmd(
     output: Path = typer.Option(None, "-o", "--output", help="Write per-patient metrics (.csv/.json/.parquet)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON on stdout (keys in the README)."),
     backend: str = _backend_option(),
+    dask: str = dask_option("the chunks of patients"),
 ) -> None:
     """Exposure metrics: Cmax, Ctrough, AUC at steady state, t90, accumulation, half-life."""
     drug, model = _drug_and_model(regimen, weeks, drug, model_id)
     cov = _covariate_options(weight_kg, b2m_mg_l, albumin_g_l, non_igg, female, asian, formulation)
     pats = _patients(model, typical, patients, seed, cov, covariates)
     events = pk.regimen_events(regimen, pats.covariates["weight_kg"].to_numpy(), weeks=weeks, drug=drug)
-    exp = pk.exposure(model, pats, events, threshold_ug_ml=threshold_ug_ml, backend=backend)
+    with client_for(dask) as client:
+        exp = pk.exposure(model, pats, events, threshold_ug_ml=threshold_ug_ml, backend=backend, client=client)
     result = {"regimen": regimen, "weeks": weeks, **exp.to_dict()}
     if output is not None:
         write_output(output, frame=exp.per_patient.assign(model=model.id))

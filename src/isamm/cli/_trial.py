@@ -9,7 +9,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 import isamm.trials as tr
-from isamm.cli._common import console, emit_json, err_console
+from isamm.cli._common import console, dask_option, emit_json, err_console
 from isamm.cli._pk import _backend_option
 from isamm.errors import InputError
 from isamm.parallel import client_for
@@ -20,9 +20,8 @@ trial_app = typer.Typer(name="trial", help="Virtual trials: dose -> PK -> M-prot
 _JSON = typer.Option(False, "--json", help="Print machine-readable JSON on stdout (keys documented in the README).")
 
 
-def _dask_option():
-    return typer.Option(None, "--dask", help="Run the replicates on Dask: 'local' (a cluster of this machine's "
-                        "cores) or a scheduler address (tcp://host:8786). Same numbers as without it.")
+_PARAMS_HELP = ("Disease-model parameter file (TOML) or a shipped name: tgi_v2 (default, two populations), "
+                "tgi_v1 (one population, the published form).")
 
 
 def _listing(spec: tr.TrialSpec) -> dict:
@@ -74,11 +73,11 @@ def run_cmd(
     n_per_arm: int | None = typer.Option(None, "--n-per-arm", help="Override every arm's n."),
     follow_up_months: float | None = typer.Option(None, "--follow-up-months",
                                                   help="Override the data cut-off (months after the first patient)."),
-    parameters: Path | None = typer.Option(None, "--parameters", help="Disease-model parameter file (TOML; default: shipped)."),
+    parameters: str | None = typer.Option(None, "--parameters", help=_PARAMS_HELP),
     backend: str = _backend_option(),
     output: Path | None = typer.Option(None, "-o", "--output",
                                        help="Folder for report.html, result.json, cohort.csv, labs.csv and figures/."),
-    dask: str | None = _dask_option(),
+    dask: str | None = dask_option("the replicates"),
     as_json: bool = _JSON,
 ) -> None:
     """Simulate a trial: every arm from dose to best response, PFS and OS, beside the published results."""
@@ -145,7 +144,8 @@ def calibrate_cmd(
     n_virtual: int = typer.Option(600, "--n-virtual", help="Virtual patients per arm at every evaluation."),
     max_evaluations: int | None = typer.Option(None, "--max-evaluations",
                                                help="Stop after this many evaluations (reproducible on any machine)."),
-    parameters: Path | None = typer.Option(None, "--parameters", help="Start from this parameter file (default: shipped)."),
+    parameters: str | None = typer.Option(None, "--parameters", help="Start from this parameter file or shipped name "
+                                          "(default: the shipped tgi_v2)."),
     backend: str = _backend_option(),
     output: Path = typer.Option(..., "-o", "--output", help="Parameter file to write (TOML)."),
     as_json: bool = _JSON,
@@ -190,9 +190,9 @@ def sensitivity_cmd(
     seed: int = typer.Option(1, "--seed", help="Seed (the same virtual patients for every value)."),
     replicates: int = typer.Option(1, "--replicates", help="Replicate trials per value."),
     n_per_arm: int | None = typer.Option(None, "--n-per-arm", help="Override every arm's n."),
-    parameters: Path | None = typer.Option(None, "--parameters", help="Parameter file (default: shipped)."),
+    parameters: str | None = typer.Option(None, "--parameters", help=_PARAMS_HELP),
     backend: str = _backend_option(),
-    dask: str | None = _dask_option(),
+    dask: str | None = dask_option("the replicates"),
     as_json: bool = _JSON,
 ) -> None:
     """How a trial's main outputs move with one parameter (common random numbers across values)."""
@@ -228,10 +228,10 @@ def sensitivity_cmd(
 def validate_cmd(
     seed: int = typer.Option(1, "--seed", help="Seed of the virtual patients."),
     replicates: int = typer.Option(100, "--replicates", help="Replicate trials of each published size."),
-    parameters: Path | None = typer.Option(None, "--parameters", help="Parameter file (default: shipped)."),
+    parameters: str | None = typer.Option(None, "--parameters", help=_PARAMS_HELP),
     backend: str = _backend_option(),
     output: Path | None = typer.Option(None, "-o", "--output", help="Folder for validation.html, validation.json, figures/."),
-    dask: str | None = _dask_option(),
+    dask: str | None = dask_option("the replicates"),
     as_json: bool = _JSON,
 ) -> None:
     """Predict every `validation` number of the evidence base (never fitted) and show hits and misses."""

@@ -26,6 +26,8 @@ Definitions (all times from each patient's first dose; τ = dosing interval):
 
 from __future__ import annotations
 
+import functools
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,6 +38,10 @@ from isamm.pk._dosing import build_dosing
 from isamm.pk._model import load_model
 from isamm.pk._simulate import DEFAULT_RTOL, Patients, simulate, typical_patients
 from isamm.pk._structural import STRUCTURES
+from isamm.parallel import map_ordered
+
+#: Patients per chunk of :func:`exposure` (memory: a chunk's [patient, output time] arrays).
+EXPOSURE_CHUNK = 4_096
 
 __all__ = ["exposure", "Exposure", "summarise", "linear_half_life_h", "METRICS"]
 
@@ -124,6 +130,8 @@ def exposure(
     grid_h: float | None = None,
     rtol: float = DEFAULT_RTOL,
     backend: str = "numpy",
+    chunk_patients: int = EXPOSURE_CHUNK,
+    client=None,
 ) -> Exposure:
     """Exposure metrics of N patients on one dosing calendar (see module docstring).
 
@@ -140,6 +148,11 @@ def exposure(
         maxima are at infusion ends), else 6 h.
     rtol, backend
         As for :func:`isamm.pk.simulate`.
+    chunk_patients
+        Patients integrated together (bounded memory: a chunk's concentration arrays only). The
+        chunks are the same with and without ``client``, so the numbers are too.
+    client
+        A ``dask.distributed.Client``: the chunks run as Dask tasks (:mod:`isamm.parallel`).
     """
     model = load_model(model)
     if patients is None or isinstance(patients, pd.DataFrame):
@@ -148,6 +161,37 @@ def exposure(
         raise InputError("invalid threshold", option="--threshold-ug-ml", expected="a number > 0", got=threshold_ug_ml)
     if grid_h is not None and not (np.isfinite(grid_h) and grid_h > 0):
         raise InputError("invalid grid spacing", option="grid_h", expected="a number > 0 h", got=grid_h)
+    if isinstance(chunk_patients, bool) or not isinstance(chunk_patients, (int, np.integer)) or chunk_patients < 1:
+        raise InputError("invalid chunk size", option="chunk_patients", expected="an integer >= 1", got=chunk_patients)
+    if len(patients) > chunk_patients:
+        bounds = [(lo, min(lo + chunk_patients, len(patients))) for lo in range(0, len(patients), chunk_patients)]
+        work = functools.partial(_exposure_chunk, model, patients, events, threshold_ug_ml, grid_h, rtol, backend)
+        parts = map_ordered(work, bounds, client=client)
+        per_patient = pd.concat([p.per_patient.assign(patient=p.per_patient["patient"] + lo)
+                                 for p, (lo, _) in zip(parts, bounds)], ignore_index=True)
+        per_dose = pd.concat([p.per_dose.assign(patient=p.per_dose["patient"] + lo)
+                              for p, (lo, _) in zip(parts, bounds)], ignore_index=True)
+        per_dose = per_dose.sort_values(["dose", "patient"], kind="stable", ignore_index=True)
+        return Exposure(model.id, per_patient, per_dose, threshold_ug_ml)
+    return _exposure_one(model, patients, events, threshold_ug_ml=threshold_ug_ml, grid_h=grid_h, rtol=rtol,
+                         backend=backend)
+
+
+def _exposure_chunk(model, patients: Patients, events: pd.DataFrame, threshold_ug_ml, grid_h, rtol, backend,
+                    bounds: tuple[int, int]) -> Exposure:
+    """Patients ``lo..hi−1`` (a Dask task): their rows of the covariates, random effects and calendar."""
+    lo, hi = bounds
+    part = Patients(patients.model, patients.covariates.iloc[lo:hi].reset_index(drop=True), patients.etas[lo:hi])
+    ev = events
+    if "patient" in events.columns:
+        pat = pd.to_numeric(events["patient"], errors="coerce")
+        ev = events[(pat >= lo) & (pat < hi)].assign(patient=lambda e: pd.to_numeric(e["patient"]) - lo)
+    return _exposure_one(model, part, ev, threshold_ug_ml=threshold_ug_ml, grid_h=grid_h, rtol=rtol, backend=backend)
+
+
+def _exposure_one(model, patients: Patients, events: pd.DataFrame, *, threshold_ug_ml, grid_h, rtol,
+                  backend) -> Exposure:
+    """Exposure of one chunk of patients (all of them in one simulation)."""
     n = len(patients)
     dosing = build_dosing(events, n, model.drug, list(model.model.routes))
     if grid_h is None and (threshold_ug_ml is not None or dosing.bol_time.size):
