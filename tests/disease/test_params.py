@@ -107,3 +107,18 @@ def test_with_values_checks():
         P.with_values(kg=0.01)
     with pytest.raises(InputError, match=r"phi_inf_dara"):
         P.with_values(phi_inf_dara=1.5)
+
+
+def test_shipped_files_by_name(tmp_path, monkeypatch):
+    from isamm.disease import DEFAULT, SHIPPED
+
+    assert load_parameters() is load_parameters(DEFAULT)
+    assert load_parameters("tgi_v1").model_id == "isamm-tgi-v1"
+    assert load_parameters("tgi_v2").model_id == "isamm-tgi-2pop-v2"
+    assert all(load_parameters(name).path.endswith(f"{name}.toml") for name in SHIPPED)
+    # a file of that name in the working folder wins over the shipped one
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "tgi_v1").write_text(_default_text(), encoding="utf-8")
+    assert load_parameters("tgi_v1").path == "tgi_v1"
+    with pytest.raises(InputError, match="shipped name"):
+        load_parameters("tgi_v9")

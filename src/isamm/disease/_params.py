@@ -1,8 +1,9 @@
 """The disease-model parameter file: values with unit, source, tag and role, validated once.
 
-The shipped default is ``isamm/data/disease/tgi_v1.toml``; a user (or the calibration, next
-issue) passes another file of the same schema. Every parameter the engine reads must be in
-the file: there are no numbers in the code.
+Shipped files (``isamm/data/disease/``, by name in :data:`SHIPPED`): ``tgi_v2`` (the default: two
+populations, disease_models.md §4.1 option B) and ``tgi_v1`` (the published one-population form),
+each calibrated from its ``*_start.toml``. A user passes another file of the same schema, or a
+shipped name. Every parameter the engine reads must be in the file: there are no numbers in the code.
 """
 
 from __future__ import annotations
@@ -21,7 +22,17 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from isamm._toml import parse_toml
 from isamm.errors import InputError
 
-__all__ = ["DiseaseParameters", "load_parameters", "PARTNER_DRUGS", "REQUIRED"]
+__all__ = ["DiseaseParameters", "load_parameters", "PARTNER_DRUGS", "REQUIRED", "SHIPPED", "DEFAULT"]
+
+#: Shipped parameter files by name (``--parameters tgi_v1`` runs the one-population form).
+SHIPPED = {
+    "tgi_v2": "calibrated two-population TGI (sensitive + resistant cells; disease_models.md §4.1 option B)",
+    "tgi_v1": "calibrated one-population TGI (the published Claret form; disease_models.md §4.1)",
+    "tgi_v2_start": "starting values of the tgi_v2 calibration (uncalibrated)",
+    "tgi_v1_start": "starting values of the tgi_v1 calibration (uncalibrated)",
+}
+#: The file used when none is given.
+DEFAULT = "tgi_v2"
 
 #: Partner drugs with a K-PD effect (disease_models.md §4.3).
 PARTNER_DRUGS = ("pomalidomide", "dexamethasone", "carfilzomib", "lenalidomide", "bortezomib")
@@ -128,21 +139,25 @@ def _check_values(values: dict[str, float], path: str) -> None:
 
 
 def load_parameters(source: str | os.PathLike[str] | DiseaseParameters | None = None) -> DiseaseParameters:
-    """Load and validate a disease-model parameter file (``None``: the shipped default)."""
+    """Load and validate a disease-model parameter file (``None``: the shipped default; a name of
+    :data:`SHIPPED`: that shipped file)."""
     if isinstance(source, DiseaseParameters):
         return source
     if source is None:
-        return _default()
+        return _shipped(DEFAULT)
+    if isinstance(source, str) and source in SHIPPED and not Path(source).is_file():
+        return _shipped(source)
     path = Path(source)
     if not path.is_file():
-        raise InputError("parameter file not found", file=str(path), expected="a TOML file")
+        raise InputError("parameter file not found", file=str(path),
+                         expected="a TOML file or a shipped name (" + ", ".join(SHIPPED) + ")")
     return _parse(path.read_bytes(), str(path))
 
 
-@lru_cache(maxsize=1)
-def _default() -> DiseaseParameters:
-    data = resources.files("isamm").joinpath("data", "disease", "tgi_v1.toml").read_bytes()
-    return _parse(data, "isamm/data/disease/tgi_v1.toml")
+@lru_cache(maxsize=None)
+def _shipped(name: str) -> DiseaseParameters:
+    data = resources.files("isamm").joinpath("data", "disease", f"{name}.toml").read_bytes()
+    return _parse(data, f"isamm/data/disease/{name}.toml")
 
 
 def _parse(data: bytes, name: str) -> DiseaseParameters:

@@ -354,7 +354,7 @@ def _toml_ready(obj):
 
 
 def parameter_file_text(result: CalibrationResult) -> str:
-    """The calibrated parameter file (TOML, the schema of ``tgi_v1.toml``) with a ``[calibration]`` table."""
+    """The calibrated parameter file (TOML, the schema of the shipped files) with a ``[calibration]`` table."""
     import tomli_w
 
     spec = result.start.spec

@@ -245,7 +245,7 @@ def run_trial(trial: str | TrialSpec, *, seed: int, replicates: int = 1, n_per_a
     n_per_arm, follow_up_months
         Override every arm's n, or the data cut-off (months after the first patient started).
     parameters
-        Disease-model parameter file (default: the shipped ``tgi_v1.toml``).
+        Disease-model parameter file or shipped name (default: ``tgi_v2``; :data:`isamm.disease.SHIPPED`).
     backend
         PK engine, ``"numpy"`` or ``"jax"``.
     progress
