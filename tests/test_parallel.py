@@ -47,6 +47,10 @@ def test_map_ordered_on_two_workers_keeps_the_order(local_client):
     assert map_ordered(_square, range(7), client=local_client, done=seen.append) == [i * i for i in range(7)]
     assert sorted(seen) == sorted(i * i for i in range(7))
     assert len(local_client.scheduler_info()["workers"]) == 2
+    # patient data stays on this machine: scheduler and workers listen on the loopback address only
+    info = local_client.scheduler_info()
+    assert info["address"].startswith("tcp://127.0.0.1:")
+    assert all(w.startswith("tcp://127.0.0.1:") for w in info["workers"])
 
 
 def test_trial_on_dask_equals_the_single_process_run(local_client, monkeypatch):

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 import isamm
+from isamm.disease import load_parameters
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +61,7 @@ def test_demo_pk_profile(demo_dir):
 def test_demo_virtual_trial(demo_dir):
     manifest = json.loads((demo_dir / "manifest.json").read_text())
     step = manifest["steps"]["trial"]
-    assert step["trial"] == "ICARIA-MM" and step["parameters"]["model"] == "isamm-tgi-v1"
+    assert step["trial"] == "ICARIA-MM" and step["parameters"]["model"] == load_parameters().model_id  # the default file
     result = json.loads((demo_dir / "trial" / "result.json").read_text())
     assert [a["arm"] for a in result["arms"]] == ["Isa-Pd", "Pd"]
     assert [a["n"] for a in result["arms"]] == [154, 153]  # the published size

@@ -88,7 +88,7 @@ def test_run_trial_contract_and_cohort_through_km(tmp_path):
     result = tr.run_trial(SMALL, seed=2, replicates=2)
     d = result.to_dict()
     assert d["trial"] == "ICARIA-MM" and d["seed"] == 2 and d["replicates"] == 2
-    assert d["parameters"]["model"] == "isamm-tgi-v1" and len(d["parameters"]["sha256"]) == 64
+    assert d["parameters"]["model"] == load_parameters().model_id and len(d["parameters"]["sha256"]) == 64
     keys = {"arm", "regimen", "n", "orr", "orr_range", "vgpr_or_better", "cr_or_better", "median_pfs_months",
             "median_pfs_range", "median_os_months", "median_os_range", "pfs_at_months", "os_at_months",
             "median_treatment_weeks"}  # fmt: skip
