@@ -17,6 +17,7 @@ import errno
 import json
 import math
 import os
+import shutil
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -99,6 +100,50 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
         except BaseException:
             tmp_path.unlink(missing_ok=True)
             raise
+
+
+@contextmanager
+def staged_folder(output_dir: str | os.PathLike[str], option: str = "--output") -> Iterator[Path]:
+    """Yield a private staging folder beside ``output_dir``; on success its contents become ``output_dir``.
+
+    The one path of every multi-file output (trial and validation reports, cohort report, demo): nothing
+    is written into ``output_dir`` until the whole set exists, so a failure while making it leaves the
+    earlier set untouched and no half-written set appears. A new ``output_dir`` appears by one rename;
+    into an existing one, files in subfolders move first and top-level files last (a reader never sees
+    a page whose figures are missing), and files of the earlier set that the new one does not replace
+    stay. ``OSError`` becomes an :class:`InputError` naming ``output_dir`` (:func:`writing`).
+    """
+    output_dir = Path(output_dir)
+    if output_dir.exists() and not output_dir.is_dir():
+        raise InputError("output exists and is not a folder", option=option, got=str(output_dir))
+    parent = output_dir.parent if str(output_dir.parent) else Path(".")
+    if not parent.is_dir():
+        raise InputError("the output folder's parent does not exist", option=option, got=str(output_dir))
+    with writing(output_dir):
+        staging = Path(tempfile.mkdtemp(prefix=f".{output_dir.name}.isamm-", dir=parent))
+    try:
+        yield staging
+        with writing(output_dir):
+            _move_into_place(staging, output_dir)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _move_into_place(staging: Path, output_dir: Path) -> None:
+    if not output_dir.exists():  # mkdtemp made the staging folder private; an output folder is not
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(staging, 0o777 & ~umask)
+        os.rename(staging, output_dir)
+        return
+    entries = sorted(staging.rglob("*"), key=lambda p: (len(p.relative_to(staging).parts) == 1, str(p)))
+    for src in entries:
+        dst = output_dir / src.relative_to(staging)
+        if src.is_dir():
+            dst.mkdir(exist_ok=True)
+        else:
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(src, dst)
 
 
 def atomic_write_text(target: str | os.PathLike[str], text: str, encoding: str = "utf-8") -> None:

@@ -18,7 +18,7 @@ from rich.table import Table
 
 import isamm.regimens as rg
 from isamm import __version__
-from isamm._io import atomic_path, write_json, write_table, writing
+from isamm._io import atomic_path, staged_folder, write_json, write_table, writing
 from isamm.cli._common import console, err_console
 from isamm.cli._regimens import _day_ranges
 
@@ -108,7 +108,8 @@ DEMO_REPLICATES = 3
 
 
 def run_trial(output_dir: Path, seed: int = DEMO_SEED) -> dict:
-    """A short virtual ICARIA-MM at its published size (uncalibrated parameters): report in ``output_dir/trial``."""
+    """A short virtual ICARIA-MM at its published size (the default, calibrated parameters): report in
+    ``output_dir/trial``."""
     import isamm.trials as tr
 
     result = tr.run_trial(DEMO_TRIAL, seed=seed, replicates=DEMO_REPLICATES)
@@ -119,7 +120,6 @@ def run_trial(output_dir: Path, seed: int = DEMO_SEED) -> dict:
         console.print(f"{arm['arm']}: ORR {100 * arm['orr']:.0f}%, ≥VGPR {100 * arm['vgpr_or_better']:.0f}%, "
                       f"median PFS {pfs} months", highlight=False)
     console.print(f"parameters: {data['parameters']['model']} ({data['parameters']['status']})", highlight=False)
-    console.print(f"report: {output_dir / 'trial' / 'report.html'}", highlight=False)
     return {"trial": DEMO_TRIAL, "seed": seed, "replicates": DEMO_REPLICATES, "parameters": data["parameters"],
             "files": ["trial/report.html", "trial/result.json", "trial/cohort.csv", "trial/labs.csv"]}  # fmt: skip
 
@@ -131,12 +131,14 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Run the main job: Isa-Pd calendar and isatuximab PK for an example patient, then a virtual ICARIA-MM."""
         with writing(output_dir):
-            output_dir.mkdir(parents=True, exist_ok=True)
+            output_dir.parent.mkdir(parents=True, exist_ok=True)
         manifest = {"isamm_version": __version__, "patient": EXAMPLE_PATIENT, "steps": {}}
-        summary, cal = run_calendar(output_dir)
-        manifest["steps"]["calendar"] = summary
-        manifest["steps"]["pk"] = run_pk(output_dir, cal)
-        manifest["steps"]["trial"] = run_trial(output_dir)
-        write_json(output_dir / "manifest.json", manifest)
+        with staged_folder(output_dir, option="--output-dir") as staging:  # the whole set, or nothing
+            summary, cal = run_calendar(staging)
+            manifest["steps"]["calendar"] = summary
+            manifest["steps"]["pk"] = run_pk(staging, cal)
+            manifest["steps"]["trial"] = run_trial(staging)
+            write_json(staging / "manifest.json", manifest)
         err_console.print(f"demo outputs in {output_dir}/: " + ", ".join(sorted(p.name for p in output_dir.iterdir())),
                           highlight=False)  # fmt: skip
+        console.print(f"virtual-trial report: {output_dir / 'trial' / 'report.html'}", highlight=False)

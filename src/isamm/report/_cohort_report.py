@@ -15,13 +15,11 @@ the previous outputs untouched and no half-written file behind.
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
 from isamm import __version__
-from isamm._io import to_json, writing
+from isamm._io import staged_folder, to_json, writing
 from isamm.errors import InputError
 from isamm.report._analysis import CohortAnalysis, NotEstimable, run_analysis
 from isamm.report._config import AnalysisConfig, load_config
@@ -72,37 +70,24 @@ def cohort_report(config: AnalysisConfig | str | os.PathLike[str], output_dir: s
 
     analysis = run_analysis(cfg, path)
     generated = datetime.now(timezone.utc).replace(microsecond=0)
-    with writing(output_dir):  # a read-only folder, a full disk ...: one InputError naming the folder
-        output_dir.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=".isamm-report-", dir=output_dir))
-        try:
-            (staging / "figures").mkdir()
-            figures = _draw_figures(analysis, staging / "figures")
-            results = _results_dict(analysis, figures, generated)
-            meta = {
-                "isamm_version": __version__,
-                "generated": generated.strftime("%Y-%m-%d %H:%M UTC"),
-                "input_file": path.name,
-                "n_patients": len(analysis.frame),
-                "provenance": provenance(analysis, generated),
-            }
-            html = render_html(title=cfg.title, sections=build_sections(analysis, figures), meta=meta,
-                               methods=methods_paragraphs(analysis))
-            (staging / "report.html").write_text(html, encoding="utf-8")
-            (staging / "results.json").write_text(to_json(results) + "\n", encoding="utf-8")
-            _move_into_place(staging, output_dir)
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
+    with writing(output_dir):  # the report creates missing parent folders
+        output_dir.parent.mkdir(parents=True, exist_ok=True)
+    with staged_folder(output_dir) as staging:  # the whole set appears, or nothing changes
+        (staging / "figures").mkdir()
+        figures = _draw_figures(analysis, staging / "figures")
+        results = _results_dict(analysis, figures, generated)
+        meta = {
+            "isamm_version": __version__,
+            "generated": generated.strftime("%Y-%m-%d %H:%M UTC"),
+            "input_file": path.name,
+            "n_patients": len(analysis.frame),
+            "provenance": provenance(analysis, generated),
+        }
+        html = render_html(title=cfg.title, sections=build_sections(analysis, figures), meta=meta,
+                           methods=methods_paragraphs(analysis))
+        (staging / "report.html").write_text(html, encoding="utf-8")
+        (staging / "results.json").write_text(to_json(results) + "\n", encoding="utf-8")
     return results
-
-
-def _move_into_place(staging: Path, output_dir: Path) -> None:
-    (output_dir / "figures").mkdir(exist_ok=True)
-    # figures first, the report last: a reader never sees a report whose figures are missing
-    for src in sorted((staging / "figures").iterdir()):
-        os.replace(src, output_dir / "figures" / src.name)
-    for name in ("results.json", "report.html"):
-        os.replace(staging / name, output_dir / name)
 
 
 def _draw_figures(a: CohortAnalysis, folder: Path) -> dict[str, FigureRef]:

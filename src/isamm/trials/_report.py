@@ -20,52 +20,36 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 
 from isamm import __version__
-from isamm._io import to_json, writing
-from isamm.errors import InputError
+from isamm._io import staged_folder, to_json
 from isamm.outcomes import kaplan_meier
 from isamm.report._figures import house_style, save_figure
 from isamm.report._html import Block, FigureRef, Section, Table, fmt_num, fmt_pct, render_html
 from isamm.report._km import km_plot
 from isamm.trials._trial import TrialResult
-from isamm.units import DAYS_PER_MONTH
 
 __all__ = ["write_trial_outputs"]
 
-_FILES = ("result.json", "cohort.csv", "labs.csv", "response.toml", "report.html")  # report last
 
 
 def write_trial_outputs(result: TrialResult, output_dir: str | os.PathLike[str]) -> dict:
     """Write the output folder of a trial run; returns ``result.to_dict()``."""
-    output_dir = Path(output_dir)
-    if output_dir.exists() and not output_dir.is_dir():
-        raise InputError("output exists and is not a folder", option="--output", got=str(output_dir))
-    parent = output_dir.parent
-    if not parent.is_dir():
-        raise InputError("the output folder's parent does not exist", option="--output", got=str(output_dir))
     data = result.to_dict()
-    with writing(output_dir):  # a read-only folder, a full disk ...: one InputError naming the folder
-        staging = Path(tempfile.mkdtemp(prefix=f".{output_dir.name}.isamm-", dir=parent))
-        try:
-            (staging / "figures").mkdir()
-            figures = _figures(result, data, staging / "figures")
-            (staging / "result.json").write_text(to_json(data) + "\n", encoding="utf-8")
-            result.cohort().to_csv(staging / "cohort.csv", index=False)
-            result.labs().to_csv(staging / "labs.csv", index=False)
-            (staging / "response.toml").write_text(_response_toml(result), encoding="utf-8")
-            html = render_html(title=f"Virtual trial {result.spec.id}", sections=_sections(result, data, figures),
-                               methods=_methods(result), meta=_meta(result, data))
-            (staging / "report.html").write_text(html, encoding="utf-8")
-            _move(staging, output_dir, _FILES)
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
+    with staged_folder(output_dir) as staging:  # the whole set appears, or nothing changes
+        (staging / "figures").mkdir()
+        figures = _figures(result, data, staging / "figures")
+        (staging / "result.json").write_text(to_json(data) + "\n", encoding="utf-8")
+        result.cohort().to_csv(staging / "cohort.csv", index=False)
+        result.labs().to_csv(staging / "labs.csv", index=False)
+        (staging / "response.toml").write_text(_response_toml(result), encoding="utf-8")
+        html = render_html(title=f"Virtual trial {result.spec.id}", sections=_sections(result, data, figures),
+                           methods=_methods(result), meta=_meta(result, data))
+        (staging / "report.html").write_text(html, encoding="utf-8")
     return data
 
 
@@ -294,15 +278,8 @@ def write_validation_outputs(result, output_dir: str | os.PathLike[str]) -> dict
     trial with its published medians), ``validation.json`` and ``figures/`` into ``output_dir`` (as a whole)."""
     import matplotlib.pyplot as plt
 
-    output_dir = Path(output_dir)
-    if output_dir.exists() and not output_dir.is_dir():
-        raise InputError("output exists and is not a folder", option="--output", got=str(output_dir))
-    if not output_dir.parent.is_dir():
-        raise InputError("the output folder's parent does not exist", option="--output", got=str(output_dir))
     doc = result.to_dict()
-    with writing(output_dir):
-        staging = Path(tempfile.mkdtemp(prefix=f".{output_dir.name}.isamm-", dir=output_dir.parent))
-    try:
+    with staged_folder(output_dir) as staging:  # the whole set appears, or nothing changes
         figdir = staging / "figures"
         figdir.mkdir()
         figures = [_forest(doc, figdir)]
@@ -352,28 +329,9 @@ def write_validation_outputs(result, output_dir: str | os.PathLike[str]) -> dict
                                ("parameter file SHA-256", doc["parameters"]["sha256"])]}  # fmt: skip
         html = render_html(title="isamm validation: predicted vs published", sections=sections, methods=methods,
                            meta=meta)
-        with writing(output_dir):
-            (staging / "validation.json").write_text(to_json(doc) + "\n", encoding="utf-8")
-            (staging / "validation.html").write_text(html, encoding="utf-8")
-            _move(staging, output_dir, ("validation.json", "validation.html"))
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        (staging / "validation.json").write_text(to_json(doc) + "\n", encoding="utf-8")
+        (staging / "validation.html").write_text(html, encoding="utf-8")
     return doc
-
-
-def _move(staging: Path, output_dir: Path, files: tuple[str, ...]) -> None:
-    """A new folder appears by one rename; into an existing one, figures first and the page last."""
-    if not output_dir.exists():  # mkdtemp made the staging folder private; an output folder is not
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(staging, 0o777 & ~umask)
-        os.rename(staging, output_dir)
-        return
-    (output_dir / "figures").mkdir(exist_ok=True)
-    for src in sorted((staging / "figures").iterdir()):
-        os.replace(src, output_dir / "figures" / src.name)
-    for name in files:
-        os.replace(staging / name, output_dir / name)
 
 
 def _quantity_label(r: dict) -> str:
