@@ -204,7 +204,13 @@ def exposure_cmd(
     pats = _patients(model, typical, patients, seed, cov, covariates)
     events = pk.regimen_events(regimen, pats.covariates["weight_kg"].to_numpy(), weeks=weeks, drug=drug)
     with client_for(dask) as client:
-        exp = pk.exposure(model, pats, events, threshold_ug_ml=threshold_ug_ml, backend=backend, client=client)
+        try:
+            exp = pk.exposure(model, pats, events, threshold_ug_ml=threshold_ug_ml, backend=backend, client=client)
+        except InputError as exc:
+            if exc.option != "events":
+                raise
+            # the calendar here is made from --regimen and --weeks: name the flag the user can change
+            raise InputError(exc.detail, option="--weeks", expected=exc.expected, got=exc.got) from None
     result = {"regimen": regimen, "weeks": weeks, **exp.to_dict()}
     if output is not None:
         write_output(output, frame=exp.per_patient.assign(model=model.id))
