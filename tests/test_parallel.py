@@ -107,8 +107,3 @@ def test_cli_exposure_on_a_local_cluster(cli):
                   "--dask", "local")
     assert plain.exit_code == 0 and on_dask.exit_code == 0, on_dask.stderr
     assert json.loads(plain.stdout) == json.loads(on_dask.stdout)
-
-
-def test_cli_exposure_too_short_names_weeks(cli):
-    res = cli("pk", "exposure", "--regimen", "ISA-PD", "--weeks", "1", "--typical")
-    assert res.exit_code == 2 and "option --weeks:" in res.stderr and "events" not in res.stderr

@@ -133,3 +133,8 @@ def test_translation_leaves_other_errors_alone():
     assert as_typed_option(exc, group, ["pk", "simulate"]) is exc
     moved = as_typed_option(InputError("bad", option="times_h", got=-5), group, ["pk", "simulate", "--times-h", "-5"])
     assert str(moved) == "option --times-h: bad"
+
+
+def test_cli_exposure_too_short_names_weeks(cli):
+    res = cli("pk", "exposure", "--regimen", "ISA-PD", "--weeks", "1", "--typical")
+    assert res.exit_code == 2 and "option --weeks:" in res.stderr and "events" not in res.stderr
