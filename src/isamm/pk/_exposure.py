@@ -165,8 +165,9 @@ def exposure(
         raise InputError("invalid chunk size", option="chunk_patients", expected="an integer >= 1", got=chunk_patients)
     if len(patients) > chunk_patients:
         bounds = [(lo, min(lo + chunk_patients, len(patients))) for lo in range(0, len(patients), chunk_patients)]
-        work = functools.partial(_exposure_chunk, model, patients, events, threshold_ug_ml, grid_h, rtol, backend)
-        parts = map_ordered(work, bounds, client=client)
+        # each task carries its own patients and doses only (not the whole population: Dask would copy it per task)
+        work = functools.partial(_exposure_part, model, threshold_ug_ml, grid_h, rtol, backend)
+        parts = map_ordered(work, [_chunk(patients, events, lo, hi) for lo, hi in bounds], client=client)
         per_patient = pd.concat([p.per_patient.assign(patient=p.per_patient["patient"] + lo)
                                  for p, (lo, _) in zip(parts, bounds)], ignore_index=True)
         per_dose = pd.concat([p.per_dose.assign(patient=p.per_dose["patient"] + lo)
@@ -177,15 +178,19 @@ def exposure(
                          backend=backend)
 
 
-def _exposure_chunk(model, patients: Patients, events: pd.DataFrame, threshold_ug_ml, grid_h, rtol, backend,
-                    bounds: tuple[int, int]) -> Exposure:
-    """Patients ``lo..hi−1`` (a Dask task): their rows of the covariates, random effects and calendar."""
-    lo, hi = bounds
+def _chunk(patients: Patients, events: pd.DataFrame, lo: int, hi: int) -> tuple[Patients, pd.DataFrame]:
+    """Patients ``lo..hi−1``: their rows of the covariates and random effects, and of the calendar (renumbered)."""
     part = Patients(patients.model, patients.covariates.iloc[lo:hi].reset_index(drop=True), patients.etas[lo:hi])
     ev = events
     if "patient" in events.columns:
         pat = pd.to_numeric(events["patient"], errors="coerce")
         ev = events[(pat >= lo) & (pat < hi)].assign(patient=lambda e: pd.to_numeric(e["patient"]) - lo)
+    return part, ev
+
+
+def _exposure_part(model, threshold_ug_ml, grid_h, rtol, backend, item: tuple[Patients, pd.DataFrame]) -> Exposure:
+    """One chunk (a Dask task: a pure function of its arguments)."""
+    part, ev = item
     return _exposure_one(model, part, ev, threshold_ug_ml=threshold_ug_ml, grid_h=grid_h, rtol=rtol, backend=backend)
 
 
