@@ -19,6 +19,7 @@ from rich.table import Table
 
 from isamm.cli._common import console, emit_json, err_console, parse_float_list, write_output
 from isamm.errors import InputError
+from isamm.report import format_p, p_text
 from isamm.units import TIME_UNITS
 
 FILE_HELP = "Cohort file (CSV, TSV, Excel or Parquet), one row per patient."
@@ -96,15 +97,6 @@ def _f(x, fmt: str = "{:.3g}") -> str:
     return "NA" if x is None or (isinstance(x, float) and np.isnan(x)) else fmt.format(x)
 
 
-def _p(p: float) -> str:
-    return "NA" if p is None or np.isnan(p) else ("< 0.001" if p < 0.001 else f"{p:.3f}")
-
-
-def _p_eq(p: float) -> str:
-    text = _p(p)
-    return f"p {text}" if text.startswith("<") else f"p = {text}"
-
-
 def km(
     file: Path = typer.Argument(..., help=FILE_HELP),
     time: str = typer.Option(None, "--time", help="Follow-up time column (its unit is the unit of the results)."),
@@ -148,7 +140,7 @@ def km(
         table = Table(title=escape(f"Kaplan–Meier: {cohort.source}, time {cohort.time}"
                                    + (f" ({unit})" if unit != cohort.time else "") + f", event {cohort.event}"
                                    + (f", entry {entry}" if entry else "")),
-                      caption=f"log CI (R conf.type='log'); median CI as R print(survfit)")
+                      caption="log CI (R conf.type='log'); median CI as R print(survfit)")
         for col in ["group", "n", "events", f"median ({pct}% CI)"]:
             table.add_column(col)
         for g in result.groups:
@@ -169,7 +161,7 @@ def km(
             if lr.df == 0:
                 console.print(f"log-rank: not computed ({lr.note})", highlight=False)
             else:
-                console.print(f"log-rank: chi-square {lr.chisq:.3f} on {lr.df} df, {_p_eq(lr.p)}"
+                console.print(f"log-rank: chi-square {lr.chisq:.3f} on {lr.df} df, {p_text(lr.p)}"
                               + (f" ({lr.note})" if lr.note else ""), highlight=False)
         elif group is not None:
             why = "a single group" if len(result.groups) < 2 else "no events"
@@ -219,17 +211,17 @@ def cox_command(
         for col in ("term", "HR", "95% CI", "p"):
             table.add_column(col)
         for r in result.terms.itertuples(index=False):
-            table.add_row(escape(r.term), f"{r.hr:.3f}", f"{r.lower:.3f}–{r.upper:.3f}", _p(r.p))
+            table.add_row(escape(r.term), f"{r.hr:.3f}", f"{r.lower:.3f}–{r.upper:.3f}", format_p(r.p))
         console.print(table)
         for name in ("lr", "wald", "score"):
             t = getattr(result, name)
-            console.print(f"{name} test: {t['chisq']:.2f} on {t['df']} df, {_p_eq(t['p'])}", highlight=False)
+            console.print(f"{name} test: {t['chisq']:.2f} on {t['df']} df, {p_text(t['p'])}", highlight=False)
         if zph_table is not None:
             z = Table(title="Proportional hazards (cox.zph, KM transform)")
             for col in ("term", "chi-square", "df", "p"):
                 z.add_column(col)
             for r in zph_table.itertuples(index=False):
-                z.add_row(escape(r.term), f"{r.chisq:.3f}", str(r.df), _p(r.p))
+                z.add_row(escape(r.term), f"{r.chisq:.3f}", str(r.df), format_p(r.p))
             console.print(z)
 
     payload = result.to_dict()
@@ -314,7 +306,7 @@ def table1_command(
                 label = f"{r['variable']}, median [IQR]"
             cells = [label, r["overall"], *[r[g] for g in result.groups]]
             if by:
-                cells += [_p(r["p"]) if not pd.isna(r["p"]) else "", r["test"]]
+                cells += [format_p(r["p"]) if not pd.isna(r["p"]) else "", r["test"]]
             table.add_row(*(escape(str(c)) for c in cells))
         console.print(table)
 
@@ -378,7 +370,7 @@ def ordinal_command(
         for col in ("term", "OR", "95% CI", "p"):
             table.add_column(col)
         for r in result.terms.itertuples(index=False):
-            table.add_row(escape(r.term), f"{r[5]:.3f}", f"{r.lower:.3f}–{r.upper:.3f}", _p(r.p))
+            table.add_row(escape(r.term), f"{r[5]:.3f}", f"{r.lower:.3f}–{r.upper:.3f}", format_p(r.p))
         console.print(table)
 
     _finish(result, json_out, output, render)
@@ -419,10 +411,10 @@ def crosstab_command(
             t.add_row(escape(r_label(label)), *(str(int(v)) for v in r))
         console.print(t)
         if table.shape == (2, 2):
-            console.print(f"Fisher exact: {_p_eq(result.p)}; odds ratio {result.odds_ratio:.3g} "
+            console.print(f"Fisher exact: {p_text(result.p)}; odds ratio {result.odds_ratio:.3g} "
                           f"(95% CI {result.ci[0]:.3g}–{result.ci[1]:.3g}, conditional MLE)", highlight=False)
         else:
-            console.print(f"Pearson chi-square {result.chisq:.3f} on {result.df} df, {_p_eq(result.p)}",
+            console.print(f"Pearson chi-square {result.chisq:.3f} on {result.df} df, {p_text(result.p)}",
                           highlight=False)
 
     _finish(result, json_out, output, render, payload)
