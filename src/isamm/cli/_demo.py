@@ -81,9 +81,8 @@ def run_pk(output_dir: Path, cal: pd.DataFrame, n_population: int = 200, seed: i
         "time_h": times_h,
         "day": times_h / 24.0 + 1.0,
         "conc_ug_ml": one.conc_ug_ml[0],
-        "population_p5_ug_ml": np.percentile(pop.conc_ug_ml, 5, axis=0),
-        "population_median_ug_ml": np.median(pop.conc_ug_ml, axis=0),
-        "population_p95_ug_ml": np.percentile(pop.conc_ug_ml, 95, axis=0),
+        **dict(zip(("population_median_ug_ml", "population_p5_ug_ml", "population_p95_ug_ml"),
+                   pk.population_band(pop.conc_ug_ml, 90.0))),
     })
     write_table(output_dir / "isatuximab_pk.csv", table)
     pk.plot_concentration(

@@ -154,9 +154,7 @@ def simulate_cmd(
         if sim.observed_ug_ml is not None:
             result["observed_ug_ml"] = sim.observed_ug_ml[0]
     else:
-        result["conc_ug_ml"] = {"median": np.median(sim.conc_ug_ml, axis=0),
-                                "p5": np.percentile(sim.conc_ug_ml, 5, axis=0),
-                                "p95": np.percentile(sim.conc_ug_ml, 95, axis=0)}
+        result["conc_ug_ml"] = dict(zip(("median", "p5", "p95"), pk.population_band(sim.conc_ug_ml, 90.0)))
     if as_json:
         emit_json(result)
         return

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from isamm._io import atomic_path
+from isamm.pk._simulate import population_band
 
 __all__ = ["plot_concentration", "concentration_figure"]
 
@@ -41,9 +42,9 @@ def concentration_figure(curves, *, log: bool = False, threshold_ug_ml: float | 
         if conc.shape[0] == 1:
             ax.plot(x, conc[0], lw=1.6, label=label)
         else:
-            med = np.median(conc, axis=0)
+            med, low, high = population_band(conc, hi - lo)
             (line,) = ax.plot(x, med, lw=1.6, label=f"{label}: median")
-            ax.fill_between(x, np.percentile(conc, lo, axis=0), np.percentile(conc, hi, axis=0),
+            ax.fill_between(x, low, high,
                             color=line.get_color(), alpha=0.2, lw=0, label=f"{label}: {lo:g}th–{hi:g}th percentile")
     if threshold_ug_ml is not None:
         ax.axhline(threshold_ug_ml, color="0.3", ls="--", lw=1, label=f"{threshold_ug_ml:g} µg/mL")

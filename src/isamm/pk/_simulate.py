@@ -15,7 +15,7 @@ from isamm.pk._engine import integrate
 from isamm.pk._model import PKModel, covariate_frame, load_model
 from isamm.pk._structural import STRUCTURES
 
-__all__ = ["Patients", "typical_patients", "sample_patients", "sample_covariates", "simulate", "simulate_parameters", "Simulation", "check_times"]
+__all__ = ["Patients", "population_band", "band_limits", "typical_patients", "sample_patients", "sample_covariates", "simulate", "simulate_parameters", "Simulation", "check_times"]
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,24 @@ class Patients:
     def parameter_frame(self) -> pd.DataFrame:
         """Covariates and individual parameters, one row per patient."""
         return pd.concat([self.covariates.reset_index(drop=True), pd.DataFrame(self.parameters())], axis=1)
+
+
+def band_limits(coverage_pct: float = 90.0) -> tuple[float, float]:
+    """The percentiles bounding a central ``coverage_pct`` % band: 90 → (5, 95)."""
+    if not (np.isfinite(coverage_pct) and 0 < coverage_pct < 100):
+        raise InputError("invalid coverage", option="coverage_pct", expected="a percentage in (0, 100)", got=coverage_pct)
+    return (100 - coverage_pct) / 2, 100 - (100 - coverage_pct) / 2
+
+
+def population_band(values: np.ndarray, coverage_pct: float = 90.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Median and the central ``coverage_pct`` % band over patients (axis 0) of ``values[patient, time]``.
+
+    The one definition of isamm's population bands (profiles, washout curves, plots, demo, CLI JSON):
+    NumPy's default percentiles (R's type 7).
+    """
+    lo, hi = band_limits(coverage_pct)
+    v = np.atleast_2d(values)
+    return np.median(v, axis=0), np.percentile(v, lo, axis=0), np.percentile(v, hi, axis=0)
 
 
 def typical_patients(model: PKModel | str, covariates: pd.DataFrame | None = None, **values: float) -> Patients:
@@ -158,16 +176,9 @@ class Simulation:
         Columns ``time_h``, ``median_ug_ml``, ``p{lo}_ug_ml``, ``p{hi}_ug_ml`` (``p5``/``p95`` for
         90%), as :meth:`isamm.pk.Washout.band`; the percentiles are NumPy's default (R type 7).
         """
-        if not (np.isfinite(coverage_pct) and 0 < coverage_pct < 100):
-            raise InputError("invalid coverage", option="coverage_pct", expected="a percentage in (0, 100)", got=coverage_pct)
-        lo, hi = (100 - coverage_pct) / 2, 100 - (100 - coverage_pct) / 2
-        c = self.conc_ug_ml
-        return pd.DataFrame({
-            "time_h": self.times_h,
-            "median_ug_ml": np.median(c, axis=0),
-            f"p{lo:g}_ug_ml": np.percentile(c, lo, axis=0),
-            f"p{hi:g}_ug_ml": np.percentile(c, hi, axis=0),
-        })
+        lo, hi = band_limits(coverage_pct)
+        med, low, high = population_band(self.conc_ug_ml, coverage_pct)
+        return pd.DataFrame({"time_h": self.times_h, "median_ug_ml": med, f"p{lo:g}_ug_ml": low, f"p{hi:g}_ug_ml": high})
 
     def to_frame(self) -> pd.DataFrame:
         """Long table: patient, time_h, conc_ug_ml (and observed_ug_ml)."""

@@ -20,7 +20,7 @@ from isamm._constraints import SEED, validate
 from isamm.errors import InputError
 from isamm.pk._dosing import build_dosing
 from isamm.pk._model import covariate_frame, load_model
-from isamm.pk._simulate import Patients, sample_patients, simulate, typical_patients
+from isamm.pk._simulate import Patients, population_band, sample_patients, simulate, typical_patients
 
 __all__ = ["washout", "Washout", "DARATUMUMAB_MODELS"]
 
@@ -49,14 +49,9 @@ class ModelWashout:
 
     def band(self) -> pd.DataFrame:
         """Median and 90% prediction interval (5th–95th percentile) of the concentration at each grid day."""
-        c = self.conc_ug_ml
-        return pd.DataFrame({
-            "model": self.model_id,
-            "days_after_last_dose": self.days_after_last_dose,
-            "median_ug_ml": np.median(c, axis=0),
-            "p5_ug_ml": np.percentile(c, 5, axis=0),
-            "p95_ug_ml": np.percentile(c, 95, axis=0),
-        })
+        med, p5, p95 = population_band(self.conc_ug_ml, 90.0)
+        return pd.DataFrame({"model": self.model_id, "days_after_last_dose": self.days_after_last_dose,
+                             "median_ug_ml": med, "p5_ug_ml": p5, "p95_ug_ml": p95})
 
     def to_dict(self) -> dict:
         d = self.days_to_threshold
