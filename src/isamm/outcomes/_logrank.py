@@ -9,7 +9,7 @@ import pandas as pd
 from scipy.stats import chi2
 
 from isamm.errors import InputError
-from isamm.outcomes._design import r_label
+from isamm.outcomes._design import r_label, r_levels
 from isamm.outcomes._surv import check_survival
 
 __all__ = ["LogrankResult", "logrank", "group_labels"]
@@ -66,8 +66,7 @@ def group_labels(group) -> tuple[np.ndarray, list]:
     if g.isna().any():
         i = int(np.flatnonzero(g.isna().to_numpy())[0])
         raise InputError(f"element {i + 1} is missing", option="group", expected="a group for every subject")
-    levels = sorted(g.unique(), key=lambda v: (isinstance(v, str), v))
-    return g.to_numpy(), levels
+    return g.to_numpy(), r_levels(g)
 
 
 def logrank(time, event, group, *, strata=None, entry=None) -> LogrankResult:
