@@ -8,6 +8,8 @@ docstrings from the published thresholds, never read off the engine.
 
 from __future__ import annotations
 
+import pytest
+
 from ._cases import categories, one, visit
 
 
@@ -271,3 +273,27 @@ def test_serum_vgpr_needs_urine_under_100_when_urine_is_measured():
              visit(56, 0.1, urine_m_mg_24h=80, serum_ife="positive"), visit(84, 0.1, serum_ife="positive")])  # fmt: skip
     assert p.measurable == "serum" and categories(p) == ["PR", "VGPR", "VGPR"]
     assert p.best_response == "VGPR"
+
+
+def test_response_levels_come_from_the_config():
+    # Kumar 2016 defaults (imwg2016.toml): a 55% fall is PR, 30% MR, 92% VGPR; a stricter PR row in a
+    # user config moves 55% to MR. The thresholds live in the TOML, not in the rules.
+    from isamm.response import load_config
+    from isamm.response._rules import serum_level, urine_level
+
+    default = load_config()
+    assert [serum_level(2.0, v, default)[0] for v in (0.9, 1.4, 0.16)] == ["PR", "MR", "VGPR"]
+    strict = load_config(resp_serum_pr_fall=0.6)
+    assert serum_level(2.0, 0.9, strict)[0] == "MR"
+    assert urine_level(1000.0, 150.0, default)[0] == "PR"  # < 200 mg/24 h
+    assert urine_level(1000.0, 150.0, load_config(resp_urine_pr_mg_24h=120.0))[0] == "MR"  # 85% fall: MR
+
+
+@pytest.mark.parametrize("override", [{"resp_serum_pr_fall": 0.2}, {"resp_serum_vgpr_fall": 1.5},
+                                      {"resp_urine_vgpr_mg_24h": 300.0}])
+def test_response_levels_must_be_ordered_fractions(override):
+    from isamm.errors import InputError
+    from isamm.response import load_config
+
+    with pytest.raises(InputError):
+        load_config(**override)

@@ -79,6 +79,16 @@ class ResponseConfig(BaseModel):
     urine_measurable_mg_24h: float = _default("urine_measurable_mg_24h")
     flc_measurable_mg_l: float = _default("flc_measurable_mg_l")
     marrow_measurable_pct: float = _default("marrow_measurable_pct")
+    resp_serum_vgpr_fall: float = _default("resp_serum_vgpr_fall")
+    resp_serum_pr_fall: float = _default("resp_serum_pr_fall")
+    resp_serum_mr_fall: float = _default("resp_serum_mr_fall")
+    resp_urine_vgpr_mg_24h: float = _default("resp_urine_vgpr_mg_24h")
+    resp_urine_pr_fall: float = _default("resp_urine_pr_fall")
+    resp_urine_pr_mg_24h: float = _default("resp_urine_pr_mg_24h")
+    resp_urine_mr_fall: float = _default("resp_urine_mr_fall")
+    resp_dflc_vgpr_fall: float = _default("resp_dflc_vgpr_fall")
+    resp_dflc_pr_fall: float = _default("resp_dflc_pr_fall")
+    resp_marrow_pr_fall: float = _default("resp_marrow_pr_fall")
     flc_ratio_low: float = _default("flc_ratio_low")
     flc_ratio_high: float = _default("flc_ratio_high")
     pd_relative_increase: float = _default("pd_relative_increase")
@@ -103,6 +113,15 @@ class ResponseConfig(BaseModel):
     def _check(self) -> ResponseConfig:
         if not self.flc_ratio_low < self.flc_ratio_high:
             raise ValueError("flc_ratio_low must be below flc_ratio_high")
+        falls = {k: v for k, v in self.model_dump().items() if k.startswith("resp_") and k.endswith("_fall")}
+        bad = next((k for k, v in falls.items() if not 0 < v <= 1), None)
+        if bad is not None:
+            raise ValueError(f"{bad} must be a fraction in (0, 1]")
+        if not (self.resp_serum_vgpr_fall > self.resp_serum_pr_fall > self.resp_serum_mr_fall
+                and self.resp_dflc_vgpr_fall > self.resp_dflc_pr_fall
+                and self.resp_urine_pr_fall > self.resp_urine_mr_fall
+                and self.resp_urine_vgpr_mg_24h < self.resp_urine_pr_mg_24h):
+            raise ValueError("response levels must be ordered (VGPR stricter than PR, PR than MR)")
         return self
 
 

@@ -134,7 +134,7 @@ def assess_patient(rows: list, cfg: ResponseConfig) -> PatientResponse:
             assessments.append(Assessment(row.day, "NE", f"{' and '.join(missing)} not measured (M1)",
                                           flags=tuple(visit_flags)))  # fmt: skip
             continue
-        levels = [_LEVEL_FN[k](base[k], values[k]) for k in followed]  # step 5
+        levels = [_LEVEL_FN[k](base[k], values[k], cfg) for k in followed]  # step 5
         level = min((lv for lv, _ in levels), key=RANK.get)
         reason = f"{level}: " + "; ".join(text for _, text in levels)
         if len(levels) > 1:

@@ -11,6 +11,8 @@ import math
 
 from isamm.response._config import ResponseConfig
 
+_DEFAULT = ResponseConfig()  # IMWG 2016 defaults (data/response/imwg2016.toml) when no config is given
+
 __all__ = ["LEVELS", "RANK", "EPS", "ge", "gt", "serum_level", "urine_level", "dflc_level", "marrow_level",
            "progression_reasons", "flc_ratio_normal"]  # fmt: skip
 
@@ -41,51 +43,61 @@ def _pct(x: float) -> str:
     return f"{100 * x:.0f}%"
 
 
-def serum_level(base: float, value: float) -> tuple[str, str]:
-    """Serum M-protein level (Kumar 2016 VGPR/PR/MR rows: ≥ 90%, ≥ 50%, 25–49% reduction).
+def serum_level(base: float, value: float, cfg: ResponseConfig | None = None) -> tuple[str, str]:
+    """Serum M-protein level (Kumar 2016 VGPR/PR/MR rows: ≥ 90%, ≥ 50%, 25–49% reduction; ``cfg.resp_serum_*``).
 
     VGPR also when the spike is 0 (detectable by IFE only, or not at all).
     """
+    cfg = cfg or _DEFAULT
     fall = _fall(base, value)
     text = f"serum M {value:g} g/dL, {_pct(fall)} below baseline {base:g}"
-    if value == 0 or ge(fall, 0.90):
+    if value == 0 or ge(fall, cfg.resp_serum_vgpr_fall):
         return "VGPR", text
-    if ge(fall, 0.50):
+    if ge(fall, cfg.resp_serum_pr_fall):
         return "PR", text
-    if ge(fall, 0.25):
+    if ge(fall, cfg.resp_serum_mr_fall):
         return "MR", text
     return "SD", text
 
 
-def urine_level(base: float, value: float) -> tuple[str, str]:
-    """Urine M-protein level (Kumar 2016: VGPR < 100 mg/24 h; PR ≥ 90% or < 200; MR 50–89%)."""
+def urine_level(base: float, value: float, cfg: ResponseConfig | None = None) -> tuple[str, str]:
+    """Urine M-protein level (Kumar 2016: VGPR < 100 mg/24 h; PR ≥ 90% or < 200; MR 50–89%).
+
+    Thresholds: ``cfg.resp_urine_*``.
+    """
+    cfg = cfg or _DEFAULT
     fall = _fall(base, value)
     text = f"urine M {value:g} mg/24h, {_pct(fall)} below baseline {base:g}"
-    if value < 100 - EPS:
+    if value < cfg.resp_urine_vgpr_mg_24h - EPS:
         return "VGPR", text
-    if ge(fall, 0.90) or value < 200 - EPS:
+    if ge(fall, cfg.resp_urine_pr_fall) or value < cfg.resp_urine_pr_mg_24h - EPS:
         return "PR", text
-    if ge(fall, 0.50):
+    if ge(fall, cfg.resp_urine_mr_fall):
         return "MR", text
     return "SD", text
 
 
-def dflc_level(base: float, value: float) -> tuple[str, str]:
-    """FLC-only disease (D2, D3): VGPR ≥ 90% and PR ≥ 50% decrease in dFLC; no MR."""
+def dflc_level(base: float, value: float, cfg: ResponseConfig | None = None) -> tuple[str, str]:
+    """FLC-only disease (D2, D3): VGPR ≥ 90% and PR ≥ 50% decrease in dFLC; no MR (``cfg.resp_dflc_*``)."""
+    cfg = cfg or _DEFAULT
     fall = _fall(base, value)
     text = f"dFLC {value:g} mg/L, {_pct(fall)} below baseline {base:g}"
-    if ge(fall, 0.90):
+    if ge(fall, cfg.resp_dflc_vgpr_fall):
         return "VGPR", text
-    if ge(fall, 0.50):
+    if ge(fall, cfg.resp_dflc_pr_fall):
         return "PR", text
     return "SD", text
 
 
-def marrow_level(base: float, value: float) -> tuple[str, str]:
-    """Marrow-only disease (B2): PR by a ≥ 50% fall in marrow plasma cells; no MR or VGPR."""
+def marrow_level(base: float, value: float, cfg: ResponseConfig | None = None) -> tuple[str, str]:
+    """Marrow-only disease (B2): PR by a ≥ 50% fall in marrow plasma cells; no MR or VGPR.
+
+    Threshold: ``cfg.resp_marrow_pr_fall``.
+    """
+    cfg = cfg or _DEFAULT
     fall = _fall(base, value)
     text = f"marrow PC {value:g}%, {_pct(fall)} below baseline {base:g}%"
-    return ("PR" if ge(fall, 0.50) else "SD"), text
+    return ("PR" if ge(fall, cfg.resp_marrow_pr_fall) else "SD"), text
 
 
 def flc_ratio_normal(kappa: float, lam: float, cfg: ResponseConfig) -> bool | None:
