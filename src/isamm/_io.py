@@ -91,10 +91,7 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
         os.close(fd)
         tmp_path = Path(tmp)
         try:
-            # mkstemp creates 0600; give the output the permissions a plain open() would (0666 & ~umask).
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)
+            os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600; a plain open() would give 0666 & ~umask
             yield tmp_path
             os.replace(tmp_path, target)
         except BaseException:
@@ -131,9 +128,7 @@ def staged_folder(output_dir: str | os.PathLike[str], option: str = "--output") 
 
 def _move_into_place(staging: Path, output_dir: Path) -> None:
     if not output_dir.exists():  # mkdtemp made the staging folder private; an output folder is not
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(staging, 0o777 & ~umask)
+        os.chmod(staging, 0o777 & ~_umask())
         os.rename(staging, output_dir)
         return
     entries = sorted(staging.rglob("*"), key=lambda p: (len(p.relative_to(staging).parts) == 1, str(p)))
@@ -144,6 +139,13 @@ def _move_into_place(staging: Path, output_dir: Path) -> None:
         else:
             dst.parent.mkdir(parents=True, exist_ok=True)
             os.replace(src, dst)
+
+
+def _umask() -> int:
+    """The process umask (reading it means setting it: set it back at once)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
 
 
 def atomic_write_text(target: str | os.PathLike[str], text: str, encoding: str = "utf-8") -> None:

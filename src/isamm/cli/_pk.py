@@ -80,10 +80,6 @@ def _patients(model, typical: bool, n: int | None, seed: int, covariates: dict, 
     return pk.sample_patients(model, n, seed=seed)
 
 
-def _drug_and_model(regimen: str, weeks: int, drug: str | None, model_id: str | None):
-    return pk.regimen_model(regimen, weeks, drug=drug, model_id=model_id)
-
-
 def _date(text: str, option: str):
     import datetime as dt
 
@@ -131,7 +127,7 @@ def simulate_cmd(
 ) -> None:
     """Concentration-time profiles for a regimen: one typical patient or a virtual population."""
     _check_plot(plot)
-    drug, model = _drug_and_model(regimen, weeks, drug, model_id)
+    drug, model = pk.regimen_model(regimen, weeks, drug=drug, model_id=model_id)
     cov = _covariate_options(weight_kg, b2m_mg_l, albumin_g_l, non_igg, female, asian, formulation)
     pats = _patients(model, typical, patients, seed, cov, covariates)
     events = pk.regimen_events(regimen, pats.covariates["weight_kg"].to_numpy(), weeks=weeks, drug=drug)
@@ -197,7 +193,7 @@ def exposure_cmd(
     dask: str = dask_option("the chunks of patients"),
 ) -> None:
     """Exposure metrics: Cmax, Ctrough, AUC at steady state, t90, accumulation, half-life."""
-    drug, model = _drug_and_model(regimen, weeks, drug, model_id)
+    drug, model = pk.regimen_model(regimen, weeks, drug=drug, model_id=model_id)
     cov = _covariate_options(weight_kg, b2m_mg_l, albumin_g_l, non_igg, female, asian, formulation)
     pats = _patients(model, typical, patients, seed, cov, covariates)
     events = pk.regimen_events(regimen, pats.covariates["weight_kg"].to_numpy(), weeks=weeks, drug=drug)
