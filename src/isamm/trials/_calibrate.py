@@ -18,6 +18,13 @@ simulated once per evaluation at ``n_virtual`` patients per arm with **common ra
 same virtual patients at every evaluation; their doses and PK are kept while the discontinuation
 hazards do not change), so the objective is a deterministic function of the parameters.
 
+Medians in the objective [PROJECT CHOICE]: PFS is assessed on a visit grid (every 28 days in most
+trials), so the Kaplan–Meier median of a virtual arm jumps by a whole interval (0.92 months) when the
+curve crosses 0.5 one visit earlier, and Nelder–Mead sees a flat objective between jumps. The objective
+therefore uses the median of the KM curve read at the assessment visits and interpolated linearly
+between them (:func:`interpolated_median`), which moves continuously with the parameters. The fit table reports both; the check against the
+published CI uses the ordinary KM median, as published medians are.
+
 Optimiser: SciPy's Nelder–Mead on the logarithms of the free parameters (``beta_lines_kG``, which may be
 negative, on its own scale), in two alternating stages
 (disease parameters with the discontinuation hazards fixed — PK reused; then the two hazards — PK
@@ -43,9 +50,12 @@ from isamm.disease import DiseaseParameters, load_parameters
 from isamm.errors import InputError
 from isamm.trials._run import simulate_arms
 from isamm.trials._spec import load_trial
+from isamm.outcomes import kaplan_meier
 from isamm.trials._trial import _arm_summary, _hazard_ratio
+from isamm.units import DAYS_PER_MONTH
 
-__all__ = ["CalibrationResult", "calibrate", "calibration_targets", "Target", "BOUNDS", "SUPPORTED"]
+__all__ = ["CalibrationResult", "calibrate", "calibration_targets", "interpolated_median", "Target", "BOUNDS",
+           "SUPPORTED"]
 
 #: Quantities the simulation produces, by the evidence base's metric names.
 SUPPORTED = ("orr", "vgpr_or_better", "median_pfs_months", "median_treatment_weeks", "hr_pfs")
@@ -180,6 +190,30 @@ def data_hashes() -> dict[str, str]:
     return out
 
 
+_SMOOTH = "~interpolated"  # key suffix of the interpolated PFS median the objective uses
+
+
+def interpolated_median(table, visit_months: float) -> float:
+    """Median of a Kaplan–Meier curve read at the assessment visits and interpolated linearly between them.
+
+    ``table``: :attr:`isamm.outcomes.KMGroup.table` (columns ``time, surv``); ``visit_months``: the
+    assessment interval. The step curve is read at 0, Δ, 2Δ, … (its value at or just after each visit's
+    progressions) and joined by straight lines; the median is where that line reaches 0.5 — NaN if it
+    never does. Continuous in S at the visits, unlike the step median, which jumps by Δ (module
+    docstring); where the line reaches 0.5 between two visits, the step median is the later visit.
+    """
+    times = table["time"].to_numpy(float)
+    surv = table["surv"].to_numpy(float)
+    visits = np.arange(0.0, times[-1] + visit_months, visit_months)
+    i = np.searchsorted(times, visits * (1 + 1e-9), side="right") - 1  # progressions sit on the visit day
+    s = np.where(i >= 0, surv[np.maximum(i, 0)], 1.0)
+    k = np.flatnonzero(s <= 0.5)
+    if not k.size:
+        return float("nan")
+    k = int(k[0])
+    return float(visits[k - 1] + (s[k - 1] - 0.5) / (s[k - 1] - s[k]) * visit_months)
+
+
 class _Objective:
     """Simulate every calibration trial with fixed virtual patients; compare with the targets."""
 
@@ -212,6 +246,11 @@ class _Objective:
                     v = s[key]
                     values[f"{trial}/{spec.arms[i].id}/{key}"] = None if v is None or not math.isfinite(v) else v
                 values[f"{trial}/{spec.arms[i].id}/follow_up"] = s["median_follow_up_months"]
+                c = sims[i].cohort
+                table = kaplan_meier(c["pfs_months"], c["pfs_event"])["all"].table
+                smooth = interpolated_median(table, spec.assessment_interval_days / DAYS_PER_MONTH)
+                key = f"{trial}/{spec.arms[i].id}/median_pfs_months{_SMOOTH}"
+                values[key] = smooth if math.isfinite(smooth) else None
             if len(sims) == 2 and len(spec.arms) == 2:
                 hr = _hazard_ratio(sims[0].cohort, sims[1].cohort, "pfs_months", "pfs_event")
                 values[f"{trial}/-/hr_pfs"] = hr if math.isfinite(hr) else None
@@ -225,7 +264,8 @@ class _Objective:
             follow = values.get(f"{t.trial}/{t.arm}/follow_up")
             if follow is not None and math.isfinite(follow):
                 window = follow
-            res.append(t.residual(values.get(t.id), window))
+            key = t.id + _SMOOTH if t.metric == "median_pfs_months" else t.id
+            res.append(t.residual(values.get(key), window))
         return np.array(res), values
 
 
@@ -323,13 +363,23 @@ def calibrate(*, seed: int = 1, budget_minutes: float = 25.0, n_virtual: int = 6
     params = best["params"]
     residuals, values = objective.residuals(params)
     fit = [{"id": t.id, "trial": t.trial, "arm": t.arm, "metric": t.metric, "published": t.value,
-            "not_reached": t.not_reached, "simulated": values.get(t.id), "sd": t.sd, "scale": t.scale,
-            "residual": float(r)} for t, r in zip(targets, residuals)]  # fmt: skip
+            "not_reached": t.not_reached, "simulated": values.get(t.id),
+            "simulated_interpolated": values.get(t.id + _SMOOTH), "sd": t.sd, "scale": t.scale,
+            "residual": float(r), "residual_km_median": _km_residual(t, values, objective)}
+           for t, r in zip(targets, residuals)]  # fmt: skip
     settings = {"seed": int(seed), "budget_minutes": budget_minutes, "n_virtual": n_virtual, "free": list(free),
                 "bounds": {n: list(BOUNDS[n]) for n in free}, "backend": backend, "max_rounds": max_rounds,
                 "max_evaluations": max_evaluations}
     return CalibrationResult(params, start, float(np.sum(residuals**2)), start_f, fit, objective.evaluations,
                              time.monotonic() - t0, settings, history, interrupted)
+
+
+def _km_residual(t: Target, values: dict, objective: _Objective) -> float | None:
+    """A median target's residual with the ordinary (step) KM median, the one compared with published CIs."""
+    if t.metric != "median_pfs_months":
+        return None
+    window = values.get(f"{t.trial}/{t.arm}/follow_up") or objective.trials[t.trial].data_cutoff_months
+    return float(t.residual(values.get(t.id), window))
 
 
 def _simplex(x0: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
