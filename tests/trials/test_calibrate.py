@@ -9,7 +9,8 @@ import pytest
 import isamm.trials.evidence as ev
 from isamm.disease import load_parameters
 from isamm.errors import InputError
-from isamm.trials._calibrate import (_Objective, Target, calibrate, calibration_targets, parameter_file_text)
+from isamm.trials._calibrate import (_Objective, Target, calibrate, calibration_targets, interpolated_median,
+                                     parameter_file_text)
 
 P = load_parameters()
 
@@ -82,3 +83,38 @@ def test_fixed_parameters_cannot_be_freed():
         calibrate(budget_minutes=0.01, free=("ec50_isa",))
     with pytest.raises(InputError, match="--budget-minutes"):
         calibrate(budget_minutes=0)
+
+
+def _km_table(times, events=None):
+    from isamm.outcomes import kaplan_meier
+
+    events = [1] * len(times) if events is None else events
+    return kaplan_meier(times, events)["all"].table
+
+
+def test_interpolated_median_closed_forms():
+    # 10 patients progressing at visits 1, 2, 3 (Δ = 1 month): S = 0.8, 0.4, 0 at the visits
+    table = _km_table([1, 1, 2, 2, 2, 2, 3, 3, 3, 3])
+    assert interpolated_median(table, 1.0) == pytest.approx(1 + (0.8 - 0.5) / (0.8 - 0.4))  # 1.75; step median 2
+    # the curve lands on 0.5 at a visit: that visit (R's step median is the midpoint 2.5)
+    assert interpolated_median(_km_table([1, 1, 2, 2, 2, 3, 3, 3, 3, 3]), 1.0) == pytest.approx(2.0)
+    # a death between visits counts at the next visit: S(1) = 0.9, S(2) = 0.3 (a death at 1.5, five at 2)
+    table = _km_table([1, 1.5, 2, 2, 2, 2, 2, 3, 3, 3])
+    assert interpolated_median(table, 1.0) == pytest.approx(1 + (0.9 - 0.5) / (0.9 - 0.3))
+    # censored before 0.5: not reached
+    assert math.isnan(interpolated_median(_km_table([1, 2, 3, 4], [1, 0, 0, 0]), 1.0))
+
+
+def test_interpolated_median_is_continuous_where_the_step_median_jumps():
+    # 100 patients; k progress at visit 1 and the rest at visit 2 (Δ = 1): the step median jumps from 2 to 1
+    # as k passes 50, the interpolated one moves by 1/k-sized steps
+    from isamm.outcomes import kaplan_meier
+
+    steps, smooth = [], []
+    for k in (48, 49, 50, 51, 52):
+        times = [1.0] * k + [2.0] * (100 - k)
+        steps.append(kaplan_meier(times, [1] * 100)["all"].median)
+        smooth.append(interpolated_median(_km_table(times), 1.0))
+    assert steps[0] == 2.0 and steps[-1] == 1.0
+    assert max(abs(a - b) for a, b in zip(smooth, smooth[1:])) < 0.05  # 1/k ≈ 0.02 per patient
+    assert smooth == sorted(smooth, reverse=True)
