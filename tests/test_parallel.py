@@ -62,6 +62,22 @@ def test_trial_on_dask_equals_the_single_process_run(local_client, monkeypatch):
     assert json.dumps(here, sort_keys=True) == json.dumps(there, sort_keys=True)
 
 
+def test_calibration_objective_on_dask_equals_the_single_process_run(local_client):
+    from isamm.disease import load_parameters
+    from isamm.trials._calibrate import _Objective, calibration_targets
+
+    params = load_parameters()
+    targets = calibration_targets()
+    here = _Objective(targets, params, seed=5, n_virtual=20, backend="numpy")
+    there = _Objective(targets, params, seed=5, n_virtual=20, backend="numpy", client=local_client)
+    moved = params.with_values(kG=params["kG"] * 1.3)  # a second evaluation reuses each worker's PK
+    for p in (params, moved):
+        r_here, v_here = here.residuals(p)
+        r_there, v_there = there.residuals(p)
+        assert json.dumps(v_here, sort_keys=True) == json.dumps(v_there, sort_keys=True)
+        assert r_here.tolist() == r_there.tolist()
+
+
 def test_cli_dask_option(cli):
     res = cli("trial", "run", "MM-002", "--seed", "2", "--n-per-arm", "20", "--replicates", "2", "--dask", "nowhere",
               "--json")

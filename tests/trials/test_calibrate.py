@@ -118,3 +118,21 @@ def test_interpolated_median_is_continuous_where_the_step_median_jumps():
     assert steps[0] == 2.0 and steps[-1] == 1.0
     assert max(abs(a - b) for a, b in zip(smooth, smooth[1:])) < 0.05  # 1/k ≈ 0.02 per patient
     assert smooth == sorted(smooth, reverse=True)
+
+
+def test_pk_cache_keeps_the_most_recent_entries():
+    from isamm.trials._calibrate import _PKCache
+
+    cache = _PKCache(max_entries=3)
+    for k in "abc":
+        cache[k] = k.upper()
+    assert cache["a"] == "A"  # used: now the most recent
+    cache["d"] = "D"
+    assert list(cache) == ["c", "a", "d"] and "b" not in cache
+
+
+def test_cli_calibrate_bad_dask_address(cli, tmp_path):
+    res = cli("trial", "calibrate", "--budget-minutes", "0.01", "--n-virtual", "20", "--dask", "nowhere",
+              "-o", str(tmp_path / "p.toml"))
+    assert res.exit_code == 2 and "scheduler address" in res.stderr
+    assert not (tmp_path / "p.toml").exists()

@@ -148,6 +148,7 @@ def calibrate_cmd(
                                           "(default: the shipped tgi_v2)."),
     backend: str = _backend_option(),
     output: Path = typer.Option(..., "-o", "--output", help="Parameter file to write (TOML)."),
+    dask: str | None = dask_option("the calibration arms of each evaluation"),
     as_json: bool = _JSON,
 ) -> None:
     """Fit the free disease-model parameters to the `calibration` targets only (Ctrl-C keeps the best so far)."""
@@ -159,11 +160,12 @@ def calibrate_cmd(
     if not output.parent.is_dir():
         raise InputError("output directory does not exist", option="--output", got=str(output))
     with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=err_console,
-                  transient=True, disable=not err_console.is_terminal) as bar:
+                  transient=True, disable=not err_console.is_terminal) as bar, client_for(dask) as client:
         task = bar.add_task("calibrating", total=60.0 * budget_minutes)
         result = calibrate(seed=seed, budget_minutes=budget_minutes, n_virtual=n_virtual, start=parameters,
-                           backend=backend, max_evaluations=max_evaluations, progress=lambda k, f, sec: bar.update(
-                               task, completed=sec, description=f"evaluation {k}, objective {f:.4g}"))
+                           backend=backend, max_evaluations=max_evaluations, client=client,
+                           progress=lambda k, f, sec: bar.update(task, completed=sec,
+                                                                 description=f"evaluation {k}, objective {f:.4g}"))
     atomic_write_text(output, parameter_file_text(result))
     err_console.print(f"wrote {output} ({result.evaluations} evaluations, objective {result.start_objective:.4g} -> "
                       f"{result.objective:.4g}{', INTERRUPTED' if result.interrupted else ''})", highlight=False)
@@ -172,13 +174,14 @@ def calibrate_cmd(
     if as_json:
         emit_json(data)
         return
-    table = Table(title="calibration targets: published vs simulated (residual = difference / sd)")
-    for col in ("target", "published", "simulated", "residual"):
+    table = Table(title="calibration targets: published vs simulated (residual = difference / sd; for PFS medians "
+                        "of the median interpolated between visits)")
+    for col in ("target", "published", "simulated", "interpolated", "residual"):
         table.add_column(col)
     for f in result.fit:
         pub = "not reached" if f["not_reached"] else f"{f['published']:.4g}"
-        sim = "NR" if f["simulated"] is None else f"{f['simulated']:.4g}"
-        table.add_row(f["id"], pub, sim, f"{f['residual']:+.2f}")
+        sim, interp = ("NR" if f[k] is None else f"{f[k]:.4g}" for k in ("simulated", "simulated_interpolated"))
+        table.add_row(f["id"], pub, sim, interp if f["metric"] == "median_pfs_months" else "", f"{f['residual']:+.2f}")
     console.print(table)
 
 

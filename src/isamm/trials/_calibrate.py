@@ -33,8 +33,10 @@ recomputed), within a time budget.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
+from collections import OrderedDict
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -42,6 +44,7 @@ from importlib import resources
 from typing import Callable
 
 import numpy as np
+import pandas as pd
 from scipy.optimize import minimize
 from scipy.stats import norm
 
@@ -51,6 +54,7 @@ from isamm.errors import InputError
 from isamm.trials._run import simulate_arms
 from isamm.trials._spec import load_trial
 from isamm.outcomes import kaplan_meier
+from isamm.parallel import map_ordered
 from isamm.trials._trial import _arm_summary, _hazard_ratio
 from isamm.units import DAYS_PER_MONTH
 
@@ -214,12 +218,56 @@ def interpolated_median(table, visit_months: float) -> float:
     return float(visits[k - 1] + (s[k - 1] - 0.5) / (s[k - 1] - s[k]) * visit_months)
 
 
+class _PKCache(OrderedDict):
+    """The PK of the virtual patients (``simulate_arms(pk_cache=)``), the most recently used entries only.
+
+    While the disease parameters move, the keys stay the same (one per arm and chunk of patients); each
+    new discontinuation hazard adds keys, which the search seldom revisits, so old ones are dropped.
+    """
+
+    def __init__(self, max_entries: int = 64):
+        super().__init__()
+        self.max_entries = max_entries
+
+    def __getitem__(self, key):
+        self.move_to_end(key)
+        return super().__getitem__(key)
+
+    def __setitem__(self, key, value):
+        super().__setitem__(key, value)
+        self.move_to_end(key)
+        while len(self) > self.max_entries:
+            self.popitem(last=False)
+
+
+_PROCESS_PK = _PKCache()  # a Dask worker's cache, kept between the evaluations it runs
+
+
+def _arm_values(seed: int, params: DiseaseParameters, backend: str, cache, item) -> tuple[dict, pd.DataFrame]:
+    """One calibration arm: its simulated quantities and its PFS data (a Dask task: pure in its arguments)."""
+    trial, spec, i = item
+    sim = simulate_arms(spec, i, seed=seed, replicates=[0], params=params, backend=backend,
+                        pk_cache=_PROCESS_PK if cache is None else cache)[0]
+    s = _arm_summary(sim)
+    prefix = f"{trial}/{spec.arms[i].id}/"
+    values = {prefix + key: (None if s[key] is None or not math.isfinite(s[key]) else s[key])
+              for key in ("orr", "vgpr_or_better", "median_pfs_months", "median_treatment_weeks")}
+    values[prefix + "follow_up"] = s["median_follow_up_months"]
+    pfs = sim.cohort[["pfs_months", "pfs_event"]]
+    smooth = interpolated_median(kaplan_meier(pfs["pfs_months"], pfs["pfs_event"])["all"].table,
+                                 spec.assessment_interval_days / DAYS_PER_MONTH)
+    values[prefix + "median_pfs_months" + _SMOOTH] = smooth if math.isfinite(smooth) else None
+    return values, pfs
+
+
 class _Objective:
     """Simulate every calibration trial with fixed virtual patients; compare with the targets."""
 
-    def __init__(self, targets: list[Target], start: DiseaseParameters, *, seed: int, n_virtual: int, backend: str):
+    def __init__(self, targets: list[Target], start: DiseaseParameters, *, seed: int, n_virtual: int, backend: str,
+                 client=None):
         self.targets, self.start, self.seed, self.n_virtual, self.backend = targets, start, seed, n_virtual, backend
-        self.cache: dict = {}
+        self.client = client
+        self.cache = _PKCache()
         self.trials = {}
         for t in targets:
             spec = self.trials.get(t.trial) or load_trial(t.trial).with_overrides(n_per_arm=n_virtual)
@@ -235,24 +283,17 @@ class _Objective:
 
     def simulate(self, params: DiseaseParameters) -> dict[str, float | None]:
         self.evaluations += 1
+        items = [(trial, spec, i) for trial, spec in self.trials.items() for i in self.arms_needed(trial)]
+        cache = self.cache if self.client is None else None  # Dask workers keep their own (_PROCESS_PK)
+        work = functools.partial(_arm_values, self.seed, params, self.backend, cache)
+        arms = map_ordered(work, items, client=self.client)
         values: dict[str, float | None] = {}
+        for arm_values, _ in arms:
+            values.update(arm_values)
         for trial, spec in self.trials.items():
-            sims = {}
-            for i in self.arms_needed(trial):
-                sims[i] = simulate_arms(spec, i, seed=self.seed, replicates=[0], params=params, backend=self.backend,
-                                        pk_cache=self.cache)[0]
-                s = _arm_summary(sims[i])
-                for key in ("orr", "vgpr_or_better", "median_pfs_months", "median_treatment_weeks"):
-                    v = s[key]
-                    values[f"{trial}/{spec.arms[i].id}/{key}"] = None if v is None or not math.isfinite(v) else v
-                values[f"{trial}/{spec.arms[i].id}/follow_up"] = s["median_follow_up_months"]
-                c = sims[i].cohort
-                table = kaplan_meier(c["pfs_months"], c["pfs_event"])["all"].table
-                smooth = interpolated_median(table, spec.assessment_interval_days / DAYS_PER_MONTH)
-                key = f"{trial}/{spec.arms[i].id}/median_pfs_months{_SMOOTH}"
-                values[key] = smooth if math.isfinite(smooth) else None
-            if len(sims) == 2 and len(spec.arms) == 2:
-                hr = _hazard_ratio(sims[0].cohort, sims[1].cohort, "pfs_months", "pfs_event")
+            pfs = {i: cohort for (name, _, i), (_, cohort) in zip(items, arms) if name == trial}
+            if len(pfs) == 2 and len(spec.arms) == 2:
+                hr = _hazard_ratio(pfs[0], pfs[1], "pfs_months", "pfs_event")
                 values[f"{trial}/-/hr_pfs"] = hr if math.isfinite(hr) else None
         return values
 
@@ -272,11 +313,14 @@ class _Objective:
 def calibrate(*, seed: int = 1, budget_minutes: float = 25.0, n_virtual: int = 600, start=None,
               free: tuple[str, ...] | None = None, backend: str = "numpy", max_rounds: int = 2,
               max_evaluations: int | None = None,
-              progress: Callable[[int, float, float], None] | None = None) -> CalibrationResult:
+              progress: Callable[[int, float, float], None] | None = None, client=None) -> CalibrationResult:
     """Fit the ``calibrate``-role parameters to the calibration targets within ``budget_minutes``.
 
     ``max_evaluations`` stops after that many objective evaluations: unlike the time budget it gives the
     same result on any machine (the shipped parameter file is made that way; README).
+
+    ``client``: a ``dask.distributed.Client``; the calibration arms of each evaluation run as Dask tasks
+    (each worker keeps the PK of the arms it ran), with the same numbers as without it.
 
     ``progress(evaluations, best_objective, seconds)`` is called after every evaluation. Ctrl-C stops
     the search and returns the best point so far (the caller writes it, atomically, marked as such).
@@ -302,7 +346,7 @@ def calibrate(*, seed: int = 1, budget_minutes: float = 25.0, n_virtual: int = 6
     if unknown:
         raise InputError("no search range for this parameter", option="free", got=unknown[0])
     targets = calibration_targets()
-    objective = _Objective(targets, start, seed=int(seed), n_virtual=n_virtual, backend=backend)
+    objective = _Objective(targets, start, seed=int(seed), n_virtual=n_virtual, backend=backend, client=client)
     t0 = time.monotonic()
     deadline = t0 + 60.0 * budget_minutes
     best = {"f": math.inf, "params": start}
