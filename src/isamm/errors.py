@@ -66,6 +66,14 @@ class InputError(ValueError):
         return (", ".join(where) + ": " + text) if where else text
 
 
+class IsammWarning(UserWarning):
+    """Something the user should know about a result that is still valid (the CLI prints ``isamm: note: …``)."""
+
+
+class IntegrationWarning(IsammWarning):
+    """Some patients could not be integrated to tolerance; their outputs are NaN (``Simulation.status``)."""
+
+
 class ModelError(RuntimeError):
     """A model could not produce a valid answer (e.g. a fit did not converge).
 

@@ -16,6 +16,7 @@ which name the option as the user typed it (``-o`` or ``--output``).
 from __future__ import annotations
 
 import sys
+import warnings
 
 import typer
 from typer.core import TyperGroup
@@ -27,7 +28,7 @@ except ImportError:  # pragma: no cover - older typer runs on Click itself
 
 from isamm import __version__
 from isamm.cli._common import err_console
-from isamm.errors import InputError, ModelError
+from isamm.errors import InputError, IsammWarning, ModelError
 
 __all__ = ["app", "main"]
 
@@ -43,8 +44,11 @@ class _IsammGroup(TyperGroup):
         """
         args = list(sys.argv[1:] if args is None else args)
         try:
-            rv = super().main(args=args, prog_name=prog_name, complete_var=complete_var, standalone_mode=False,
-                              **extra)
+            with warnings.catch_warnings():
+                warnings.simplefilter("always", IsammWarning)
+                warnings.showwarning = _note
+                rv = super().main(args=args, prog_name=prog_name, complete_var=complete_var, standalone_mode=False,
+                                  **extra)
             code = rv if isinstance(rv, int) and not isinstance(rv, bool) else 0  # typer.Exit(code) → code
         except InputError as exc:
             code = _error(str(as_typed_option(exc, self, args)))
@@ -61,6 +65,17 @@ class _IsammGroup(TyperGroup):
         if standalone_mode:
             sys.exit(code)
         return code
+
+
+def _note(message, category, filename, lineno, file=None, line=None) -> None:
+    """isamm's warnings as one line on stderr; anything else as Python shows it."""
+    if issubclass(category, IsammWarning):
+        err_console.print(f"isamm: note: {message}", markup=False, highlight=False, soft_wrap=True)
+    else:
+        _SHOW_WARNING(message, category, filename, lineno, file, line)
+
+
+_SHOW_WARNING = warnings.showwarning
 
 
 def _error(message: str, code: int = 2) -> int:

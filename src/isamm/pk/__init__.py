@@ -6,6 +6,7 @@ structural function; :func:`simulate` integrates N patients at once
 """
 
 from isamm.pk._cache import cache_dir
+from isamm.pk._engine import STATUS
 from isamm.pk._exposure import METRICS, Exposure, exposure, linear_half_life_h, summarise
 from isamm.pk._model import COVARIATES, PKModel, available_models, covariate_frame, load_model
 from isamm.pk._simulate import (
@@ -40,6 +41,7 @@ __all__ = [
     "load_model",
     "Patients",
     "Simulation",
+    "STATUS",
     "add_residual_error",
     "sample_covariates",
     "sample_patients",

@@ -46,7 +46,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from isamm.errors import ModelError
 from isamm.pk._dosing import Dosing
 from isamm.pk._structural import AUC, CENTRAL, DEPOT, N_STATES, PERIPH, Structure, central_jacobian, rhs
 
@@ -120,6 +119,11 @@ class Integration:
     auc_ug_h_ml: np.ndarray  # [patient, time], from the start of integration
     n_steps: np.ndarray  # accepted steps per patient
     n_rejected: np.ndarray
+    status: np.ndarray  # per patient: see STATUS; a failed patient's rows are NaN
+
+
+#: ``Integration.status`` / ``Simulation.status`` codes. A failing patient is reported, not the population aborted.
+STATUS = {0: "integrated to tolerance", 1: "step-size underflow", 2: "too many steps"}
 
 
 def _stops(dosing: Dosing, times: np.ndarray):
@@ -206,6 +210,7 @@ def integrate(
     auc = np.zeros((n, times_h.size))
     n_steps = np.zeros(n, dtype=np.int64)
     n_rej = np.zeros(n, dtype=np.int64)
+    status = np.zeros(n, dtype=np.int8)
 
     w = _Work(n, np.zeros((N_STATES, n)), np.full(n, stops[0]), np.full(n, min(0.05, h_max)), _Params.of(k, n), atol,
               dosing.first_dose_h.astype(float))
@@ -217,24 +222,38 @@ def integrate(
     w.next_out_t = _next_output_time(times_h, w.out)
     _give_boluses(np.zeros(n, dtype=np.int64), np.arange(n), w, bol_col, bol_tab)
     if n_stops == 1:
-        return Integration(conc, auc, n_steps, n_rej)
+        return Integration(conc, auc, n_steps, n_rej, status)
 
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # non-finite steps are rejected below
-        _loop(structure, w, stops, rate, seg_col, bol_col, bol_tab, times_h, conc, auc, n_steps, n_rej,
+        _loop(structure, w, stops, rate, seg_col, bol_col, bol_tab, times_h, conc, auc, n_steps, n_rej, status,
               rtol, h_max, max_iterations)
-    return Integration(conc, auc, n_steps, n_rej)
+    return failed_rows_nan(Integration(conc, auc, n_steps, n_rej, status))
 
 
-def _loop(structure, w, stops, rate, seg_col, bol_col, bol_tab, times_h, conc, auc, n_steps, n_rej,
+def failed_rows_nan(res: Integration) -> Integration:
+    """NaN in every output of a patient whose integration failed (its partial rows would look like data)."""
+    bad = res.status != 0
+    if bad.any():
+        res.conc_ug_ml[bad] = np.nan
+        res.auc_ug_h_ml[bad] = np.nan
+    return res
+
+
+def _loop(structure, w, stops, rate, seg_col, bol_col, bol_tab, times_h, conc, auc, n_steps, n_rej, status,
           rtol, h_max, max_iterations):
-    """The lockstep loop: every iteration advances each unfinished patient by one (accepted or rejected) step."""
+    """The lockstep loop: every iteration advances each unfinished patient by one (accepted or rejected) step.
+
+    A patient whose step size underflows (status 1) or who is still unfinished after ``max_iterations``
+    steps (status 2) leaves the loop; the others go on.
+    """
     n_stops = stops.size
     fresh = np.ones(w.idx.size, dtype=bool)  # at a discontinuity of the input: choose a new starting step
     iterations = 0
     while w.idx.size:
         iterations += 1
-        if iterations > max_iterations:
-            raise ModelError(f"PK integration did not finish in {max_iterations} steps; try a larger rtol")
+        if iterations > max_iterations:  # one step per iteration: every patient left took that many
+            status[w.idx] = 2
+            return
         target = stops[w.s]
         gap = target - w.t
         r = w.r
@@ -268,9 +287,8 @@ def _loop(structure, w, stops, rate, seg_col, bol_col, bol_tab, times_h, conc, a
         w.h = np.minimum(h_next, h_max)
         n_steps[w.idx] += accept
         n_rej[w.idx] += ~accept
-        if np.any(w.h < 1e-9):
-            bad = w.idx[w.h < 1e-9]
-            raise ModelError(f"PK integration step size underflow for patient(s) {bad[:5].tolist()}; check their parameters")
+        underflow = w.h < 1e-9
+        status[w.idx[underflow]] = 1
 
         arrived = np.flatnonzero(accept & land)
         if arrived.size:
@@ -282,7 +300,7 @@ def _loop(structure, w, stops, rate, seg_col, bol_col, bol_tab, times_h, conc, a
             r_new = rate[g, seg_col[s_new]]
             fresh[arrived] = dosed | (r_new != w.r[arrived])
             w.r[arrived] = r_new
-        finished = (w.s >= n_stops) | (w.t >= w.end)
+        finished = (w.s >= n_stops) | (w.t >= w.end) | underflow
         if finished.any():
             w.keep(~finished)
             fresh = fresh[~finished]

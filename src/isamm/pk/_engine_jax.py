@@ -51,10 +51,10 @@ import jax.numpy as jnp
 import numpy as np
 from jax.scipy.special import expit
 
-from isamm.errors import ModelError
 from isamm.pk._cache import cache_dir
 from isamm.pk._engine import (
-    _A, _C, _E, _GAMMA, _H_START_MIN, _P, _RA, _RC, _RD, _RH, _RNODE, _STIFF, Integration, _rate_table, _stops, solve_rows,
+    _A, _C, _E, _GAMMA, _H_START_MIN, _P, _RA, _RC, _RD, _RH, _RNODE, _STIFF, Integration, _rate_table, _stops,
+    failed_rows_nan, solve_rows,
 )
 from isamm.pk._structural import AUC, CENTRAL, DEPOT, PERIPH, STRUCTURES, ArrayOps, central_jacobian, rhs_rows
 
@@ -122,8 +122,9 @@ def integrate_jax(structure, k, bioavailability, dosing, times_h, *, rtol: float
     auc = np.zeros((n, n_times))
     n_acc = np.zeros(n, dtype=np.int64)
     n_rej = np.zeros(n, dtype=np.int64)
+    status = np.zeros(n, dtype=np.int8)
     if n_stops == 1:
-        return Integration(conc, auc, n_acc, n_rej)
+        return Integration(conc, auc, n_acc, n_rej, status)
 
     # per-patient tables [patient, stop]: input rate on the segment ending at each stop, boluses given there
     rate = _rate_table(dosing, bps)
@@ -170,11 +171,14 @@ def integrate_jax(structure, k, bioavailability, dosing, times_h, *, rtol: float
                 st = _initial_state(slots, chunk, times_b, len(keys), b - a)
                 while True:
                     st = _kernel(structure.name, keys, st, tab, shared_j)(st, tab, shared_j)
-                    sl = {name: np.asarray(st["slots"][name]) for name in ("s", "t", "end", "bad", "pid")}
-                    if sl["bad"].any():
-                        i = a + int(sl["pid"][np.flatnonzero(sl["bad"])[0]])
-                        raise ModelError(f"PK integration failed for patient {i} (step size underflow or more than "
-                                         f"{max_iterations} steps); check its parameters or try a larger rtol")
+                    sl = {name: np.array(st["slots"][name]) for name in ("s", "t", "end", "bad", "pid", "h")}
+                    if sl["bad"].any():  # report the patient, retire its slot, go on with the others
+                        pos = np.flatnonzero(sl["bad"])
+                        status[a + sl["pid"][pos]] = np.where(sl["h"][pos] < 1e-9, 1, 2)
+                        slots_ = dict(st["slots"], bad=st["slots"]["bad"].at[pos].set(False),
+                                      s=st["slots"]["s"].at[pos].set(n_stops))
+                        st = dict(st, slots=slots_)
+                        sl["s"][pos], sl["bad"][pos] = n_stops, False
                     busy = (sl["s"] < n_stops) & (sl["t"] < sl["end"])
                     if not busy.any() and int(st["next"]) >= b - a:
                         break
@@ -195,7 +199,7 @@ def integrate_jax(structure, k, bioavailability, dosing, times_h, *, rtol: float
         with ThreadPoolExecutor(workers) as pool:
             for f in [pool.submit(run_part, lo, hi) for lo, hi in zip(edges[:-1], edges[1:])]:
                 f.result()
-    return Integration(conc, auc, n_acc, n_rej)
+    return failed_rows_nan(Integration(conc, auc, n_acc, n_rej, status))
 
 
 def _x64():

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from isamm._constraints import MAX_TIME_H, PATIENTS, SEED, check_work, validate
-from isamm.errors import InputError
+from isamm.errors import InputError, IntegrationWarning, ModelError
 from isamm.pk._dosing import build_dosing
-from isamm.pk._engine import integrate
+from isamm.pk._engine import STATUS, integrate
 from isamm.pk._model import PKModel, covariate_frame, load_model
 from isamm.pk._structural import STRUCTURES
 
@@ -147,7 +148,8 @@ class Simulation:
     conc_ug_ml : (N, T) model-predicted concentration (µg/mL); pre-dose at bolus times.
     auc_ug_h_ml : (N, T) cumulative AUC from the start of integration (µg·h/mL), exact to the ODE tolerance.
     observed_ug_ml : (N, T) concentration with residual error, or ``None``.
-    status : (N,) 0 = integrated to tolerance (any failure raises ModelError).
+    status : (N,) 0 = integrated to tolerance, 1 = step-size underflow, 2 = too many steps
+        (:data:`isamm.pk.STATUS`); a failed patient's rows are NaN and the others are unaffected.
     """
 
     model_id: str
@@ -177,7 +179,7 @@ class Simulation:
         90%), as :meth:`isamm.pk.Washout.band`; the percentiles are NumPy's default (R type 7).
         """
         lo, hi = band_limits(coverage_pct)
-        med, low, high = population_band(self.conc_ug_ml, coverage_pct)
+        med, low, high = population_band(self.conc_ug_ml[self.status == 0], coverage_pct)  # failed: reported
         return pd.DataFrame({"time_h": self.times_h, "median_ug_ml": med, f"p{lo:g}_ug_ml": low, f"p{hi:g}_ug_ml": high})
 
     def to_frame(self) -> pd.DataFrame:
@@ -339,17 +341,32 @@ def simulate_parameters(
     k = structure.prepare(params)
     f = params.get("F", np.ones(n))
     if end_h is None:
-        res = _integrator(backend)(structure, k, f, dosing, times, rtol=rtol, atol_ug_ml=atol_ug_ml)
-        return Simulation(model.id, times, res.conc_ug_ml, res.auc_ug_h_ml, None,
-                          np.zeros(n, dtype=np.int8), res.n_steps, None)
+        res = _report_failures(_integrator(backend)(structure, k, f, dosing, times, rtol=rtol, atol_ug_ml=atol_ug_ml))
+        return Simulation(model.id, times, res.conc_ug_ml, res.auc_ug_h_ml, None, res.status, res.n_steps, None)
     end = np.broadcast_to(np.asarray(end_h, dtype=float), (n,))
     if not np.all(end >= 0) or np.isnan(end).any():
         raise InputError("invalid end of follow-up", option="end_h", expected="times >= 0 h (inf: none)")
-    res = _integrator(backend)(structure, k, f, dosing, times, rtol=rtol, atol_ug_ml=atol_ug_ml, end_h=end)
+    res = _report_failures(_integrator(backend)(structure, k, f, dosing, times, rtol=rtol, atol_ug_ml=atol_ug_ml,
+                                                end_h=end))
     after = times[None, :] > end[:, None]
     conc = np.where(after, np.nan, res.conc_ug_ml)
     auc = np.where(after, np.nan, res.auc_ug_h_ml)
-    return Simulation(model.id, times, conc, auc, None, np.zeros(n, dtype=np.int8), res.n_steps, None)
+    return Simulation(model.id, times, conc, auc, None, res.status, res.n_steps, None)
+
+
+def _report_failures(res):
+    """Warn about patients the engine could not integrate (their rows are NaN); all of them failing is an error."""
+    bad = np.flatnonzero(res.status != 0)
+    if not bad.size:
+        return res
+    why = "; ".join(f"{STATUS[c]}: {int((res.status == c).sum())}" for c in sorted(set(res.status[bad].tolist())))
+    if bad.size == res.status.size:
+        raise ModelError(f"PK integration failed for every patient ({why}); check the parameters or try a larger rtol")
+    shown = ", ".join(str(i) for i in bad[:10]) + (", …" if bad.size > 10 else "")
+    warnings.warn(f"{bad.size} of {res.status.size} patients could not be integrated ({why}); their outputs are "
+                  f"empty (NaN) and Simulation.status says which: patient index {shown}", IntegrationWarning,
+                  stacklevel=3)
+    return res
 
 
 def _integrator(backend: str):

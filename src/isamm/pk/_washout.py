@@ -173,7 +173,7 @@ def washout(
         times = np.unique(np.concatenate([last_start + after, [last_end]]))
         times = times[times >= last_end]
         sim = simulate(model, pats, ev, times, backend=backend)
-        c = sim.conc_ug_ml
+        c = sim.conc_ug_ml[sim.status == 0]  # a failed patient (reported by simulate) would read as "never below"
         days = _crossing_days(times - last_start, c, threshold_ug_ml)
         keep = np.isin(times, last_start + after)
         results.append(ModelWashout(model.id, model.citation_line(), days, (times[keep] - last_start) / 24.0,

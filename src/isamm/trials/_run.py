@@ -30,7 +30,7 @@ from isamm.disease import (
     nonm_progression_days,
 )
 from isamm.disease._prior_dara import residual_daratumumab
-from isamm.errors import InputError
+from isamm.errors import InputError, ModelError
 from isamm.population import sample_baseline
 from isamm.response import assess, load_config
 from isamm.trials._dosing import arm_dose_events
@@ -205,6 +205,9 @@ def _pk(pop, c, normals, doses, days_off, horizon, grid, has_isa, backend):
     # each patient's PK stops at its own cut-off (NaN after it): nothing after it is observed
     sim = pk.simulate(model, patients, doses[doses["drug"] == "isatuximab"], grid * 24.0, backend=backend,
                       end_h=horizon * 24.0)
+    if (sim.status != 0).any():  # a virtual patient without PK would silently get no isatuximab effect
+        raise ModelError(f"PK integration failed for {int((sim.status != 0).sum())} virtual patients "
+                         f"({pk.STATUS[int(sim.status[sim.status != 0][0])]}); please report it with the trial file and seed")
     return sim.conc_ug_ml, dara_c0
 
 
