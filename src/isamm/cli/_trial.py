@@ -175,7 +175,7 @@ def calibrate_cmd(
         emit_json(data)
         return
     table = Table(title="calibration targets: published vs simulated (residual = difference / sd; for PFS medians "
-                        "of the median interpolated between visits)")
+                        "of t* + half a visit interval; interpolated = t*, the median of the curve joined between visits)")
     for col in ("target", "published", "simulated", "interpolated", "residual"):
         table.add_column(col)
     for f in result.fit:
