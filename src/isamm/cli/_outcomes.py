@@ -187,7 +187,7 @@ def cox_command(
 ) -> None:
     """Cox proportional-hazards model as R coxph (Efron ties): HR, 95% CI, p, concordance."""
     from isamm.cohort import load_cohort_config
-    from isamm.outcomes import cox
+    from isamm.outcomes import cox, zph_records
 
     if ties not in ("efron", "breslow"):
         raise InputError("unknown ties method", option="--ties", expected="efron (R's default) or breslow", got=ties)
@@ -226,7 +226,7 @@ def cox_command(
 
     payload = result.to_dict()
     if zph_table is not None:
-        payload["zph"] = zph_table.to_dict(orient="records")
+        payload["zph"] = zph_records(zph_table)
     _finish(result, json_out, output, render, payload)
 
 

@@ -27,6 +27,7 @@ table1, Table1Result
 
 from isamm.outcomes._cox import CoxResult as CoxResult
 from isamm.outcomes._cox import cox as cox
+from isamm.outcomes._cox import zph_records as zph_records
 from isamm.outcomes._km import KMGroup as KMGroup
 from isamm.outcomes._km import KMResult as KMResult
 from isamm.outcomes._km import kaplan_meier as kaplan_meier
@@ -53,7 +54,7 @@ from isamm.outcomes._tables import proportion_ci as proportion_ci
 __all__ = [
     "ChisqResult", "CoxResult", "CutoffResult", "FisherResult", "KMGroup", "KMResult", "LogrankResult",
     "ORRResult", "OrdinalResult", "ProportionResult", "RESPONSE_ORDER", "Table1Result", "association_test",
-    "chisq_test", "cox",
+    "chisq_test", "cox", "zph_records",
     "crosstab", "fisher_exact", "kaplan_meier", "logrank", "ordinal_logit", "orr", "proportion_ci",
     "roc_cutoff", "table1",
 ]

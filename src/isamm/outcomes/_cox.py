@@ -26,7 +26,7 @@ from isamm.outcomes._design import check_collinear, model_frame
 from isamm.outcomes._km import kaplan_meier
 from isamm.outcomes._surv import check_survival
 
-__all__ = ["CoxResult", "cox"]
+__all__ = ["CoxResult", "cox", "zph_records"]
 
 
 @dataclass(frozen=True)
@@ -94,6 +94,12 @@ class CoxResult:
         """
         rows = zph(*self._zph_inputs, efron=self.ties == "efron")
         return pd.DataFrame(rows, columns=["term", "chisq", "df", "p"])
+
+
+def zph_records(table: pd.DataFrame) -> list[dict]:
+    """A :meth:`CoxResult.zph` table as JSON records (``term, chisq, df, p``): the one form of every output."""
+    return [{"term": str(r.term), "chisq": float(r.chisq), "df": int(r.df), "p": float(r.p)}
+            for r in table.itertuples(index=False)]
 
 
 def cox(frame, time: str, event: str, covariates, *, strata: str | None = None, entry: str | None = None,

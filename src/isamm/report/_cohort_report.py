@@ -21,6 +21,7 @@ from pathlib import Path
 from isamm import __version__
 from isamm._io import staged_folder, to_json, writing
 from isamm.errors import InputError
+from isamm.outcomes import zph_records
 from isamm.report._analysis import CohortAnalysis, NotEstimable, run_analysis
 from isamm.report._config import AnalysisConfig, load_config
 from isamm.report._figures import save_figure
@@ -172,7 +173,7 @@ def _results_dict(a: CohortAnalysis, figures: dict[str, FigureRef], generated: d
             "logrank": _to_dict(ep.logrank),
             "cox_univariable": [m.to_dict() for m in ep.cox_univariable],
             "cox_multivariable": _to_dict(ep.cox_multivariable),
-            "cox_zph": None if ep.zph is None else ep.zph.to_dict(orient="records"),
+            "cox_zph": None if ep.zph is None else zph_records(ep.zph),
         }
     if a.cutoff is not None:
         c = a.cutoff
