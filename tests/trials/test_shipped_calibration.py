@@ -11,7 +11,9 @@ from isamm.disease import load_parameters
 from isamm.trials._calibrate import _km_residual, _Objective, calibration_targets
 
 #: Calibration targets the shipped default misses, each stated in the README (never hidden, never widened).
-KNOWN_MISSES: set[str] = set()
+#: MM-002 pomalidomide alone, median PFS 3.68 vs 2.7 months: fewer than half of the virtual patients progress by
+#: the third visit (README, "Against the issue's criterion").
+KNOWN_MISSES = {"MM-002/Pom/median_pfs_months"}
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +22,7 @@ def shipped():
     settings = params.spec["calibration"]["settings"]
     targets = calibration_targets()
     obj = _Objective(targets, params, seed=settings["seed"], n_virtual=settings["n_virtual"],
-                     backend=settings["backend"])
+                     backend=settings["backend"], median=settings.get("median", "km"))
     residuals, values = obj.residuals(params)
     return params, targets, obj, residuals, values
 

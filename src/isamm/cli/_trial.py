@@ -149,6 +149,8 @@ def calibrate_cmd(
     backend: str = _backend_option(),
     output: Path = typer.Option(..., "-o", "--output", help="Parameter file to write (TOML)."),
     dask: str | None = dask_option("the calibration arms of each evaluation"),
+    median: str = typer.Option("km", "--median", help="PFS medians in the objective: km (the Kaplan-Meier median, "
+                               "as published) or smooth (continuous between visits; README)."),
     as_json: bool = _JSON,
 ) -> None:
     """Fit the free disease-model parameters to the `calibration` targets only (Ctrl-C keeps the best so far)."""
@@ -163,7 +165,7 @@ def calibrate_cmd(
                   transient=True, disable=not err_console.is_terminal) as bar, client_for(dask) as client:
         task = bar.add_task("calibrating", total=60.0 * budget_minutes)
         result = calibrate(seed=seed, budget_minutes=budget_minutes, n_virtual=n_virtual, start=parameters,
-                           backend=backend, max_evaluations=max_evaluations, client=client,
+                           backend=backend, max_evaluations=max_evaluations, client=client, median=median,
                            progress=lambda k, f, sec: bar.update(task, completed=sec,
                                                                  description=f"evaluation {k}, objective {f:.4g}"))
     atomic_write_text(output, parameter_file_text(result))
@@ -174,9 +176,9 @@ def calibrate_cmd(
     if as_json:
         emit_json(data)
         return
-    table = Table(title="calibration targets: published vs simulated (residual = difference / sd; for PFS medians "
-                        "of t* + half a visit interval; interpolated = t*, the median of the curve joined between visits)")
-    for col in ("target", "published", "simulated", "interpolated", "residual"):
+    table = Table(title="calibration targets: published vs simulated (residual = difference / sd; t* = where the "
+                        "PFS curve joined between visits crosses 0.5)")
+    for col in ("target", "published", "simulated", "t*", "residual"):
         table.add_column(col)
     for f in result.fit:
         pub = "not reached" if f["not_reached"] else f"{f['published']:.4g}"
