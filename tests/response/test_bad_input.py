@@ -47,9 +47,9 @@ def test_bad_table(tmp_path, text, message):
 
 
 def test_missing_file_and_unknown_type(tmp_path):
-    with pytest.raises(InputError, match="lab file not found"):
+    with pytest.raises(InputError, match="file not found"):
         read_labs(tmp_path / "nope.csv")
-    with pytest.raises(InputError, match="unknown file type"):
+    with pytest.raises(InputError, match="unknown table file type"):
         read_labs(write(tmp_path, GOOD, "labs.tsvx"))
 
 

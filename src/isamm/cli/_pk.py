@@ -14,6 +14,7 @@ from isamm.cli._common import console, dask_option, emit_json, err_console, pars
 from isamm.parallel import client_for
 from isamm._constraints import PATIENTS, WEIGHT_KG, check_work, validate
 from isamm.errors import InputError
+from isamm._table import read_table
 
 _PLOT_SUFFIXES = (".png", ".pdf", ".svg")
 
@@ -45,14 +46,6 @@ _OPT_NAME = {"weight_kg": "--weight-kg", "b2m_mg_l": "--b2m-mg-l", "albumin_g_l"
              "non_igg": "--non-igg/--igg", "female": "--female/--male", "asian": "--asian", "p2f2": "--formulation"}
 
 
-def _read_table(path: Path) -> pd.DataFrame:
-    """A covariate table, read as cohort files are (CSV with ',' or ';', UTF-8 or Windows-1252, TSV, Excel,
-    Parquet; a repeated column name, an empty or binary file, a folder: one InputError naming the file)."""
-    from isamm.cohort import read_cohort
-
-    return read_cohort(path).data
-
-
 def _patients(model, typical: bool, n: int | None, seed: int, covariates: dict, table: Path | None) -> pk.Patients:
     # options that would otherwise be ignored without a word
     if typical and n is not None:
@@ -66,7 +59,7 @@ def _patients(model, typical: bool, n: int | None, seed: int, covariates: dict, 
             raise InputError(f"covariate not used by {model.id}", option=_OPT_NAME[name],
                              expected="one of " + ", ".join(_OPT_NAME[c] for c in model.covariates))
     if table is not None:
-        frame = _read_table(table)
+        frame = read_table(table, rows="patients").frame  # the reader of cohort and lab files
         if covariates:
             raise InputError("give covariates as options or as a table, not both", option="--covariates")
         cov = pk.covariate_frame(model, frame, source=str(table), first_row=2)  # header = row 1

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from isamm.cohort._read import FIRST_DATA_ROW, first_text_in_numbers
+from isamm._columns import first_text_in_numbers
+from isamm._table import FIRST_DATA_ROW
 from isamm.errors import InputError, ModelError
 
 __all__ = ["Design", "check_collinear", "check_numbers", "model_frame", "r_label", "r_levels"]

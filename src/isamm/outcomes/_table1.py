@@ -18,7 +18,7 @@ import pandas as pd
 from scipy.stats import kruskal, mannwhitneyu
 
 from isamm.errors import InputError
-from isamm.cohort._read import first_text_in_numbers
+from isamm._columns import is_categorical
 from isamm.outcomes._design import check_numbers, r_label, r_levels
 from isamm.outcomes._tables import association_p
 
@@ -68,14 +68,6 @@ def _fmt(x: float) -> str:
     if not np.isfinite(x):
         return "NA"
     return f"{x:.2f}" if abs(x) < 1 else f"{x:.1f}" if abs(x) < 1000 else f"{x:.0f}"
-
-
-def _is_categorical(series: pd.Series) -> bool:
-    if first_text_in_numbers(series) is not None:
-        return False  # numbers with a stray text cell: the continuous path names the cell
-    if not pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
-        return True
-    return series.dropna().nunique() <= 2
 
 
 def table1(frame, by: str | None = None, variables=None, *, categorical=None, continuous=None) -> Table1Result:
@@ -131,7 +123,7 @@ def table1(frame, by: str | None = None, variables=None, *, categorical=None, co
     add("n", "", "n", {"overall": str(len(data)), **{g: str(int(m.sum())) for g, m in group_masks.items()}})
     for var in variables:
         col = data[var]
-        is_cat = var in cats or (var not in conts and _is_categorical(col))
+        is_cat = var in cats or (var not in conts and is_categorical(col))
         if is_cat:
             _categorical(var, col, group_masks, add, stats)
         else:
