@@ -82,9 +82,9 @@ def test_overrides_are_checked():
     spec = tr.load_trial("ICARIA-MM")
     assert all(a.n == 10 for a in spec.with_overrides(n_per_arm=10).arms)
     assert spec.with_overrides(follow_up_months=40).data_cutoff_months == 40
-    with pytest.raises(InputError, match="--n-per-arm"):
+    with pytest.raises(InputError, match="option n_per_arm: out of range"):
         spec.with_overrides(n_per_arm=0)
-    with pytest.raises(InputError, match="--follow-up-months"):
+    with pytest.raises(InputError, match="option follow_up_months: data cut-off before the end of accrual"):
         spec.with_overrides(follow_up_months=5)  # before the end of accrual
 
 

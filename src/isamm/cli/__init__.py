@@ -90,9 +90,27 @@ def as_typed_option(exc: InputError, group, args: list[str]) -> InputError:
                  None)
     if param is None:
         return exc
-    flag = _as_typed(param, args)[0].removeprefix("option ")
-    return InputError(exc.detail, file=exc.file, row=exc.row, column=exc.column, option=flag,
-                      expected=exc.expected, got=exc.got)
+    where, typed = _as_typed(param, args)
+    return InputError(exc.detail, file=exc.file, row=exc.row, column=exc.column, option=where.removeprefix("option "),
+                      expected=exc.expected, got=_as_written(exc.got, typed))
+
+
+class _Written(str):
+    """A number as the user typed it (``1e6``, not ``1000000.0``), printed without quotes."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def _as_written(got, typed: str | None):
+    """The typed text when Click's conversion of it is the value the library reports."""
+    if typed is None or isinstance(got, bool) or not isinstance(got, (int, float)):
+        return got
+    try:
+        same = float(typed) == float(got) or (float(typed) != float(typed) and float(got) != float(got))
+    except ValueError:
+        return got
+    return _Written(typed.strip()) if same else got
 
 
 def usage_message(exc, args: list[str]) -> str:

@@ -12,7 +12,8 @@ from rich.table import Table
 from isamm import pk
 from isamm.cli._common import console, dask_option, emit_json, err_console, parse_float_list, write_output
 from isamm.parallel import client_for
-from isamm._constraints import PATIENTS, WEIGHT_KG, check_work, validate
+from isamm._constraints import (BYTES_PER_TABLE_VALUE, BYTES_PER_VALUE, ALBUMIN_G_L, B2M_MG_L, DAYS_AFTER_DOSE, HORIZON_DAYS, PATIENTS, PK_WEEKS, SEED,
+                                START_DATE, STEP_H, THRESHOLD_UG_ML, TIMES_H, WEIGHT_KG, check_work, constrained)
 from isamm.errors import InputError
 from isamm._table import read_table
 
@@ -34,11 +35,6 @@ def _covariate_options(weight_kg, b2m_mg_l, albumin_g_l, non_igg, female, asian,
              "p2f2": None if formulation is None else {"p2f2": 1.0, "p1f1": 0.0}.get(formulation.lower())}
     if formulation is not None and given["p2f2"] is None:
         raise InputError("unknown drug material", option="--formulation", expected="P2F2 or P1F1", got=formulation)
-    validate({"weight_kg": WEIGHT_KG}, weight_kg=weight_kg)  # the limit of `isamm schedule` and the library
-    for name in ("weight_kg", "b2m_mg_l", "albumin_g_l"):
-        v = given[name]
-        if v is not None and not (np.isfinite(v) and v > 0):
-            raise InputError("invalid covariate", option=_OPT_NAME[name], expected="a number > 0", got=v)
     return {k: v for k, v in given.items() if v is not None}
 
 
@@ -66,7 +62,6 @@ def _patients(model, typical: bool, n: int | None, seed: int, covariates: dict, 
         return pk.typical_patients(model, cov) if typical else pk.sample_patients(model, seed=seed, covariates=cov)
     if typical or n is None:
         return pk.typical_patients(model, **covariates)
-    validate({"patients": PATIENTS}, patients=n)  # the library's own limit, under the CLI's name
     if covariates:
         cov = pk.covariate_frame(model, pd.DataFrame([covariates] * n))
         return pk.sample_patients(model, seed=seed, covariates=cov)
@@ -92,7 +87,12 @@ def _backend_option():
     return typer.Option("numpy", "--backend", help="Integrator: numpy (default, the reference) or jax (compiled once per machine, then cached).")
 
 
+_COVARIATES = {"weight_kg": WEIGHT_KG, "b2m_mg_l": B2M_MG_L, "albumin_g_l": ALBUMIN_G_L}
+_POPULATION = {"weeks": PK_WEEKS, "patients": PATIENTS, "seed": SEED, **_COVARIATES}
+
+
 @pk_app.command("simulate")
+@constrained(**_POPULATION, times_h=TIMES_H, step_h=STEP_H)
 def simulate_cmd(
     regimen: str = _opt_regimen(),
     weeks: int = typer.Option(52, "--weeks", help="Calendar horizon (weeks)."),
@@ -124,11 +124,13 @@ def simulate_cmd(
     cov = _covariate_options(weight_kg, b2m_mg_l, albumin_g_l, non_igg, female, asian, formulation)
     pats = _patients(model, typical, patients, seed, cov, covariates)
     events = pk.regimen_events(regimen, pats.covariates["weight_kg"].to_numpy(), weeks=weeks, drug=drug)
-    if not times_h:  # checked before the grid is built: a step of 0 or 1e-9 h would never end
-        if not (np.isfinite(step_h) and step_h > 0):
-            raise InputError("invalid step", option="--step-h", expected="a number of hours > 0", got=step_h)
-        check_work(len(pats.covariates), int(weeks * 168.0 / step_h) + 1, "--step-h")
+    if not times_h:  # before the grid is built: the output must fit in memory
+        check_work(len(pats.covariates), int(weeks * 168.0 / step_h) + 1, "step_h",
+                   bytes_per_value=BYTES_PER_TABLE_VALUE if output is not None else BYTES_PER_VALUE)
     times = parse_float_list(times_h, "--times-h") if times_h else np.arange(0.0, weeks * 168.0 + step_h / 2, step_h)
+    if times_h:
+        check_work(len(pats.covariates), len(times), "times_h",
+                   bytes_per_value=BYTES_PER_TABLE_VALUE if output is not None else BYTES_PER_VALUE)
     sim = pk.simulate(model, pats, events, times, residual_error=residual, seed=seed, backend=backend)
     if output is not None:
         write_output(output, frame=sim.to_frame())
@@ -163,6 +165,7 @@ def simulate_cmd(
 
 
 @pk_app.command("exposure")
+@constrained(**_POPULATION, threshold_ug_ml=THRESHOLD_UG_ML)
 def exposure_cmd(
     regimen: str = _opt_regimen(),
     weeks: int = typer.Option(52, "--weeks", help="Calendar horizon (weeks); steady state = its last dosing interval."),
@@ -223,6 +226,9 @@ def exposure_cmd(
 
 
 @pk_app.command("washout")
+@constrained(weeks_treated=PK_WEEKS, threshold_ug_ml=THRESHOLD_UG_ML, patients=PATIENTS, seed=SEED,
+             horizon_days=HORIZON_DAYS, isa_start_days=DAYS_AFTER_DOSE, last_dose_date=START_DATE,
+             isa_start_date=START_DATE, weight_kg=WEIGHT_KG, albumin_g_l=ALBUMIN_G_L)
 def washout_cmd(
     drug: str = typer.Option("daratumumab", "--drug", help="Drug washing out (daratumumab)."),
     regimen: str = typer.Option("DARA-IV", "--regimen", help="Regimen of the history (DARA-IV, DARA-SC, D-RD, ...)."),
@@ -253,8 +259,6 @@ def washout_cmd(
     _check_plot(plot)
     if drug != "daratumumab":
         raise InputError("the washout planner covers daratumumab", option="--drug", expected="daratumumab", got=drug)
-    if weeks_treated < 1:
-        raise InputError("invalid treatment duration", option="--weeks-treated", expected="an integer >= 1", got=weeks_treated)
     models = list(pk.DARATUMUMAB_MODELS) if model_id == "both" else [model_id]
     for m in models:
         if m not in pk.DARATUMUMAB_MODELS:
@@ -282,8 +286,6 @@ def washout_cmd(
     if typical:
         n = None
     else:
-        if patients < 1:
-            raise InputError("invalid number of patients", option="--patients", expected="an integer >= 1", got=patients)
         n = patients
         if table is not None:
             table = pd.concat([table] * patients, ignore_index=True)

@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 import isamm.regimens as rg
+from isamm._constraints import AGE_Y, CALENDAR_WEEKS, CYCLE_WEIGHTS_KG, CYCLES, HEIGHT_CM, START_DATE, WEIGHT_KG, constrained
 from isamm._io import atomic_path, write_json, write_table
 from isamm.cli._common import console, emit_json, err_console, parse_float_list
 from isamm.errors import InputError
@@ -140,6 +141,8 @@ def register(app: typer.Typer) -> None:
             console.print(f"  rule: {r.drug} {r.from_mg:g} mg → {r.to_mg:g} mg if {r.when_age} ({r.source})", highlight=False, markup=False)
 
     @app.command("schedule")
+    @constrained(weight_kg=WEIGHT_KG, height_cm=HEIGHT_CM, age=AGE_Y, cycles=CYCLES, weeks=CALENDAR_WEEKS,
+                 start_date=START_DATE, cycle_weights=CYCLE_WEIGHTS_KG)
     def schedule_cmd(
         regimen_id: str = typer.Argument(..., metavar="ID", help="Regimen id or alias (see `isamm regimens list`)."),
         weight_kg: float = typer.Option(None, "--weight-kg", help="Actual body weight (kg)."),

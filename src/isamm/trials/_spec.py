@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from isamm._constraints import FOLLOW_UP_MONTHS, N_PER_ARM, validate
 from isamm.errors import InputError
 from isamm.population import BaselineSpec
 
@@ -112,15 +113,15 @@ class TrialSpec(_Strict):
         """A copy with every arm's n and/or the data cut-off replaced (validated again)."""
         data = self.model_dump()
         if n_per_arm is not None:
-            if isinstance(n_per_arm, bool) or not isinstance(n_per_arm, int) or not 1 <= n_per_arm <= 100_000:
-                raise InputError("invalid arm size", option="--n-per-arm", expected="an integer in 1-100000", got=n_per_arm)
+            validate({"n_per_arm": N_PER_ARM}, n_per_arm=n_per_arm)
             for a in data["arms"]:
                 a["n"] = n_per_arm
                 a["ratio"] = 1.0
         if follow_up_months is not None:
-            if not (isinstance(follow_up_months, (int, float)) and self.accrual_months < follow_up_months <= 240):
-                raise InputError("invalid data cut-off", option="--follow-up-months",
-                                 expected=f"months after the first patient, > accrual ({self.accrual_months:g}) and <= 240",
+            validate({"follow_up_months": FOLLOW_UP_MONTHS}, follow_up_months=follow_up_months)
+            if not follow_up_months > self.accrual_months:
+                raise InputError("data cut-off before the end of accrual", option="follow_up_months",
+                                 expected=f"more months than the accrual ({self.accrual_months:g})",
                                  got=follow_up_months)
             data["data_cutoff_months"] = float(follow_up_months)
         return TrialSpec.model_validate(data)
