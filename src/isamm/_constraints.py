@@ -27,7 +27,7 @@ from typing import Any, Callable
 
 from isamm.errors import InputError
 
-__all__ = ["Interval", "Each", "Dates", "constrained", "validate", "check_work", "memory_budget_bytes", "check_trial_work", "REGISTRY",
+__all__ = ["Interval", "Each", "Dates", "constrained", "validate", "check_work", "memory_budget_bytes", "check_trial_work", "check_seconds", "SECONDS_PER_PATIENT_WEEK", "REGISTRY",
            "BYTES_PER_VALUE", "BYTES_PER_TABLE_VALUE",
            "SEED", "PATIENTS", "MAX_PATIENTS", "MAX_TIME_H", "WEIGHT_KG", "HEIGHT_CM", "AGE_Y", "B2M_MG_L",
            "ALBUMIN_G_L", "PK_WEEKS", "CALENDAR_WEEKS", "CYCLES", "STEP_H", "TIME_H", "TIMES_H", "THRESHOLD_UG_ML",
@@ -226,6 +226,13 @@ def check_work(n_patients: int, n_times: int, option: str, *, bytes_per_value: i
                                   "with different seeds")
 
 
+def check_seconds(seconds: float, option: str, advice: str) -> None:
+    """Refuse a run estimated to take more than :data:`MAX_SECONDS` on one core, before it starts."""
+    if seconds > MAX_SECONDS:
+        raise InputError(f"this run would take about {seconds / 60:,.0f} minutes on one core", option=option,
+                         expected=f"a run of at most {MAX_SECONDS / 60:.0f} minutes: {advice}")
+
+
 def check_trial_work(replicates: int, patients_per_replicate: int, option: str = "replicates") -> None:
     """Refuse a virtual-trial run that would take hours (~1.5 ms per virtual patient on one core, README)."""
     total = int(replicates) * int(patients_per_replicate)
@@ -242,6 +249,8 @@ BYTES_PER_VALUE = 32            # peak per patient × time of `pk simulate` (arr
 BYTES_PER_TABLE_VALUE = 100     # the same with the long table of `-o` (99 measured, 4,000 patients × 1,457 times)
 MAX_OUTPUT_VALUES = 100_000_000
 MAX_TRIAL_PATIENTS = 2_000_000  # ~50 min of virtual patients on one core
+MAX_SECONDS = 30 * 60           # longer runs are refused with the way to split them
+SECONDS_PER_PATIENT_WEEK = 4e-5  # PK integration (numpy): 4,000 patients × 52 weeks in 8 s
 MAX_PATIENTS = 1_000_000
 MAX_TIME_H = 50 * 8766.0        # 50 years: no antibody course or follow-up is longer
 

@@ -86,7 +86,7 @@ def test_config_file_overrides_and_errors(tmp_path):
         load_config(write(tmp_path, "serum_measurable_gdl = 0.5\n", "t2.toml"))
     with pytest.raises(InputError, match=r"option nadir_rule"):
         load_config({"nadir_rule": "lowest"})
-    with pytest.raises(InputError, match=r"option pd_serum_increase_g_dl: invalid response setting: expected Input should be greater than 0"):
+    with pytest.raises(InputError, match=r"option pd_serum_increase_g_dl: invalid response setting, out of range: expected a number > 0"):
         load_config({"pd_serum_increase_g_dl": -0.5})
     with pytest.raises(InputError, match=r"not valid TOML"):
         load_config(write(tmp_path, "serum = [\n", "t3.toml"))

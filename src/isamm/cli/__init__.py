@@ -15,7 +15,9 @@ which name the option as the user typed it (``-o`` or ``--output``).
 
 from __future__ import annotations
 
+import os
 import sys
+import warnings
 
 import typer
 from typer.core import TyperGroup
@@ -43,8 +45,10 @@ class _IsammGroup(TyperGroup):
         """
         args = list(sys.argv[1:] if args is None else args)
         try:
-            rv = super().main(args=args, prog_name=prog_name, complete_var=complete_var, standalone_mode=False,
-                              **extra)
+            with warnings.catch_warnings():
+                warnings.showwarning = _one_line_warning  # NumPy/pandas warnings: one line each, no source lines
+                rv = super().main(args=args, prog_name=prog_name, complete_var=complete_var, standalone_mode=False,
+                                  **extra)
             code = rv if isinstance(rv, int) and not isinstance(rv, bool) else 0  # typer.Exit(code) → code
         except InputError as exc:
             code = _error(str(as_typed_option(exc, self, args)))
@@ -58,9 +62,23 @@ class _IsammGroup(TyperGroup):
         except typer.Abort:
             err_console.print("isamm: aborted", markup=False, highlight=False)
             code = 1
+        except KeyboardInterrupt:
+            err_console.print("isamm: interrupted", markup=False, highlight=False)
+            code = 130
+        except Exception as exc:  # a bug, not the user's mistake: one line (no locals, no patient rows), exit 1
+            if os.environ.get("ISAMM_DEBUG"):
+                raise
+            code = _error(f"internal error, please report it with the command that caused it: "
+                          f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]} (ISAMM_DEBUG=1 shows the "
+                          "traceback)", 1)
         if standalone_mode:
             sys.exit(code)
         return code
+
+
+def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    err_console.print(f"isamm: warning: {' '.join(str(message).split())}", markup=False, highlight=False,
+                      soft_wrap=True)
 
 
 def _error(message: str, code: int = 2) -> int:
@@ -128,7 +146,7 @@ def usage_message(exc, args: list[str]) -> str:
             text = f"{where}: {exc.message}"
     else:
         text = exc.format_message()
-    text = " ".join(text.split()).rstrip(".")
+    text = " ".join(text.split()).rstrip(".").replace("Value error, ", "")
     if exc.ctx is not None:
         text += f" (see '{exc.ctx.command_path} -h')"
     return text

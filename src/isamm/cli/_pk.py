@@ -13,11 +13,12 @@ from isamm import pk
 from isamm.cli._common import console, dask_option, emit_json, err_console, parse_float_list, write_output
 from isamm.parallel import client_for
 from isamm._constraints import (BYTES_PER_TABLE_VALUE, BYTES_PER_VALUE, ALBUMIN_G_L, B2M_MG_L, DAYS_AFTER_DOSE, HORIZON_DAYS, PATIENTS, PK_WEEKS, SEED,
-                                START_DATE, STEP_H, THRESHOLD_UG_ML, TIMES_H, WEIGHT_KG, check_work, constrained)
+                                START_DATE, STEP_H, THRESHOLD_UG_ML, TIMES_H, WEIGHT_KG, SECONDS_PER_PATIENT_WEEK,
+                                check_seconds, check_work, constrained)
 from isamm.errors import InputError
+from isamm._io import figure_format
 from isamm._table import read_table
 
-_PLOT_SUFFIXES = (".png", ".pdf", ".svg")
 
 pk_app = typer.Typer(name="pk", help="Population PK of isatuximab and daratumumab: simulate, exposure, washout.",
                      no_args_is_help=True)
@@ -42,7 +43,12 @@ _OPT_NAME = {"weight_kg": "--weight-kg", "b2m_mg_l": "--b2m-mg-l", "albumin_g_l"
              "non_igg": "--non-igg/--igg", "female": "--female/--male", "asian": "--asian", "p2f2": "--formulation"}
 
 
-def _patients(model, typical: bool, n: int | None, seed: int, covariates: dict, table: Path | None) -> pk.Patients:
+def _patients(model, typical: bool, n: int | None, seed: int, covariates: dict, table: Path | None,
+              weeks: int = 0) -> pk.Patients:
+    if n is not None:  # before sampling: a million patients take a while to draw already
+        check_seconds(n * weeks * SECONDS_PER_PATIENT_WEEK, "patients",
+                      "'isamm pk exposure --dask local' for exposure metrics (chunks of patients on every core), or "
+                      "fewer --patients")
     # options that would otherwise be ignored without a word
     if typical and n is not None:
         raise InputError("give --typical (one typical patient) or --patients N (a sampled population), not both",
@@ -78,8 +84,8 @@ def _date(text: str, option: str):
 
 
 def _check_plot(path: Path | None) -> None:
-    if path is not None and path.suffix.lower() not in _PLOT_SUFFIXES:
-        raise InputError("unknown figure format", option="--plot", expected=" or ".join(_PLOT_SUFFIXES), got=path.suffix)
+    if path is not None:
+        figure_format(path, "plot")
 
 
 # -- commands -----------------------------------------------------------------------------
@@ -122,7 +128,7 @@ def simulate_cmd(
     _check_plot(plot)
     drug, model = pk.regimen_model(regimen, weeks, drug=drug, model_id=model_id)
     cov = _covariate_options(weight_kg, b2m_mg_l, albumin_g_l, non_igg, female, asian, formulation)
-    pats = _patients(model, typical, patients, seed, cov, covariates)
+    pats = _patients(model, typical, patients, seed, cov, covariates, weeks)
     events = pk.regimen_events(regimen, pats.covariates["weight_kg"].to_numpy(), weeks=weeks, drug=drug)
     if not times_h:  # before the grid is built: the output must fit in memory
         check_work(len(pats.covariates), int(weeks * 168.0 / step_h) + 1, "step_h",
@@ -191,7 +197,7 @@ def exposure_cmd(
     """Exposure metrics: Cmax, Ctrough, AUC at steady state, t90, accumulation, half-life."""
     drug, model = pk.regimen_model(regimen, weeks, drug=drug, model_id=model_id)
     cov = _covariate_options(weight_kg, b2m_mg_l, albumin_g_l, non_igg, female, asian, formulation)
-    pats = _patients(model, typical, patients, seed, cov, covariates)
+    pats = _patients(model, typical, patients, seed, cov, covariates, weeks if dask is None else 0)  # Dask: cores
     events = pk.regimen_events(regimen, pats.covariates["weight_kg"].to_numpy(), weeks=weeks, drug=drug)
     with client_for(dask) as client:
         try:
@@ -272,6 +278,14 @@ def washout_cmd(
         if isa_start_days < 0:
             raise InputError("isatuximab start is before the last daratumumab dose", option="--isatuximab-start-date",
                              expected=f"a date on or after {last_dose_date}", got=isa_start_date)
+        if isa_start_days > horizon_days:
+            raise InputError(f"isatuximab start is {isa_start_days:g} days after the last dose, beyond --horizon-days",
+                             option="--isatuximab-start-date",
+                             expected=f"a date within {horizon_days:g} days of {last_dose_date} (or a longer "
+                                      f"--horizon-days, at most {HORIZON_DAYS.high:g})", got=isa_start_date)
+    elif isa_start_days is not None and isa_start_days > horizon_days:
+        raise InputError("beyond --horizon-days", option="--isatuximab-start-days",
+                         expected=f"at most {horizon_days:g} days (or a longer --horizon-days)", got=isa_start_days)
     cov = _covariate_options(weight_kg, None, albumin_g_l, non_igg, female, None, None)
     table = pd.DataFrame([cov]) if cov else None
     history = pk.regimen_events(regimen, [70.0], weeks=weeks_treated, drug="daratumumab")  # fails early on a bad regimen
@@ -287,6 +301,8 @@ def washout_cmd(
         n = None
     else:
         n = patients
+        check_seconds(n * len(models) * (weeks_treated + horizon_days / 7) * SECONDS_PER_PATIENT_WEEK, "patients",
+                      "fewer --patients (1,000 give the 5th-95th percentiles to within a few days)")
         if table is not None:
             table = pd.concat([table] * patients, ignore_index=True)
     w = pk.washout(lambda wt: pk.regimen_events(regimen, wt, weeks=weeks_treated, drug="daratumumab"),

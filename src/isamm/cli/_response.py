@@ -9,11 +9,10 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from isamm._io import TABLE_FORMATS, write_json, write_table
+from isamm._io import TABLE_FORMATS, figure_format, write_json, write_table
 from isamm.cli._common import console, emit_json, err_console
 from isamm.errors import InputError
 
-_FIGURES = (".png", ".svg", ".pdf")
 _OPTION = {"serum_measurable_g_dl": "--serum-measurable-g-dl"}
 
 
@@ -89,9 +88,8 @@ def register(app: typer.Typer) -> None:
         if output is not None and output.suffix.lower() not in TABLE_FORMATS:
             raise InputError("unknown output format", option="--output",
                              expected="a file name ending in " + ", ".join(sorted(TABLE_FORMATS)), got=output.name)  # fmt: skip
-        if plot is not None and plot.suffix.lower() not in _FIGURES:
-            raise InputError("unknown figure format", option="--plot", expected="a file name ending in .png, .svg or .pdf",
-                             got=plot.name)  # fmt: skip
+        if plot is not None:
+            figure_format(plot, "plot")
         for path, option in ((output, "--output"), (plot, "--plot")):
             if path is not None and not path.resolve().parent.is_dir():
                 raise InputError("output directory does not exist", option=option, got=str(path))

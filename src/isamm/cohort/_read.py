@@ -182,6 +182,7 @@ def read_cohort(
 
     survival_cols = {c for c in (time, event, entry) if c} | set(dates or ())
     cats, conts, ids = _roles(frame, survival_cols, categorical, continuous, source)
+    _check_magnitudes(frame, [c for c in frame.columns if c not in ids], source)
     return Cohort(data=frame, time=time, event=event, entry=entry, categorical=cats, continuous=conts,
                   source=source, time_unit=time_unit, ids=ids)
 
@@ -228,6 +229,24 @@ def _numeric(frame: pd.DataFrame, col: str, source: str) -> pd.Series:
         raise InputError("not finite", file=source, row=i + FIRST_DATA_ROW, column=col,
                          expected="a finite number", got=_py(raw.iloc[i]))
     return values.astype(float)
+
+
+MAX_ABS = 1e15  # beyond it a value is a data-entry slip, and sums of squares in the statistics overflow
+
+
+def _check_magnitudes(frame: pd.DataFrame, columns, source: str) -> None:
+    """InputError at the first infinite or absurdly large number (``inf``, ``1e308``) in a numeric column."""
+    for col in columns:
+        if not pd.api.types.is_numeric_dtype(frame[col]) or pd.api.types.is_bool_dtype(frame[col]):
+            continue
+        values = frame[col].to_numpy(dtype=float)
+        with np.errstate(invalid="ignore"):
+            bad = np.isinf(values) | (np.abs(values) > MAX_ABS)
+        if bad.any():
+            i = _first_bad(bad)
+            raise InputError("number out of range", file=source, row=i + FIRST_DATA_ROW, column=col,
+                             expected=f"a finite number within ±{MAX_ABS:.0e} (empty for a missing value)",
+                             got=_py(frame[col].iloc[i]))
 
 
 def _check_time(frame: pd.DataFrame, col: str, source: str) -> None:

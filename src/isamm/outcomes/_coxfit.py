@@ -203,7 +203,10 @@ def _solve(imat: np.ndarray, u: np.ndarray, keep: np.ndarray) -> np.ndarray:
     """Newton step on the kept columns; 0 for singular ones (R ``chsolve2``)."""
     out = np.zeros_like(u)
     if keep.any():
-        out[keep] = np.linalg.solve(imat[np.ix_(keep, keep)], u[keep])
+        try:
+            out[keep] = np.linalg.solve(imat[np.ix_(keep, keep)], u[keep])
+        except np.linalg.LinAlgError:  # singular to working precision although the Cholesky test passed
+            out[keep] = np.linalg.lstsq(imat[np.ix_(keep, keep)], u[keep], rcond=None)[0]
     return out
 
 
@@ -211,7 +214,10 @@ def _inverse(imat: np.ndarray, keep: np.ndarray) -> np.ndarray:
     """Inverse on the kept columns, 0 rows/columns for singular ones (R ``chinv2``)."""
     out = np.zeros_like(imat)
     if keep.any():
-        out[np.ix_(keep, keep)] = np.linalg.inv(imat[np.ix_(keep, keep)])
+        try:
+            out[np.ix_(keep, keep)] = np.linalg.inv(imat[np.ix_(keep, keep)])
+        except np.linalg.LinAlgError:
+            out[np.ix_(keep, keep)] = np.linalg.pinv(imat[np.ix_(keep, keep)])
     return out
 
 

@@ -30,8 +30,20 @@ class Design:
     n_dropped: int
 
 
+MAX_LEVELS = 200  # groups of a factor: more is an identifier or a continuous column, and tests would take hours
+
+
 def r_levels(values: pd.Series) -> list:
-    """Distinct non-missing values in R's factor order (sorted; numbers numerically)."""
+    """Distinct non-missing values in R's factor order (sorted; numbers numerically).
+
+    More than :data:`MAX_LEVELS` is an InputError naming the column: a factor with one level per patient
+    (an id, a continuous marker) would make tables, log-rank tests and designs of that many rows.
+    """
+    n_levels = values.nunique()
+    if n_levels > MAX_LEVELS:
+        raise InputError(f"{n_levels:,} distinct values: not a set of groups (an identifier or a continuous "
+                         "column?)", column=None if values.name is None else str(values.name),
+                         expected=f"a categorical column with at most {MAX_LEVELS} levels")
     if isinstance(values.dtype, pd.CategoricalDtype):
         return [c for c in values.cat.categories if (values == c).any()]
     return sorted(values.dropna().unique(), key=lambda v: (isinstance(v, str), v))

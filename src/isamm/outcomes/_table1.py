@@ -24,6 +24,7 @@ from isamm.outcomes._tables import association_p
 
 __all__ = ["Table1Result", "table1"]
 
+MAX_VARIABLES = 500  # rows of a Table 1
 EXACT_WILCOXON_MAX_N = 50  # R wilcox.test: exact p below this size per group when there are no ties
 
 
@@ -96,6 +97,9 @@ def table1(frame, by: str | None = None, variables=None, *, categorical=None, co
     if variables is None:
         variables = list(getattr(frame, "covariates", ())) or [c for c in data.columns if c != by]
     variables = [v for v in variables if v != by]
+    if len(variables) > MAX_VARIABLES:  # a wide export (lab panels, genes): minutes of tests nobody reads
+        raise InputError(f"{len(variables):,} columns would be rows of the table", file=source, option="variables",
+                         expected=f"at most {MAX_VARIABLES} variables: name them (--variables a,b,c)")
     for col in [*variables, *([by] if by else [])]:
         if col not in data.columns:
             raise InputError("no such column", file=source, column=col,

@@ -16,7 +16,7 @@ from pathlib import Path
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from isamm._io import atomic_path
+from isamm._io import atomic_path, figure_format
 from isamm.errors import InputError
 from isamm.report._figures import house_style
 from isamm.units import DAYS_PER_MONTH
@@ -96,10 +96,7 @@ def save_swimmer_plot(result_or_figure, path: str | os.PathLike[str], **kwargs) 
     ``kwargs`` passed to :func:`swimmer_plot`) or an already drawn figure.
     """
     path = Path(path)
-    fmt = path.suffix.lower().lstrip(".")
-    if fmt not in ("png", "svg", "pdf"):
-        raise InputError("unknown figure format", file=str(path), expected="a name ending in .png, .svg or .pdf",
-                         got=path.suffix or "(no suffix)")  # fmt: skip
+    fmt = figure_format(path)
     fig = result_or_figure if isinstance(result_or_figure, Figure) else swimmer_plot(result_or_figure, **kwargs)
     # No creation dates in the file: the same input gives the same bytes.
     metadata = {"Date": None} if fmt == "svg" else ({"Software": None} if fmt == "png" else {})

@@ -44,6 +44,8 @@ LAB_COLUMNS: dict[str, tuple[str, str]] = {
     "anti_cd38": ("patient_bool", "per patient: on isatuximab/daratumumab or within 6 months of it (true/false)"),
 }
 _REQUIRED = ("patient_id", "day")
+MAX_ABS_DAY = 36_525  # 100 years from treatment start: beyond it a day is a typo (or a date in days since 1900)
+MAX_AMOUNT = 1e7      # above any M-protein, FLC or marrow value in its unit
 _TRUE = {"1", "1.0", "true", "t", "yes", "y"}
 _FALSE = {"0", "0.0", "false", "f", "no", "n"}
 _ISOTYPE = re.compile(r"^\s*(?:(ig[gadme])[\s\-_]*)?(kappa|lambda|κ|λ)(?:[\s\-_]*(?:light[\s\-_]*chain|lc))?\s*$")
@@ -174,6 +176,7 @@ def _numbers(values, col, kind, rows, name, config) -> pd.Series:
             bad = np.isinf(x) | ((x < 0) if kind != "day" else False) | ((x > 100) if kind == "percent" else False)
             if col == "serum_m_g_dl":
                 bad |= x > config.serum_m_max_g_dl
+            bad |= np.abs(x) > (MAX_ABS_DAY if kind == "day" else MAX_AMOUNT)
         if kind == "day":
             bad |= np.isnan(x)
         if not bad.any():
@@ -191,6 +194,12 @@ def _numbers(values, col, kind, rows, name, config) -> pd.Series:
             raise InputError("not a number", file=name, row=int(rows[i]), column=col, expected="a finite number", got=value)
         if kind != "day" and x < 0:
             raise InputError("negative value", file=name, row=int(rows[i]), column=col, expected="a value ≥ 0", got=value)
+        if kind == "day" and abs(x) > MAX_ABS_DAY:
+            raise InputError("day out of range", file=name, row=int(rows[i]), column=col,
+                             expected=f"days from treatment start, within ±{MAX_ABS_DAY:,} (100 years)", got=value)
+        if x > MAX_AMOUNT:
+            raise InputError("value out of range", file=name, row=int(rows[i]), column=col,
+                             expected=f"at most {MAX_AMOUNT:.0e} in the column's unit", got=value)
         if kind == "percent" and x > 100:
             raise InputError("not a percentage", file=name, row=int(rows[i]), column=col, expected="0 to 100", got=value)
         if col == "serum_m_g_dl" and x > config.serum_m_max_g_dl:

@@ -35,8 +35,15 @@ def sensitivity(trial, parameter: str, values, *, seed: int, replicates: int = 1
     vals = [float(v) for v in (values.split(",") if isinstance(values, str) else values)]
     spec = base.spec["parameters"][parameter]
     rows = []
+    every = []
+    for v in vals:  # every value checked before the first run: no run is wasted on a later typo
+        try:
+            every.append(base.with_values(**{parameter: v}))
+        except InputError as exc:
+            raise InputError(f"{parameter} = {v:g}: {exc.detail}", option="values", expected=exc.expected,
+                             got=exc.got) from None
     for i, v in enumerate(vals):
-        params = base.with_values(**{parameter: v})
+        params = every[i]
         res = run_trial(trial, seed=seed, replicates=replicates, n_per_arm=n_per_arm,
                         follow_up_months=follow_up_months, parameters=params, backend=backend, client=client)
         d = res.to_dict()

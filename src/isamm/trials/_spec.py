@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from isamm._constraints import FOLLOW_UP_MONTHS, N_PER_ARM, validate
+from isamm._pydantic import input_error
 from isamm.errors import InputError
 from isamm.population import BaselineSpec
 
@@ -148,14 +149,7 @@ def _parse(text: str, name: str, folder: Path | None = None) -> TrialSpec:
     try:
         return TrialSpec.model_validate(raw)
     except ValidationError as exc:
-        e = exc.errors()[0]
-        key = ".".join(str(p) for p in e["loc"]) or None
-        msg = e["msg"].removeprefix("Value error, ")
-        if e["type"] == "extra_forbidden":
-            msg = "unknown key"
-        elif e["type"] == "missing":
-            msg = "missing key"
-        raise InputError(msg, file=name, column=key) from None
+        raise input_error(exc, file=name) from None
 
 
 def parse_trial(text: str, name: str = "trial.yaml") -> TrialSpec:
@@ -186,6 +180,8 @@ def load_trial(source: str | os.PathLike[str] | TrialSpec) -> TrialSpec:
     text = str(source)
     if text.lower().endswith((".yaml", ".yml")) or os.sep in text or Path(text).exists():
         path = Path(text)
+        if path.is_dir():
+            raise InputError("is a folder, not a file", file=text, expected="a YAML trial definition")
         if not path.is_file():
             raise InputError("trial file not found", file=text, expected="a YAML file or a shipped trial id")
         try:
