@@ -154,3 +154,20 @@ def test_header_only_is_an_error_in_every_reader(cli, tmp_path, args):
     r = cli(*args(path))
     assert r.exit_code == 2 and r.stdout == ""
     assert r.stderr.count("\n") == 1 and "h.csv: no " in r.stderr and "at least one data row" in r.stderr
+
+
+@settings(max_examples=100, deadline=None)
+@given(data=st.binary(max_size=300) | st.text(",;\t\n0123456789abc.-e\"").map(str.encode),
+       suffix=st.sampled_from([".csv", ".xlsx", ".parquet"]))
+def test_the_cohort_and_lab_readers_take_any_bytes(data, suffix):
+    """Whatever is uploaded, the readers that take user data answer with a table or one InputError."""
+    from isamm.cohort import read_cohort
+    from isamm.response import read_labs
+
+    for reader in (read_cohort, read_labs):
+        upload = io.BytesIO(data)
+        upload.name = "up" + suffix
+        try:
+            reader(upload)
+        except InputError as exc:
+            assert "\n" not in str(exc)

@@ -23,6 +23,8 @@ from isamm.units import DAYS_PER_MONTH
 
 __all__ = ["RESPONSE_COLOURS", "swimmer_plot", "save_swimmer_plot"]
 
+MAX_SWIMMER_PATIENTS = 300
+
 #: Greens/blues for response (darker = deeper), orange for MR, grey for SD, vermilion for PD
 #: (Okabe & Ito palette where it has the colour).
 RESPONSE_COLOURS = {
@@ -54,6 +56,9 @@ def swimmer_plot(result, *, title: str | None = None, months: bool = True) -> Fi
         new_line = next((a.day for a in p.assessments if a.response is None), None)  # day the next line starts
         end = visits[-1].day if visits else 0.0
         bars.append((end, p, visits, new_line))
+    if len(bars) > MAX_SWIMMER_PATIENTS:  # one bar per patient: thousands make an image no one can read
+        raise InputError(f"a swimmer plot of {len(bars):,} patients", option="plot",
+                         expected=f"at most {MAX_SWIMMER_PATIENTS} patients (plot a subset of the lab file)")
     bars.sort(key=lambda b: (b[0], b[1].patient_id))
     with house_style():
         fig = Figure(figsize=(7.0, 1.2 + 0.28 * max(len(bars), 1)))
