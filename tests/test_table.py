@@ -171,3 +171,31 @@ def test_the_cohort_and_lab_readers_take_any_bytes(data, suffix):
             reader(upload)
         except InputError as exc:
             assert "\n" not in str(exc)
+
+
+def test_line_ends_nul_bytes_and_unnamed_columns(tmp_path):
+    mac = tmp_path / "mac.csv"
+    mac.write_bytes(b"t,e\r1,1\r2,0\r")  # old Mac line ends
+    assert read_table(mac).frame.shape == (2, 2)
+    late = tmp_path / "late.csv"
+    late.write_bytes(b"t,e\n" + b"1,1\n" * 3000 + b"2,\x000\n")  # a NUL after the first 8 KB
+    with pytest.raises(InputError, match="not a text table"):
+        read_table(late)
+    trailing = tmp_path / "trailing.csv"
+    trailing.write_text("t,e,\n1,1,\n2,0,\n")  # a trailing ',' on every line: no third column
+    assert list(read_table(trailing).frame.columns) == ["t", "e"]
+    blank = tmp_path / "blank.csv"
+    blank.write_text("t,,e\n1,5,1\n")
+    with pytest.raises(InputError, match=r"blank.csv, row 1: column 2 has data but no name"):
+        read_table(blank)
+
+
+def test_a_workbook_whose_first_sheet_is_empty(tmp_path):
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.title = "notes"
+    book.create_sheet("data").append(["t", "e"])
+    book.save(tmp_path / "two.xlsx")
+    with pytest.raises(InputError, match=r"the first sheet \('notes'\) is empty; isamm reads the first sheet"):
+        read_table(tmp_path / "two.xlsx")

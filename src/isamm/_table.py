@@ -78,6 +78,7 @@ def read_table(source: Any, *, rows: str = "data rows", text: bool = False) -> T
             raise InputError(f"cannot read the file ({_reason(exc)})", file=name,
                              expected=f"a {kind.upper()} table with one header row") from None
     frame.columns = [str(c).strip() for c in frame.columns]
+    frame = _without_unnamed_empty_columns(frame, name)
     frame = _without_trailing_empty_rows(frame)
     if frame.empty:  # a header alone: "n = 0" with exit 0 would look like a finished analysis
         raise InputError(f"no {rows}", file=name, expected="a header row and at least one data row")
@@ -110,14 +111,14 @@ def _bytes(source, name: str) -> bytes:
         raise InputError(f"cannot read the file ({exc.strerror or type(exc).__name__})", file=name) from None
 
 
-def _check_content(head: bytes, kind: str, name: str) -> None:
+def _check_content(data: bytes, kind: str, name: str) -> None:
     """InputError for an empty file, a binary CSV/TSV, or an Excel/Parquet file that is not one."""
-    head = head[:8192]
+    head = data[:8192]
     if not head.strip():
         raise InputError("the file is empty", file=name, expected="a header row and at least one data row")
     found = next((what for magic, what in _MAGIC.items() if head.startswith(magic)), None)
     if kind in ("csv", "tsv"):
-        if found or b"\x00" in head:
+        if found or b"\x00" in head or b"\x00" in data:
             raise InputError(f"not a text table: the file looks like {found or 'binary data'}", file=name,
                              expected=f"a {kind.upper()} text file (or give the file its own suffix)")
     elif kind == "excel" and not head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
@@ -149,6 +150,8 @@ def _sniff(header_line: str) -> str:
 
 def _csv(data: bytes, name: str, text_mode: bool, sep: str | None = None) -> pd.DataFrame:
     text = _decode(data, name)
+    if "\r" in text:  # Windows (CRLF) and old Mac (CR only) line ends
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     header_line = next(line for line in text.split("\n") if line.strip()).rstrip("\r")
     sep = sep or _sniff(header_line)
     check_unique_header(next(csv.reader([header_line], delimiter=sep), []), name)
@@ -187,10 +190,14 @@ def _excel(data: bytes, name: str, text_mode: bool) -> pd.DataFrame:
         except ImportError:
             raise InputError("an old Excel (.xls) workbook cannot be read here", file=name,
                              expected="the sheet saved as .xlsx or .csv") from None
-    head = pd.read_excel(io.BytesIO(data), header=None, nrows=1)
+    book = pd.ExcelFile(io.BytesIO(data))
+    head = book.parse(0, header=None, nrows=1)
     if len(head):
         check_unique_header(head.iloc[0].tolist(), name)
-    return pd.read_excel(io.BytesIO(data), dtype=object if text_mode else None)
+    elif len(book.sheet_names) > 1:  # the table is on another sheet: say which one is read
+        raise InputError(f"the first sheet ({book.sheet_names[0]!r}) is empty; isamm reads the first sheet",
+                         file=name, expected="the table on the first sheet of the workbook")
+    return book.parse(0, dtype=object if text_mode else None)
 
 
 def _parquet(data: bytes, name: str, text_mode: bool) -> pd.DataFrame:
@@ -205,6 +212,24 @@ _PARSERS = {"csv": _csv, "tsv": _tsv, "excel": _excel, "parquet": _parquet}
 def _reason(exc: Exception) -> str:
     text = " ".join(str(exc).split()) or type(exc).__name__
     return text if len(text) < 200 else text[:197] + "..."
+
+
+_UNNAMED = re.compile(r"^Unnamed: \d+$")  # pandas' name for a blank header cell
+
+
+def _without_unnamed_empty_columns(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    """A blank header cell over empty cells (a trailing ',' in every line) is no column; over data, an error."""
+    drop = []
+    for i, col in enumerate(frame.columns):
+        if not _UNNAMED.match(col):
+            continue
+        cells = frame.iloc[:, i]
+        filled = cells.notna() & ~cells.astype(str).str.strip().eq("")
+        if filled.any():
+            raise InputError(f"column {i + 1} has data but no name", file=name, row=1,
+                             expected="a name in every header cell above data")
+        drop.append(i)
+    return frame.drop(columns=frame.columns[drop]) if drop else frame
 
 
 def _without_trailing_empty_rows(frame: pd.DataFrame) -> pd.DataFrame:
