@@ -54,11 +54,14 @@ def test_every_spelling_of_a_table_reads_the_same(tmp_path, frame):
     pq = tmp_path / "t.parquet"
     frame.to_parquet(pq, index=False)
     expected = read_table(plain).frame
-    for path in (eu, xlsx, pq):
+    # one column has no ';' to recognise a European file by: "0,5" is then two cells, and an error
+    european = (eu,) if frame.shape[1] > 1 else ()
+    for path in (*european, xlsx, pq):
         got = read_table(path).frame
         pd.testing.assert_frame_equal(got, expected, check_dtype=False, obj=path.name)
-    as_text = [read_table(p, text=True).frame for p in (plain, eu)]
-    pd.testing.assert_frame_equal(as_text[0], as_text[1])
+    as_text = [read_table(p, text=True).frame for p in (plain, *european)]
+    for other in as_text[1:]:
+        pd.testing.assert_frame_equal(as_text[0], other)
 
 
 @settings(max_examples=200, deadline=None)
@@ -81,6 +84,7 @@ def test_any_bytes_give_a_table_or_one_input_error(data, suffix, text):
     (b"t,e\n,\n,\n", "no patients"),
     (b"t,e,t\n1,1,1\n", "row 1, column 't': column name repeated (columns 1 and 3)"),
     (b"t,e\n1,1\n2,0,5\n", "row 3: more cells than the header has names: expected 2 cells, got 3"),
+    (b"t,e\n1,1,5\n2,0,6\n", "row 2: more cells than the header has names"),  # pandas: first column as index
     (b"t,e\n\x81\x8d,1\n", "neither UTF-8 nor Windows-1252 text (byte 5 is 0x81)"),
 ])
 def test_bad_text_tables(tmp_path, content, message):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -154,19 +155,32 @@ def _csv(data: bytes, name: str, text_mode: bool, sep: str | None = None) -> pd.
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     header_line = next(line for line in text.split("\n") if line.strip()).rstrip("\r")
     sep = sep or _sniff(header_line)
-    check_unique_header(next(csv.reader([header_line], delimiter=sep), []), name)
+    header = next(csv.reader([header_line], delimiter=sep), [])
+    check_unique_header(header, name)
+    _check_widths(text, sep, len(header), name)
     decimal = "," if sep == ";" else "."
     try:
-        if text_mode:
-            frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False)
-            return _decimal_points(frame) if decimal == "," else frame
-        return pd.read_csv(io.StringIO(text), sep=sep, decimal=decimal)
+        with warnings.catch_warnings():  # extra cells were checked empty: pandas may drop them
+            warnings.simplefilter("ignore", pd.errors.ParserWarning)
+            if text_mode:
+                frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, index_col=False)
+                return _decimal_points(frame) if decimal == "," else frame
+            return pd.read_csv(io.StringIO(text), sep=sep, decimal=decimal, index_col=False)
     except pd.errors.ParserError as exc:
         m = _TOO_MANY.search(str(exc))
         if m is None:
             raise
         raise InputError("more cells than the header has names", file=name, row=int(m.group(2)),
                          expected=f"{m.group(1)} cells", got=int(m.group(3))) from None
+
+
+def _check_widths(text: str, sep: str, n_header: int, name: str) -> None:
+    """InputError at the first row with a filled cell beyond the header's width. pandas would read rows that
+    all have one cell more than the header with the first column as the index: every value one column off."""
+    for row, cells in enumerate(csv.reader(io.StringIO(text), delimiter=sep), start=1):
+        if len(cells) > n_header and any(c.strip() for c in cells[n_header:]):
+            raise InputError("more cells than the header has names", file=name, row=row,
+                             expected=f"{n_header} cells", got=len(cells))
 
 
 def _tsv(data: bytes, name: str, text_mode: bool) -> pd.DataFrame:
