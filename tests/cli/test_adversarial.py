@@ -226,3 +226,8 @@ def test_washout_start_beyond_the_horizon_names_the_flag(cli, args, needle):
 def test_a_folder_as_trial_file(cli, tmp_path):
     (tmp_path / "t.yaml").mkdir()
     assert "t.yaml: is a folder, not a file" in _one_line(cli("trial", "show", tmp_path / "t.yaml"))
+
+
+def test_a_newline_in_a_file_name_stays_on_one_line(cli, tmp_path):
+    line = _one_line(cli("km", tmp_path / "no\nfile.csv", "--time", "t", "--event", "e"))
+    assert "no\\nfile.csv: file not found" in line

@@ -82,6 +82,7 @@ def _one_line_warning(message, category, filename, lineno, file=None, line=None)
 
 
 def _error(message: str, code: int = 2) -> int:
+    message = message.replace("\r", "\\r").replace("\n", "\\n")  # one line, whatever the user's text holds
     err_console.print(f"isamm: error: {message}", markup=False, highlight=False, soft_wrap=True)
     return code
 
