@@ -231,3 +231,18 @@ def test_a_folder_as_trial_file(cli, tmp_path):
 def test_a_newline_in_a_file_name_stays_on_one_line(cli, tmp_path):
     line = _one_line(cli("km", tmp_path / "no\nfile.csv", "--time", "t", "--event", "e"))
     assert "no\\nfile.csv: file not found" in line
+
+
+def test_a_report_error_names_the_cohort_and_the_config_section(cli, tmp_path):
+    from pathlib import Path
+
+    import pandas as pd
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "cohort_report"
+    one_sex = pd.read_csv(example / "mgus2.csv").assign(sex="F")
+    one_sex.to_csv(tmp_path / "one_sex.csv", index=False)
+    line = _one_line(cli("cohort", "report", tmp_path / "one_sex.csv", "--config", example / "analysis.toml",
+                         "-o", tmp_path / "out"))
+    assert "one_sex.csv, column 'sex': [table1] of analysis.toml: grouping column has a single level" in line
+    assert "<DataFrame>" not in line and "option" not in line
+    assert not (tmp_path / "out").exists()

@@ -46,9 +46,7 @@ _OPT_NAME = {"weight_kg": "--weight-kg", "b2m_mg_l": "--b2m-mg-l", "albumin_g_l"
 def _patients(model, typical: bool, n: int | None, seed: int, covariates: dict, table: Path | None,
               weeks: int = 0) -> pk.Patients:
     if n is not None:  # before sampling: a million patients take a while to draw already
-        check_seconds(n * weeks * SECONDS_PER_PATIENT_WEEK, "patients",
-                      "'isamm pk exposure --dask local' for exposure metrics (chunks of patients on every core), or "
-                      "fewer --patients")
+        _check_time(n, weeks, "patients")
     # options that would otherwise be ignored without a word
     if typical and n is not None:
         raise InputError("give --typical (one typical patient) or --patients N (a sampled population), not both",
@@ -62,6 +60,7 @@ def _patients(model, typical: bool, n: int | None, seed: int, covariates: dict, 
                              expected="one of " + ", ".join(_OPT_NAME[c] for c in model.covariates))
     if table is not None:
         frame = read_table(table, rows="patients").frame  # the reader of cohort and lab files
+        _check_time(len(frame), weeks, "covariates")
         if covariates:
             raise InputError("give covariates as options or as a table, not both", option="--covariates")
         cov = pk.covariate_frame(model, frame, source=str(table), first_row=2)  # header = row 1
@@ -72,6 +71,12 @@ def _patients(model, typical: bool, n: int | None, seed: int, covariates: dict, 
         cov = pk.covariate_frame(model, pd.DataFrame([covariates] * n))
         return pk.sample_patients(model, seed=seed, covariates=cov)
     return pk.sample_patients(model, n, seed=seed)
+
+
+def _check_time(n: int, weeks: int, option: str) -> None:
+    check_seconds(n * weeks * SECONDS_PER_PATIENT_WEEK, option,
+                  "'isamm pk exposure --dask local' for exposure metrics (chunks of patients on every core), or "
+                  "fewer patients per run")
 
 
 def _date(text: str, option: str):

@@ -113,7 +113,7 @@ def table1(frame, by: str | None = None, variables=None, *, categorical=None, co
         data = data.loc[~missing]
         levels = r_levels(data[by])
         if len(levels) < 2:
-            raise InputError("grouping column has a single level", file=source, column=by, option="--by",
+            raise InputError("grouping column has a single level", file=source, column=by, option="by",
                              expected="two or more groups", got=[r_label(v) for v in levels])
         group_masks = {r_label(g): (data[by] == g).to_numpy() for g in levels}
     else:
