@@ -30,7 +30,7 @@ def sensitivity(trial, parameter: str, values, *, seed: int, replicates: int = 1
     """
     base = load_parameters(parameters)
     if parameter not in base.values:
-        raise InputError("unknown disease-model parameter", option="--parameter",
+        raise InputError("unknown disease-model parameter", option="parameter",
                          expected="one of " + ", ".join(base.values), got=parameter)  # fmt: skip
     vals = [float(v) for v in (values.split(",") if isinstance(values, str) else values)]
     spec = base.spec["parameters"][parameter]
