@@ -246,3 +246,13 @@ def test_a_report_error_names_the_cohort_and_the_config_section(cli, tmp_path):
     assert "one_sex.csv, column 'sex': [table1] of analysis.toml: grouping column has a single level" in line
     assert "<DataFrame>" not in line and "option" not in line
     assert not (tmp_path / "out").exists()
+
+
+def test_a_cox_model_too_big_for_memory_is_refused(monkeypatch):
+    from isamm.errors import InputError
+    from isamm.outcomes._coxfit import cox_newton
+
+    monkeypatch.setenv("ISAMM_MEMORY_GB", "0.001")
+    X = np.random.default_rng(1).normal(size=(2000, 10))
+    with pytest.raises(InputError, match=r"option covariates: a Cox model of 10 terms on 2,000 rows needs ~0.0"):
+        cox_newton(X, np.arange(2000.0), np.ones(2000))

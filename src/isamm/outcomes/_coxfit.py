@@ -33,6 +33,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from isamm._constraints import memory_budget_bytes
+from isamm.errors import InputError
+
 __all__ = ["CoxFit", "RiskData", "cox_newton"]
 
 EPS = 1e-9                        # R coxph.control(eps)
@@ -242,6 +245,12 @@ def cox_newton(X, t, e, s=None, strata=None, *, efron: bool = True, eps: float =
     """
     X = np.asarray(X, float)
     n, p = X.shape
+    need = 3 * n * p * p * 8  # the information sums hold an n × p × p array (and two working copies)
+    if need > memory_budget_bytes():
+        raise InputError(f"a Cox model of {p} terms on {n:,} rows needs ~{need / 1e9:.1f} GB, over the "
+                         f"{memory_budget_bytes() / 1e9:.1f} GB budget (ISAMM_MEMORY_GB)", option="covariates",
+                         expected=f"at most {max(1, int((memory_budget_bytes() / (24 * n)) ** 0.5))} terms for "
+                                  f"{n:,} rows")
     strata = np.zeros(n, dtype=int) if strata is None else np.asarray(strata)
     data = RiskData(t, e, s, strata)
     counting = s is not None

@@ -145,9 +145,16 @@ def check_collinear(X: pd.DataFrame, strata: np.ndarray | None = None, strata_na
     constant within every stratum (e.g. the stratification variable itself) is caught.
     """
     centred = X - (X.mean() if strata is None else X.groupby(strata).transform("mean"))
-    for k in range(1, X.shape[1] + 1):
+
+    def deficient(k: int) -> bool:
         sub = centred.iloc[:, :k].to_numpy()
-        if np.linalg.matrix_rank(sub, tol=1e-9 * max(1.0, np.abs(sub).max()) * np.sqrt(len(sub))) < k:
+        return np.linalg.matrix_rank(sub, tol=1e-9 * max(1.0, np.abs(sub).max()) * np.sqrt(len(sub))) < k
+
+    if X.shape[1] == 0 or not deficient(X.shape[1]):  # one decomposition when all columns are independent
+        return
+    for k in range(1, X.shape[1] + 1):  # else the first column that adds nothing, to name it
+        sub = centred.iloc[:, :k].to_numpy()
+        if deficient(k):
             col = X.columns[k - 1]
             if strata is not None and np.abs(sub[:, k - 1]).max() <= 1e-9 * max(1.0, np.abs(X[col]).max()):
                 raise ModelError(f"covariate column {col!r} is constant within each stratum of {strata_name!r}; "
