@@ -22,7 +22,6 @@ import pandas as pd
 from isamm import __version__
 from isamm._constraints import FOLLOW_UP_MONTHS, N_PER_ARM, REPLICATES, SEED, check_trial_work, constrained
 from isamm.disease import DiseaseParameters, load_parameters
-from isamm.errors import InputError
 from isamm.outcomes import cox, kaplan_meier, orr
 from isamm.parallel import map_ordered
 from isamm.trials._run import CHUNK_PATIENTS, ArmSimulation, simulate_arms
