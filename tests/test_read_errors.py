@@ -1,7 +1,7 @@
 """Reading inputs: every unreadable file is one InputError naming it (issue 12, "Reading inputs").
 
 An empty file, a binary file, a CSV renamed to .xlsx, a folder given as a file, a non-UTF-8 or
-binary TOML file: the same outcome for cohort, lab and covariate tables (isamm._header) and for
+binary TOML file: the same outcome for cohort, lab and covariate tables (isamm._table) and for
 every TOML config (isamm._toml), library and CLI.
 """
 
@@ -63,7 +63,7 @@ def test_commands_say_it_in_one_line(cli, files, name, message):
 
 
 def test_covariate_tables_read_as_cohorts(cli, tmp_path):
-    """The covariate reader is the cohort reader: a ';'-separated European CSV (decimal comma) reads as the
+    """The covariate reader is the cohort and lab reader (isamm._table): a ';'-separated European CSV (decimal comma) reads as the
     same table written with ',' and '.'."""
     eu, us = tmp_path / "eu.csv", tmp_path / "us.csv"
     eu.write_text("weight_kg;non_igg\n70,5;0\n82;1\n")

@@ -27,9 +27,21 @@ import pandas as pd
 
 from isamm.errors import InputError
 
-__all__ = ["atomic_path", "atomic_write_text", "write_json", "write_table", "writing", "write_error", "TABLE_FORMATS"]
+__all__ = ["atomic_path", "atomic_write_text", "write_json", "write_table", "writing", "write_error", "TABLE_FORMATS",
+           "FIGURE_FORMATS", "figure_format"]
 
 TABLE_FORMATS = {".csv": "csv", ".json": "json", ".parquet": "parquet", ".pq": "parquet"}
+FIGURE_FORMATS = ("png", "svg", "pdf")
+
+
+def figure_format(path: str | os.PathLike[str], option: str | None = None) -> str:
+    """The figure format of ``path`` by its suffix; InputError before any drawing for another suffix
+    (matplotlib would refuse ``.xyz`` only after the figure was drawn, with a traceback)."""
+    suffix = Path(path).suffix
+    if suffix.lower().lstrip(".") not in FIGURE_FORMATS:
+        raise InputError("unknown figure format", file=None if option else str(path), option=option,
+                         expected="a file name ending in .png, .svg or .pdf", got=suffix or "(no suffix)")
+    return suffix.lower().lstrip(".")
 
 
 # errno → (what went wrong, what was expected), in the user's words

@@ -51,7 +51,7 @@ class InputError(ValueError):
     def _render(self) -> str:
         where = []
         if self.file is not None:
-            where.append(self.file)
+            where.append(_printable(self.file))
         if self.row is not None:
             where.append(f"row {self.row}")
         if self.column is not None:
@@ -64,6 +64,11 @@ class InputError(ValueError):
             if self.got is not None:
                 text += f", got {self.got!r}"
         return (", ".join(where) + ": " + text) if where else text
+
+
+def _printable(text: str) -> str:
+    """A file name with its control characters escaped (a newline in a name must not split the one line)."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 class IsammWarning(UserWarning):

@@ -110,7 +110,7 @@ def test_abort_is_one_line_exit_1(cli, monkeypatch):
 
 
 @pytest.mark.parametrize("args, expected", [
-    (["pk", "simulate", "--regimen", "ISA-PD", "--weeks", "2", "--times-h", "-5"], "option --times-h: invalid time"),
+    (["pk", "simulate", "--regimen", "ISA-PD", "--weeks", "2", "--times-h", "-5"], "option --times-h: entry 1 of 1 out of range"),
     (["pk", "simulate", "--regimen", "ISA-PD", "--weeks", "2", "--backend", "foo"], "option --backend: unknown backend"),
     (["km", "cohort.csv", "--time", "t", "--event", "e", "--at", "-3"], "option --at: landmark times"),
 ])

@@ -18,7 +18,7 @@ DATA = Path(__file__).resolve().parents[1] / "data"
 
 def test_mgus2_roles_and_counts():
     c = read_cohort(DATA / "mgus2.csv", time="futime", event="death")
-    assert c.n == 1384 and c.source == "mgus2.csv"
+    assert c.n == 1384 and c.source == str(DATA / "mgus2.csv")
     assert c.categorical == ("sex", "pstat")
     assert c.continuous == ("age", "dxyr", "hgb", "creat", "mspike", "ptime")
     assert c.ids == ("id",)
@@ -109,7 +109,7 @@ def test_end_before_start_is_named():
 
 
 def test_unknown_suffix_and_missing_file(tmp_path):
-    with pytest.raises(InputError, match="unknown cohort file type"):
+    with pytest.raises(InputError, match="unknown table file type"):
         read_cohort(tmp_path / "c.sav")
     with pytest.raises(InputError, match="file not found"):
         read_cohort(tmp_path / "c.csv")

@@ -33,7 +33,7 @@ def test_cohort_upload_reads_like_the_file(tmp_path):
 def test_cohort_upload_errors_name_the_upload():
     with pytest.raises(InputError, match=r"^up\.csv, row 3, column 'event': event must be 0 or 1"):
         read_cohort(_upload("up.csv", COHORT.replace("2,7,0", "2,7,5")), time="time", event="event")
-    with pytest.raises(InputError, match="unknown cohort file type"):
+    with pytest.raises(InputError, match="unknown table file type"):
         read_cohort(_upload("up.doc", COHORT))
 
 

@@ -47,7 +47,7 @@ def test_hand_case():
 
 
 def test_errors():
-    with pytest.raises(InputError, match="option --direction"):
+    with pytest.raises(InputError, match="option direction"):
         roc_cutoff([1, 2], [0, 1], direction="up")
     with pytest.raises(InputError, match="both values"):
         roc_cutoff([1, 2, 3], [1, 1, 1])

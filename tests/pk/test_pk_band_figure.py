@@ -35,7 +35,7 @@ def test_regimen_model_picks_the_antibody_and_its_model():
     drug, model = pk.regimen_model("ISA-PD", 4)
     assert (drug, model.id) == ("isatuximab", "isatuximab_fau2020")
     assert pk.regimen_model("DARA-SC", 4)[1].id == "daratumumab_luo2021"
-    with pytest.raises(InputError, match="option --regimen: regimen has no isatuximab or daratumumab"):
+    with pytest.raises(InputError, match="option regimen: regimen has no isatuximab or daratumumab"):
         pk.regimen_model("PD", 4)
 
 

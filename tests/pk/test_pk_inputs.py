@@ -116,7 +116,7 @@ def test_bad_times(times):
 
 
 def test_bad_patient_count_and_profile():
-    with pytest.raises(InputError, match="--patients"):
+    with pytest.raises(InputError, match="option n: out of range"):
         pk.sample_patients("isatuximab_fau2020", 0, seed=1)
     ev = isa_events(2)
     ev["profile"] = [((1.0, 0.5), (1.0, 0.4)), None]
@@ -127,7 +127,7 @@ def test_bad_patient_count_and_profile():
 def test_exposure_needs_two_doses_and_a_positive_threshold():
     with pytest.raises(InputError, match="at least two doses"):
         pk.exposure("isatuximab_fau2020", None, isa_events(1))
-    with pytest.raises(InputError, match="--threshold-ug-ml"):
+    with pytest.raises(InputError, match="option threshold_ug_ml: out of range"):
         pk.exposure("isatuximab_fau2020", None, isa_events(4), threshold_ug_ml=-1.0)
 
 

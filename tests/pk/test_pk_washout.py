@@ -59,7 +59,7 @@ def test_isatuximab_model_is_refused_and_threshold_checked():
     ev = dara_events(8)
     with pytest.raises(InputError, match="daratumumab"):
         pk.washout(ev, models=["isatuximab_fau2020"], n_patients=None)
-    with pytest.raises(InputError, match="--threshold-ug-ml"):
+    with pytest.raises(InputError, match="option threshold_ug_ml: out of range"):
         pk.washout(ev, n_patients=None, threshold_ug_ml=0.0)
 
 
@@ -87,5 +87,5 @@ def test_concentration_at_isatuximab_start_equals_a_direct_simulation():
         direct = pk.simulate(r.model_id, None, ev, [last + 97.25 * 24]).conc_ug_ml[0, 0]
         assert r.at(97.25)["median"] == pytest.approx(direct, rel=1e-6)
         assert "97.25" in r.to_dict()["conc_ug_ml_after_last_dose"]
-    with pytest.raises(InputError, match="--isatuximab-start-days"):
+    with pytest.raises(InputError, match="option at_days: entry 1 of 1 out of range"):
         pk.washout(ev, n_patients=None, at_days=[-3.0])

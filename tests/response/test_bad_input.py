@@ -47,9 +47,9 @@ def test_bad_table(tmp_path, text, message):
 
 
 def test_missing_file_and_unknown_type(tmp_path):
-    with pytest.raises(InputError, match="lab file not found"):
+    with pytest.raises(InputError, match="file not found"):
         read_labs(tmp_path / "nope.csv")
-    with pytest.raises(InputError, match="unknown file type"):
+    with pytest.raises(InputError, match="unknown table file type"):
         read_labs(write(tmp_path, GOOD, "labs.tsvx"))
 
 
@@ -86,7 +86,7 @@ def test_config_file_overrides_and_errors(tmp_path):
         load_config(write(tmp_path, "serum_measurable_gdl = 0.5\n", "t2.toml"))
     with pytest.raises(InputError, match=r"option nadir_rule"):
         load_config({"nadir_rule": "lowest"})
-    with pytest.raises(InputError, match=r"option pd_serum_increase_g_dl: invalid response setting: expected Input should be greater than 0"):
+    with pytest.raises(InputError, match=r"option pd_serum_increase_g_dl: invalid response setting, out of range: expected a number > 0"):
         load_config({"pd_serum_increase_g_dl": -0.5})
     with pytest.raises(InputError, match=r"not valid TOML"):
         load_config(write(tmp_path, "serum = [\n", "t3.toml"))

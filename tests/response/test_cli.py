@@ -86,7 +86,7 @@ def test_config_file_then_option(cli, labs, tmp_path):
         (LABS + "A,28,1\n", (), "row 8, column 'day': duplicated assessment: patient 'A', day 28 already at row 3"),
         (LABS, ("--plot", "swimmer.gif"), "option --plot: unknown figure format"),
         (LABS, ("-o", "responses.xlsx"), "option --output: unknown output format"),
-        (LABS, ("--serum-measurable-g-dl", "-1"), "option --serum-measurable-g-dl: invalid response setting: expected Input should be greater than 0, got -1.0"),
+        (LABS, ("--serum-measurable-g-dl", "-1"), "option --serum-measurable-g-dl: invalid response setting, out of range: expected a number > 0, got -1"),
     ],
 )
 def test_errors_exit_2_with_one_line_and_no_output(cli, tmp_path, monkeypatch, content, args, message):

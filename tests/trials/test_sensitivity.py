@@ -22,7 +22,7 @@ def test_ec50_moves_only_the_isatuximab_arm():
 
 
 def test_bad_parameter_and_values():
-    with pytest.raises(InputError, match="--parameter"):
+    with pytest.raises(InputError, match="option parameter"):
         sensitivity("ICARIA-MM", "ec50", [1.0], seed=1)
     with pytest.raises(InputError, match="ec50_isa"):
         sensitivity("ICARIA-MM", "ec50_isa", [-5.0], seed=1, n_per_arm=5)

@@ -40,11 +40,11 @@ def test_a_copied_file_loads(tmp_path):
 
 @pytest.mark.parametrize(("changes", "key", "message"), [
     ({"arms__0__regimen": "ISA-XX"}, "arms.0.regimen", "unknown regimen"),
-    ({"arms__0__n": -5}, "arms.0.n", "greater than or equal to 1"),
+    ({"arms__0__n": -5}, "arms.0.n", "out of range: expected a number >= 1, got -5"),
     ({"arms__0__ratio": 3}, None, "randomisation ratio"),
     ({"population__iss": {"I": 0.5, "II": 0.5, "III": 0.5}}, "population", "sum to 1"),
     ({"accrual_months": 30}, None, "data_cutoff_months must be later"),
-    ({"population__female": 1.5}, "population.female", "less than or equal to 1"),
+    ({"population__female": 1.5}, "population.female", "out of range: expected a number <= 1, got 1.5"),
 ])  # fmt: skip
 def test_bad_values_are_named(tmp_path, changes, key, message):
     path = _write(tmp_path, _with(**changes))
@@ -82,9 +82,9 @@ def test_overrides_are_checked():
     spec = tr.load_trial("ICARIA-MM")
     assert all(a.n == 10 for a in spec.with_overrides(n_per_arm=10).arms)
     assert spec.with_overrides(follow_up_months=40).data_cutoff_months == 40
-    with pytest.raises(InputError, match="--n-per-arm"):
+    with pytest.raises(InputError, match="option n_per_arm: out of range"):
         spec.with_overrides(n_per_arm=0)
-    with pytest.raises(InputError, match="--follow-up-months"):
+    with pytest.raises(InputError, match="option follow_up_months: data cut-off before the end of accrual"):
         spec.with_overrides(follow_up_months=5)  # before the end of accrual
 
 

@@ -294,7 +294,7 @@ def test_trial_yaml_mistake_is_one_line():
     at.text_area[0].set_value(text)
     message = _one_error(_submit(at))
     assert message == ("error: trial definition (YAML), column 'arms.0.n': "
-                       "Input should be greater than or equal to 1")
+                       "out of range: expected a number >= 1, got -5")
 
 
 # -- Evidence ------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ which name the option as the user typed it (``-o`` or ``--output``).
 
 from __future__ import annotations
 
+import os
 import sys
 import warnings
 
@@ -46,7 +47,7 @@ class _IsammGroup(TyperGroup):
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("always", IsammWarning)
-                warnings.showwarning = _note
+                warnings.showwarning = _one_line_warning  # one line each, no source lines
                 rv = super().main(args=args, prog_name=prog_name, complete_var=complete_var, standalone_mode=False,
                                   **extra)
             code = rv if isinstance(rv, int) and not isinstance(rv, bool) else 0  # typer.Exit(code) → code
@@ -62,23 +63,29 @@ class _IsammGroup(TyperGroup):
         except typer.Abort:
             err_console.print("isamm: aborted", markup=False, highlight=False)
             code = 1
+        except KeyboardInterrupt:
+            err_console.print("isamm: interrupted", markup=False, highlight=False)
+            code = 130
+        except Exception as exc:  # a bug, not the user's mistake: one line (no locals, no patient rows), exit 1
+            if os.environ.get("ISAMM_DEBUG"):
+                raise
+            code = _error(f"internal error, please report it with the command that caused it: "
+                          f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]} (ISAMM_DEBUG=1 shows the "
+                          "traceback)", 1)
         if standalone_mode:
             sys.exit(code)
         return code
 
 
-def _note(message, category, filename, lineno, file=None, line=None) -> None:
-    """isamm's warnings as one line on stderr; anything else as Python shows it."""
-    if issubclass(category, IsammWarning):
-        err_console.print(f"isamm: note: {message}", markup=False, highlight=False, soft_wrap=True)
-    else:
-        _SHOW_WARNING(message, category, filename, lineno, file, line)
-
-
-_SHOW_WARNING = warnings.showwarning
+def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Warnings as one line on stderr: isamm's own as a note about a valid result, others (NumPy, pandas) as warnings."""
+    kind = "note" if issubclass(category, IsammWarning) else "warning"
+    err_console.print(f"isamm: {kind}: {' '.join(str(message).split())}", markup=False, highlight=False,
+                      soft_wrap=True)
 
 
 def _error(message: str, code: int = 2) -> int:
+    message = message.replace("\r", "\\r").replace("\n", "\\n")  # one line, whatever the user's text holds
     err_console.print(f"isamm: error: {message}", markup=False, highlight=False, soft_wrap=True)
     return code
 
@@ -105,9 +112,27 @@ def as_typed_option(exc: InputError, group, args: list[str]) -> InputError:
                  None)
     if param is None:
         return exc
-    flag = _as_typed(param, args)[0].removeprefix("option ")
-    return InputError(exc.detail, file=exc.file, row=exc.row, column=exc.column, option=flag,
-                      expected=exc.expected, got=exc.got)
+    where, typed = _as_typed(param, args)
+    return InputError(exc.detail, file=exc.file, row=exc.row, column=exc.column, option=where.removeprefix("option "),
+                      expected=exc.expected, got=_as_written(exc.got, typed))
+
+
+class _Written(str):
+    """A number as the user typed it (``1e6``, not ``1000000.0``), printed without quotes."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def _as_written(got, typed: str | None):
+    """The typed text when Click's conversion of it is the value the library reports."""
+    if typed is None or isinstance(got, bool) or not isinstance(got, (int, float)):
+        return got
+    try:
+        same = float(typed) == float(got) or (float(typed) != float(typed) and float(got) != float(got))
+    except ValueError:
+        return got
+    return _Written(typed.strip()) if same else got
 
 
 def usage_message(exc, args: list[str]) -> str:
@@ -125,7 +150,7 @@ def usage_message(exc, args: list[str]) -> str:
             text = f"{where}: {exc.message}"
     else:
         text = exc.format_message()
-    text = " ".join(text.split()).rstrip(".")
+    text = " ".join(text.split()).rstrip(".").replace("Value error, ", "")
     if exc.ctx is not None:
         text += f" (see '{exc.ctx.command_path} -h')"
     return text

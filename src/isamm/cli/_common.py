@@ -13,10 +13,20 @@ from rich.table import Table
 
 from isamm._io import to_json, write_json, write_table
 
-__all__ = ["console", "err_console", "emit_json", "print_frame", "write_output", "parse_float_list"]
+__all__ = ["console", "err_console", "more_rows", "MAX_TERMINAL_ROWS", "emit_json", "print_frame", "write_output", "parse_float_list"]
 
 console = Console()
 err_console = Console(stderr=True)
+
+
+MAX_TERMINAL_ROWS = 500  # Rich draws a table of thousands of rows slower than isamm computes it
+
+
+def more_rows(hidden: int, what: str) -> None:
+    """Say how many rows a terminal table left out, and where they all are."""
+    if hidden > 0:
+        console.print(f"… and {hidden:,} more {what} (all of them with --json or -o FILE)", highlight=False,
+                      markup=False)
 
 
 def emit_json(obj: Any) -> None:
@@ -29,7 +39,7 @@ def print_frame(frame: pd.DataFrame, title: str | None = None, float_fmt: str = 
     table = Table(title=None if title is None else escape(title), show_lines=False)
     for col in frame.columns:
         table.add_column(escape(str(col)))
-    for row in frame.itertuples(index=False):
+    for row in frame.head(MAX_TERMINAL_ROWS).itertuples(index=False):
         cells = []
         for v in row:
             if v is None or (isinstance(v, float) and v != v):
@@ -40,6 +50,7 @@ def print_frame(frame: pd.DataFrame, title: str | None = None, float_fmt: str = 
                 cells.append(escape(str(v)))  # cell text is data (ids, labels), never Rich markup
         table.add_row(*cells)
     console.print(table)
+    more_rows(len(frame) - MAX_TERMINAL_ROWS, "rows")
 
 
 def write_output(path: Path, frame: pd.DataFrame | None = None, obj: Any = None) -> None:

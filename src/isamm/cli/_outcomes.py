@@ -18,6 +18,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from isamm.cli._common import console, emit_json, err_console, parse_float_list, write_output
+from isamm._io import figure_format
 from isamm.errors import InputError
 from isamm.report import format_p, p_text
 from isamm.units import TIME_UNITS
@@ -35,6 +36,9 @@ def _names(text: str | None, option: str) -> list[str] | None:
     names = [p.strip() for p in text.split(",") if p.strip()]
     if not names:
         raise InputError("empty list", option=option, expected="comma-separated column names", got=text)
+    twice = next((n for i, n in enumerate(names) if n in names[:i]), None)
+    if twice is not None:  # silently merged, a model would have one term fewer than the user asked for
+        raise InputError(f"column {twice!r} named twice", option=option, expected="each column once", got=text)
     return names
 
 
@@ -120,6 +124,8 @@ def km(
                          got=conf_level)
     if time_unit is not None and time_unit not in TIME_UNITS:
         raise InputError("unknown time unit", option="--time-unit", expected=" or ".join(TIME_UNITS), got=time_unit)
+    if plot is not None:
+        figure_format(plot, "plot")  # before any work: matplotlib would refuse the suffix only after drawing
     cohort = _survival_cohort(file, time, event, entry, dates, config)
     entry = cohort.entry
     groups = None if group is None else _complete(cohort, group, "--group")

@@ -12,10 +12,13 @@ from rich.table import Table
 from isamm import pk
 from isamm.cli._common import console, dask_option, emit_json, err_console, parse_float_list, write_output
 from isamm.parallel import client_for
-from isamm._constraints import PATIENTS, WEIGHT_KG, check_work, validate
+from isamm._constraints import (BYTES_PER_TABLE_VALUE, BYTES_PER_VALUE, ALBUMIN_G_L, B2M_MG_L, DAYS_AFTER_DOSE, HORIZON_DAYS, PATIENTS, PK_WEEKS, SEED,
+                                START_DATE, STEP_H, THRESHOLD_UG_ML, TIMES_H, WEIGHT_KG, SECONDS_PER_PATIENT_WEEK,
+                                check_seconds, check_work, constrained)
 from isamm.errors import InputError
+from isamm._io import figure_format
+from isamm._table import read_table
 
-_PLOT_SUFFIXES = (".png", ".pdf", ".svg")
 
 pk_app = typer.Typer(name="pk", help="Population PK of isatuximab and daratumumab: simulate, exposure, washout.",
                      no_args_is_help=True)
@@ -33,11 +36,6 @@ def _covariate_options(weight_kg, b2m_mg_l, albumin_g_l, non_igg, female, asian,
              "p2f2": None if formulation is None else {"p2f2": 1.0, "p1f1": 0.0}.get(formulation.lower())}
     if formulation is not None and given["p2f2"] is None:
         raise InputError("unknown drug material", option="--formulation", expected="P2F2 or P1F1", got=formulation)
-    validate({"weight_kg": WEIGHT_KG}, weight_kg=weight_kg)  # the limit of `isamm schedule` and the library
-    for name in ("weight_kg", "b2m_mg_l", "albumin_g_l"):
-        v = given[name]
-        if v is not None and not (np.isfinite(v) and v > 0):
-            raise InputError("invalid covariate", option=_OPT_NAME[name], expected="a number > 0", got=v)
     return {k: v for k, v in given.items() if v is not None}
 
 
@@ -45,15 +43,10 @@ _OPT_NAME = {"weight_kg": "--weight-kg", "b2m_mg_l": "--b2m-mg-l", "albumin_g_l"
              "non_igg": "--non-igg/--igg", "female": "--female/--male", "asian": "--asian", "p2f2": "--formulation"}
 
 
-def _read_table(path: Path) -> pd.DataFrame:
-    """A covariate table, read as cohort files are (CSV with ',' or ';', UTF-8 or Windows-1252, TSV, Excel,
-    Parquet; a repeated column name, an empty or binary file, a folder: one InputError naming the file)."""
-    from isamm.cohort import read_cohort
-
-    return read_cohort(path).data
-
-
-def _patients(model, typical: bool, n: int | None, seed: int, covariates: dict, table: Path | None) -> pk.Patients:
+def _patients(model, typical: bool, n: int | None, seed: int, covariates: dict, table: Path | None,
+              weeks: int = 0) -> pk.Patients:
+    if n is not None:  # before sampling: a million patients take a while to draw already
+        _check_time(n, weeks, "patients")
     # options that would otherwise be ignored without a word
     if typical and n is not None:
         raise InputError("give --typical (one typical patient) or --patients N (a sampled population), not both",
@@ -66,18 +59,24 @@ def _patients(model, typical: bool, n: int | None, seed: int, covariates: dict, 
             raise InputError(f"covariate not used by {model.id}", option=_OPT_NAME[name],
                              expected="one of " + ", ".join(_OPT_NAME[c] for c in model.covariates))
     if table is not None:
-        frame = _read_table(table)
+        frame = read_table(table, rows="patients").frame  # the reader of cohort and lab files
+        _check_time(len(frame), weeks, "covariates")
         if covariates:
             raise InputError("give covariates as options or as a table, not both", option="--covariates")
         cov = pk.covariate_frame(model, frame, source=str(table), first_row=2)  # header = row 1
         return pk.typical_patients(model, cov) if typical else pk.sample_patients(model, seed=seed, covariates=cov)
     if typical or n is None:
         return pk.typical_patients(model, **covariates)
-    validate({"patients": PATIENTS}, patients=n)  # the library's own limit, under the CLI's name
     if covariates:
         cov = pk.covariate_frame(model, pd.DataFrame([covariates] * n))
         return pk.sample_patients(model, seed=seed, covariates=cov)
     return pk.sample_patients(model, n, seed=seed)
+
+
+def _check_time(n: int, weeks: int, option: str) -> None:
+    check_seconds(n * weeks * SECONDS_PER_PATIENT_WEEK, option,
+                  "'isamm pk exposure --dask local' for exposure metrics (chunks of patients on every core), or "
+                  "fewer patients per run")
 
 
 def _date(text: str, option: str):
@@ -90,8 +89,8 @@ def _date(text: str, option: str):
 
 
 def _check_plot(path: Path | None) -> None:
-    if path is not None and path.suffix.lower() not in _PLOT_SUFFIXES:
-        raise InputError("unknown figure format", option="--plot", expected=" or ".join(_PLOT_SUFFIXES), got=path.suffix)
+    if path is not None:
+        figure_format(path, "plot")
 
 
 # -- commands -----------------------------------------------------------------------------
@@ -99,7 +98,12 @@ def _backend_option():
     return typer.Option("numpy", "--backend", help="Integrator: numpy (default, the reference) or jax (compiled once per machine, then cached).")
 
 
+_COVARIATES = {"weight_kg": WEIGHT_KG, "b2m_mg_l": B2M_MG_L, "albumin_g_l": ALBUMIN_G_L}
+_POPULATION = {"weeks": PK_WEEKS, "patients": PATIENTS, "seed": SEED, **_COVARIATES}
+
+
 @pk_app.command("simulate")
+@constrained(**_POPULATION, times_h=TIMES_H, step_h=STEP_H)
 def simulate_cmd(
     regimen: str = _opt_regimen(),
     weeks: int = typer.Option(52, "--weeks", help="Calendar horizon (weeks)."),
@@ -129,13 +133,15 @@ def simulate_cmd(
     _check_plot(plot)
     drug, model = pk.regimen_model(regimen, weeks, drug=drug, model_id=model_id)
     cov = _covariate_options(weight_kg, b2m_mg_l, albumin_g_l, non_igg, female, asian, formulation)
-    pats = _patients(model, typical, patients, seed, cov, covariates)
+    pats = _patients(model, typical, patients, seed, cov, covariates, weeks)
     events = pk.regimen_events(regimen, pats.covariates["weight_kg"].to_numpy(), weeks=weeks, drug=drug)
-    if not times_h:  # checked before the grid is built: a step of 0 or 1e-9 h would never end
-        if not (np.isfinite(step_h) and step_h > 0):
-            raise InputError("invalid step", option="--step-h", expected="a number of hours > 0", got=step_h)
-        check_work(len(pats.covariates), int(weeks * 168.0 / step_h) + 1, "--step-h")
+    if not times_h:  # before the grid is built: the output must fit in memory
+        check_work(len(pats.covariates), int(weeks * 168.0 / step_h) + 1, "step_h",
+                   bytes_per_value=BYTES_PER_TABLE_VALUE if output is not None else BYTES_PER_VALUE)
     times = parse_float_list(times_h, "--times-h") if times_h else np.arange(0.0, weeks * 168.0 + step_h / 2, step_h)
+    if times_h:
+        check_work(len(pats.covariates), len(times), "times_h",
+                   bytes_per_value=BYTES_PER_TABLE_VALUE if output is not None else BYTES_PER_VALUE)
     sim = pk.simulate(model, pats, events, times, residual_error=residual, seed=seed, backend=backend)
     if output is not None:
         write_output(output, frame=sim.to_frame())
@@ -170,6 +176,7 @@ def simulate_cmd(
 
 
 @pk_app.command("exposure")
+@constrained(**_POPULATION, threshold_ug_ml=THRESHOLD_UG_ML)
 def exposure_cmd(
     regimen: str = _opt_regimen(),
     weeks: int = typer.Option(52, "--weeks", help="Calendar horizon (weeks); steady state = its last dosing interval."),
@@ -195,7 +202,7 @@ def exposure_cmd(
     """Exposure metrics: Cmax, Ctrough, AUC at steady state, t90, accumulation, half-life."""
     drug, model = pk.regimen_model(regimen, weeks, drug=drug, model_id=model_id)
     cov = _covariate_options(weight_kg, b2m_mg_l, albumin_g_l, non_igg, female, asian, formulation)
-    pats = _patients(model, typical, patients, seed, cov, covariates)
+    pats = _patients(model, typical, patients, seed, cov, covariates, weeks if dask is None else 0)  # Dask: cores
     events = pk.regimen_events(regimen, pats.covariates["weight_kg"].to_numpy(), weeks=weeks, drug=drug)
     with client_for(dask) as client:
         try:
@@ -230,6 +237,9 @@ def exposure_cmd(
 
 
 @pk_app.command("washout")
+@constrained(weeks_treated=PK_WEEKS, threshold_ug_ml=THRESHOLD_UG_ML, patients=PATIENTS, seed=SEED,
+             horizon_days=HORIZON_DAYS, isa_start_days=DAYS_AFTER_DOSE, last_dose_date=START_DATE,
+             isa_start_date=START_DATE, weight_kg=WEIGHT_KG, albumin_g_l=ALBUMIN_G_L)
 def washout_cmd(
     drug: str = typer.Option("daratumumab", "--drug", help="Drug washing out (daratumumab)."),
     regimen: str = typer.Option("DARA-IV", "--regimen", help="Regimen of the history (DARA-IV, DARA-SC, D-RD, ...)."),
@@ -260,8 +270,6 @@ def washout_cmd(
     _check_plot(plot)
     if drug != "daratumumab":
         raise InputError("the washout planner covers daratumumab", option="--drug", expected="daratumumab", got=drug)
-    if weeks_treated < 1:
-        raise InputError("invalid treatment duration", option="--weeks-treated", expected="an integer >= 1", got=weeks_treated)
     models = list(pk.DARATUMUMAB_MODELS) if model_id == "both" else [model_id]
     for m in models:
         if m not in pk.DARATUMUMAB_MODELS:
@@ -275,6 +283,14 @@ def washout_cmd(
         if isa_start_days < 0:
             raise InputError("isatuximab start is before the last daratumumab dose", option="--isatuximab-start-date",
                              expected=f"a date on or after {last_dose_date}", got=isa_start_date)
+        if isa_start_days > horizon_days:
+            raise InputError(f"isatuximab start is {isa_start_days:g} days after the last dose, beyond --horizon-days",
+                             option="--isatuximab-start-date",
+                             expected=f"a date within {horizon_days:g} days of {last_dose_date} (or a longer "
+                                      f"--horizon-days, at most {HORIZON_DAYS.high:g})", got=isa_start_date)
+    elif isa_start_days is not None and isa_start_days > horizon_days:
+        raise InputError("beyond --horizon-days", option="--isatuximab-start-days",
+                         expected=f"at most {horizon_days:g} days (or a longer --horizon-days)", got=isa_start_days)
     cov = _covariate_options(weight_kg, None, albumin_g_l, non_igg, female, None, None)
     table = pd.DataFrame([cov]) if cov else None
     history = pk.regimen_events(regimen, [70.0], weeks=weeks_treated, drug="daratumumab")  # fails early on a bad regimen
@@ -289,9 +305,9 @@ def washout_cmd(
     if typical:
         n = None
     else:
-        if patients < 1:
-            raise InputError("invalid number of patients", option="--patients", expected="an integer >= 1", got=patients)
         n = patients
+        check_seconds(n * len(models) * (weeks_treated + horizon_days / 7) * SECONDS_PER_PATIENT_WEEK, "patients",
+                      "fewer --patients (1,000 give the 5th-95th percentiles to within a few days)")
         if table is not None:
             table = pd.concat([table] * patients, ignore_index=True)
     w = pk.washout(lambda wt: pk.regimen_events(regimen, wt, weeks=weeks_treated, drug="daratumumab"),

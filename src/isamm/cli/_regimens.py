@@ -9,8 +9,9 @@ import typer
 from rich.table import Table
 
 import isamm.regimens as rg
+from isamm._constraints import AGE_Y, CALENDAR_WEEKS, CYCLE_WEIGHTS_KG, CYCLES, HEIGHT_CM, START_DATE, WEIGHT_KG, constrained
 from isamm._io import atomic_path, write_json, write_table
-from isamm.cli._common import console, emit_json, err_console, parse_float_list
+from isamm.cli._common import MAX_TERMINAL_ROWS, more_rows, console, emit_json, err_console, parse_float_list
 from isamm.errors import InputError
 
 _OPTION = {
@@ -66,11 +67,12 @@ def _print_schedule(reg: rg.Regimen, patient: rg.Patient, cal: pd.DataFrame) -> 
     cols += ["time", "drug", "mg", "route", "infusion", "dose basis"]
     for c in cols:
         table.add_column(c, justify="right" if c in ("day", "mg") else "left", no_wrap=c != "dose basis")
-    for r in cal.itertuples(index=False):
+    for r in cal.head(MAX_TERMINAL_ROWS).itertuples(index=False):
         cells = [str(r.day), f"C{r.cycle}D{r.cycle_day}"] + ([str(r.date)] if "date" in cal.columns else [])
         cells += [_clock(r.time_h - 24 * (r.day - 1)), r.drug, f"{r.dose_mg:.4g}", r.route, _duration(r.infusion_h), r.dose_basis]
         table.add_row(*cells)
     console.print(table)
+    more_rows(len(cal) - MAX_TERMINAL_ROWS, "administrations")
     for drug, text in cal.groupby("drug", sort=False)["premedication"].first().items():
         if text:
             console.print(f"premedication ({drug}): {text}", highlight=False, markup=False)
@@ -140,6 +142,8 @@ def register(app: typer.Typer) -> None:
             console.print(f"  rule: {r.drug} {r.from_mg:g} mg → {r.to_mg:g} mg if {r.when_age} ({r.source})", highlight=False, markup=False)
 
     @app.command("schedule")
+    @constrained(weight_kg=WEIGHT_KG, height_cm=HEIGHT_CM, age=AGE_Y, cycles=CYCLES, weeks=CALENDAR_WEEKS,
+                 start_date=START_DATE, cycle_weights=CYCLE_WEIGHTS_KG)
     def schedule_cmd(
         regimen_id: str = typer.Argument(..., metavar="ID", help="Regimen id or alias (see `isamm regimens list`)."),
         weight_kg: float = typer.Option(None, "--weight-kg", help="Actual body weight (kg)."),

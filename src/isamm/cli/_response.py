@@ -9,11 +9,10 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from isamm._io import TABLE_FORMATS, write_json, write_table
-from isamm.cli._common import console, emit_json, err_console
+from isamm._io import TABLE_FORMATS, figure_format, write_json, write_table
+from isamm.cli._common import more_rows, console, emit_json, err_console
 from isamm.errors import InputError
 
-_FIGURES = (".png", ".svg", ".pdf")
 _OPTION = {"serum_measurable_g_dl": "--serum-measurable-g-dl"}
 
 
@@ -32,16 +31,24 @@ def _fmt(x) -> str:
     return "" if x is None else f"{x:g}"
 
 
+MAX_TERMINAL_PATIENTS = 100  # a terminal table of 20,000 patients takes longer to draw than to compute
+
+
+def _more(result) -> None:
+    more_rows(len(result.patients) - MAX_TERMINAL_PATIENTS, "patients")
+
+
 def _print_details(result) -> None:
     table = Table(title="IMWG 2016 response at every assessment")
     for col in ("patient", "day", "response", "confirmed", "reason", "flags"):
         table.add_column(col)
-    for p in result.patients:
+    for p in result.patients[:MAX_TERMINAL_PATIENTS]:
         for a in p.assessments:
             # patient ids and reasons are the user's text: "[/bold]" is an id, not Rich markup
             table.add_row(escape(p.patient_id), _fmt(a.day), a.response or "", "yes" if a.confirmed else "",
                           escape(a.reason), ", ".join(a.flags))  # fmt: skip
     console.print(table)
+    _more(result)
 
 
 def _print(result) -> None:
@@ -49,11 +56,12 @@ def _print(result) -> None:
     for col in ("patient", "measurable", "best", "PD day", "unconfirmed PD", "TTR (d)",
                 "DoR (d)", "flags"):  # fmt: skip
         table.add_column(col)
-    for p in result.patients:
+    for p in result.patients[:MAX_TERMINAL_PATIENTS]:
         dor = _fmt(p.duration_of_response_days) + ("" if p.dor_event in (None, True) else "+")
         table.add_row(escape(p.patient_id), p.measurable, p.best_response, _fmt(p.progression_day), _fmt(p.unconfirmed_pd_day),
                       _fmt(p.time_to_response_days), dor, ", ".join(p.flags))  # fmt: skip
     console.print(table)
+    _more(result)
     s = result.summary()
     pct = {k: "—" if s[k] is None else f"{100 * s[k]:.1f}%" for k in ("orr", "vgpr_or_better", "cbr", "dcr")}
     console.print(f"n = {s['n']}: ORR (≥PR) {pct['orr']}, ≥VGPR {pct['vgpr_or_better']}, CBR (≥MR) {pct['cbr']}, "
@@ -89,9 +97,8 @@ def register(app: typer.Typer) -> None:
         if output is not None and output.suffix.lower() not in TABLE_FORMATS:
             raise InputError("unknown output format", option="--output",
                              expected="a file name ending in " + ", ".join(sorted(TABLE_FORMATS)), got=output.name)  # fmt: skip
-        if plot is not None and plot.suffix.lower() not in _FIGURES:
-            raise InputError("unknown figure format", option="--plot", expected="a file name ending in .png, .svg or .pdf",
-                             got=plot.name)  # fmt: skip
+        if plot is not None:
+            figure_format(plot, "plot")
         for path, option in ((output, "--output"), (plot, "--plot")):
             if path is not None and not path.resolve().parent.is_dir():
                 raise InputError("output directory does not exist", option=option, got=str(path))

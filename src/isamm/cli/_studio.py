@@ -17,6 +17,29 @@ def _exec(argv: list[str]) -> None:  # replaced in tests
     os.execv(argv[0], argv)
 
 
+def _check_bind(host: str, port: int) -> None:
+    """InputError now for an address that does not resolve or a port that cannot be bound; Streamlit would
+    fail after starting, with a traceback."""
+    import errno
+    import socket
+
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except (socket.gaierror, UnicodeError):
+        raise InputError("unknown address", option="--host", expected="an IP address or a host name of this "
+                         "computer, e.g. 127.0.0.1", got=host) from None
+    with socket.socket(family, kind, proto) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRNOTAVAIL:
+                raise InputError("not an address of this computer", option="--host",
+                                 expected="one of this computer's addresses, e.g. 127.0.0.1", got=host) from None
+            raise InputError(f"cannot listen on {host}:{port} ({exc.strerror or exc})", option="--port",
+                             expected="a free port (ports below 1024 need administrator rights)", got=port) from None
+
+
 def register(app: typer.Typer) -> None:
     @app.command("studio")
     def studio_cmd(
@@ -32,6 +55,7 @@ def register(app: typer.Typer) -> None:
             raise InputError("invalid port", option="--port", expected="an integer from 1 to 65535", got=port)
         if not host.strip():
             raise InputError("empty address", option="--host", expected="an IP address or host name, e.g. 127.0.0.1")
+        _check_bind(host, port)
         if host not in LOCAL_HOSTS:
             err_console.print(f"warning: isamm studio has no authentication: anyone who can reach {host}:{port} can use "
                               "it and see what is uploaded to it. Use the default --host 127.0.0.1 unless you mean this.",

@@ -11,6 +11,8 @@ from rich.table import Table
 import isamm.trials as tr
 from isamm.cli._common import console, dask_option, emit_json, err_console
 from isamm.cli._pk import _backend_option
+from isamm._constraints import (BUDGET_MINUTES, EVALUATIONS, FOLLOW_UP_MONTHS, N_PER_ARM, N_VIRTUAL, REPLICATES,
+                                SEED, VALUES, constrained)
 from isamm.errors import InputError
 from isamm.parallel import client_for
 from isamm.report._html import fmt_num, fmt_pct
@@ -66,6 +68,7 @@ def show_cmd(trial: str = typer.Argument(..., help="Shipped trial id or a YAML f
 
 
 @trial_app.command("run")
+@constrained(seed=SEED, replicates=REPLICATES, n_per_arm=N_PER_ARM, follow_up_months=FOLLOW_UP_MONTHS)
 def run_cmd(
     trial: str = typer.Argument(..., help="Shipped trial id (isamm trial list) or a YAML file."),
     seed: int = typer.Option(..., "--seed", help="Seed of every random draw (same seed, same numbers)."),
@@ -138,6 +141,7 @@ def _print(data: dict) -> None:
 
 
 @trial_app.command("calibrate")
+@constrained(seed=SEED, budget_minutes=BUDGET_MINUTES, n_virtual=N_VIRTUAL, max_evaluations=EVALUATIONS)
 def calibrate_cmd(
     seed: int = typer.Option(1, "--seed", help="Seed of the virtual patients (common random numbers)."),
     budget_minutes: float = typer.Option(25.0, "--budget-minutes", help="Stop the search after this many minutes."),
@@ -188,6 +192,7 @@ def calibrate_cmd(
 
 
 @trial_app.command("sensitivity")
+@constrained(values=VALUES, seed=SEED, replicates=REPLICATES, n_per_arm=N_PER_ARM)
 def sensitivity_cmd(
     trial: str = typer.Argument(..., help="Shipped trial id or a YAML file."),
     parameter: str = typer.Option(..., "--parameter", help="Disease-model parameter, e.g. ec50_isa."),
@@ -230,6 +235,7 @@ def sensitivity_cmd(
 
 
 @trial_app.command("validate")
+@constrained(seed=SEED, replicates=REPLICATES)
 def validate_cmd(
     seed: int = typer.Option(1, "--seed", help="Seed of the virtual patients."),
     replicates: int = typer.Option(100, "--replicates", help="Replicate trials of each published size."),

@@ -21,6 +21,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from isamm._toml import load_toml
+from isamm._pydantic import input_error
 from isamm.errors import InputError
 
 __all__ = ["CohortConfig", "load_cohort_config"]
@@ -57,6 +58,4 @@ def load_cohort_config(config: str | os.PathLike[str] | Mapping[str, Any] | Coho
     try:
         return CohortConfig.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        key = ".".join(str(p) for p in err["loc"])
-        raise InputError(err["msg"], file=source, option=f"cohort.{key}", got=err.get("input")) from None
+        raise input_error(exc, file=source, key_as="option", prefix="cohort.") from None

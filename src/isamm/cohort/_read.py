@@ -11,23 +11,20 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from isamm.cohort._config import CohortConfig, load_cohort_config
-from isamm._header import check_text_file, check_unique_header, raw_header
+from isamm._columns import is_categorical
+from isamm._table import FIRST_DATA_ROW, read_table
 from isamm.errors import InputError
 from isamm.units import DAYS_PER_MONTH
 
-__all__ = ["Cohort", "read_cohort", "READERS", "ID_NAMES", "first_text_in_numbers"]
+__all__ = ["Cohort", "read_cohort", "ID_NAMES"]
 
-READERS = {".csv": "csv", ".tsv": "tsv", ".txt": "csv", ".xlsx": "excel", ".xls": "excel",
-           ".parquet": "parquet", ".pq": "parquet"}
 ID_NAMES = {"id", "patient", "patient_id", "subject", "subject_id", "usubjid", "pid"}
-FIRST_DATA_ROW = 2  # spreadsheet convention: the header is row 1
 
 
 @dataclass(frozen=True)
@@ -150,8 +147,8 @@ def read_cohort(
     categorical = categorical if categorical is not None else cfg.categorical
     continuous = continuous if continuous is not None else cfg.continuous
 
-    frame, source = _load(path_or_df)
-    frame = frame.reset_index(drop=True)
+    table = read_table(path_or_df, rows="patients")
+    frame, source = table.frame.reset_index(drop=True), table.name
 
     time_unit = "as given"
     if dates is not None:
@@ -184,71 +181,9 @@ def read_cohort(
 
     survival_cols = {c for c in (time, event, entry) if c} | set(dates or ())
     cats, conts, ids = _roles(frame, survival_cols, categorical, continuous, source)
+    _check_magnitudes(frame, [c for c in frame.columns if c not in ids], source)
     return Cohort(data=frame, time=time, event=event, entry=entry, categorical=cats, continuous=conts,
                   source=source, time_unit=time_unit, ids=ids)
-
-
-def _load(path_or_df) -> tuple[pd.DataFrame, str]:
-    if isinstance(path_or_df, pd.DataFrame):
-        check_unique_header(path_or_df.columns, "<DataFrame>")
-        return path_or_df.copy(), "<DataFrame>"
-    if hasattr(path_or_df, "read"):  # an in-memory upload: a binary file object whose .name gives the format
-        path, source = path_or_df, Path(str(getattr(path_or_df, "name", "") or "<upload>")).name
-        suffix = Path(source).suffix
-    else:
-        path = Path(path_or_df)
-        source, suffix = path.name, path.suffix
-    kind = READERS.get(suffix.lower())
-    if kind is None:
-        raise InputError("unknown cohort file type", file=source,
-                         expected="a file ending in " + ", ".join(sorted(READERS)), got=suffix or "(no suffix)")
-    if isinstance(path, Path) and path.is_dir():
-        raise InputError("is a folder, not a file", file=str(path), expected="a table file")
-    if isinstance(path, Path) and not path.is_file():
-        raise InputError("file not found", file=str(path))
-    check_text_file(path, kind, source)
-    sep = ","
-    try:
-        if kind == "csv":
-            frame = _read_text(path)
-            if frame.shape[1] == 1 and ";" in str(frame.columns[0]):
-                # a European spreadsheet export: ';' between cells, ',' as decimal mark (R's read.csv2)
-                sep = ";"
-                frame = _read_text(path, sep=";", decimal=",")
-        elif kind == "tsv":
-            frame = _read_text(path, sep="\t")
-        elif kind == "excel":
-            frame = pd.read_excel(_rewound(path))
-        else:
-            frame = pd.read_parquet(_rewound(path))
-        check_unique_header(raw_header(path, kind, sep) or frame.columns, source)
-    except InputError:
-        raise
-    except Exception as exc:  # the reader's own message says what is wrong with the file
-        raise InputError(f"cannot read the file ({type(exc).__name__}: {exc})", file=source) from None
-    # spreadsheets export formatted but empty rows at the end (",,,,"): not patients. Only trailing
-    # ones are dropped, so that row numbers in messages stay those of the file.
-    filled = np.flatnonzero(frame.notna().any(axis=1).to_numpy())
-    frame = frame.iloc[: filled[-1] + 1] if filled.size else frame.iloc[:0]
-    if frame.empty:
-        raise InputError("no patients", file=source, expected="a header row and at least one data row")
-    frame.columns = [str(c).strip() for c in frame.columns]
-    return frame, source
-
-
-def _read_text(path, **kwargs) -> pd.DataFrame:
-    """CSV/TSV as UTF-8 (with or without BOM), else Windows-1252, the encoding of Excel's plain "CSV" on Windows."""
-    try:
-        return pd.read_csv(_rewound(path), encoding="utf-8", **kwargs)
-    except UnicodeDecodeError:
-        return pd.read_csv(_rewound(path), encoding="cp1252", **kwargs)
-
-
-def _rewound(path):
-    """A path as is; a file object back at its start (it is read more than once)."""
-    if hasattr(path, "seek"):
-        path.seek(0)
-    return path
 
 
 def _require_column(frame: pd.DataFrame, name: str, source: str, option: str | None) -> None:
@@ -293,6 +228,24 @@ def _numeric(frame: pd.DataFrame, col: str, source: str) -> pd.Series:
         raise InputError("not finite", file=source, row=i + FIRST_DATA_ROW, column=col,
                          expected="a finite number", got=_py(raw.iloc[i]))
     return values.astype(float)
+
+
+MAX_ABS = 1e15  # beyond it a value is a data-entry slip, and sums of squares in the statistics overflow
+
+
+def _check_magnitudes(frame: pd.DataFrame, columns, source: str) -> None:
+    """InputError at the first infinite or absurdly large number (``inf``, ``1e308``) in a numeric column."""
+    for col in columns:
+        if not pd.api.types.is_numeric_dtype(frame[col]) or pd.api.types.is_bool_dtype(frame[col]):
+            continue
+        values = frame[col].to_numpy(dtype=float)
+        with np.errstate(invalid="ignore"):
+            bad = np.isinf(values) | (np.abs(values) > MAX_ABS)
+        if bad.any():
+            i = _first_bad(bad)
+            raise InputError("number out of range", file=source, row=i + FIRST_DATA_ROW, column=col,
+                             expected=f"a finite number within ±{MAX_ABS:.0e} (empty for a missing value)",
+                             got=_py(frame[col].iloc[i]))
 
 
 def _check_time(frame: pd.DataFrame, col: str, source: str) -> None:
@@ -379,36 +332,6 @@ def _months_between(frame: pd.DataFrame, start: str, end: str, source: str) -> p
     return months
 
 
-def first_text_in_numbers(series: pd.Series) -> int | None:
-    """Position of the first text cell in a column that is otherwise mostly numbers, else None.
-
-    ``.`` (SPSS/STATA missing), ``<5``, ``n.d.`` or ``12,5`` in a lab column make
-    pandas (and R) read the whole column as text, which a model would then
-    silently treat as a factor with one level per value. "Mostly" = at least
-    half of the non-empty cells are numbers.
-    """
-    if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
-        return None
-    codes, uniques = pd.factorize(series)  # each distinct cell converted once (a 200,000-row text column: fast)
-    present = codes >= 0
-    if not present.any():
-        return None
-    numbers = np.zeros(len(series), dtype=bool)
-    numbers[present] = pd.to_numeric(pd.Series(uniques, dtype=object), errors="coerce").notna().to_numpy()[codes[present]]
-    text = present & ~numbers
-    if not text.any() or 2 * numbers.sum() < present.sum():
-        return None
-    return _first_bad(text)
-
-
-def _is_categorical(series: pd.Series) -> bool:
-    if first_text_in_numbers(series) is not None:
-        return False  # a numeric column with a stray text cell: reported where it is used
-    if not pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
-        return True
-    return series.dropna().nunique() <= 2
-
-
 def _roles(frame, survival_cols, categorical, continuous, source):
     declared_cat = list(categorical or ())
     declared_cont = list(continuous or ())
@@ -435,7 +358,7 @@ def _roles(frame, survival_cols, categorical, continuous, source):
             conts.append(col)
         elif col.lower() in ID_NAMES:
             ids.append(col)
-        elif _is_categorical(frame[col]):
+        elif is_categorical(frame[col]):
             cats.append(col)
         else:
             conts.append(col)

@@ -20,6 +20,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from isamm._toml import parse_toml
+from isamm._pydantic import input_error
 from isamm.errors import InputError
 
 __all__ = ["DiseaseParameters", "load_parameters", "PARTNER_DRUGS", "REQUIRED", "SHIPPED", "DEFAULT"]
@@ -165,8 +166,7 @@ def _parse(data: bytes, name: str) -> DiseaseParameters:
     try:
         spec = _File.model_validate(raw)
     except ValidationError as exc:
-        e = exc.errors()[0]
-        raise InputError(e["msg"], file=name, column=".".join(str(p) for p in e["loc"])) from None
+        raise input_error(exc, file=name) from None
     missing = [p for p in REQUIRED if p not in spec.parameters]
     unknown = [p for p in spec.parameters if p not in REQUIRED]
     if missing or unknown:

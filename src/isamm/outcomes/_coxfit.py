@@ -33,6 +33,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from isamm._constraints import memory_budget_bytes
+from isamm.errors import InputError
+
 __all__ = ["CoxFit", "RiskData", "cox_newton"]
 
 EPS = 1e-9                        # R coxph.control(eps)
@@ -203,7 +206,10 @@ def _solve(imat: np.ndarray, u: np.ndarray, keep: np.ndarray) -> np.ndarray:
     """Newton step on the kept columns; 0 for singular ones (R ``chsolve2``)."""
     out = np.zeros_like(u)
     if keep.any():
-        out[keep] = np.linalg.solve(imat[np.ix_(keep, keep)], u[keep])
+        try:
+            out[keep] = np.linalg.solve(imat[np.ix_(keep, keep)], u[keep])
+        except np.linalg.LinAlgError:  # singular to working precision although the Cholesky test passed
+            out[keep] = np.linalg.lstsq(imat[np.ix_(keep, keep)], u[keep], rcond=None)[0]
     return out
 
 
@@ -211,7 +217,10 @@ def _inverse(imat: np.ndarray, keep: np.ndarray) -> np.ndarray:
     """Inverse on the kept columns, 0 rows/columns for singular ones (R ``chinv2``)."""
     out = np.zeros_like(imat)
     if keep.any():
-        out[np.ix_(keep, keep)] = np.linalg.inv(imat[np.ix_(keep, keep)])
+        try:
+            out[np.ix_(keep, keep)] = np.linalg.inv(imat[np.ix_(keep, keep)])
+        except np.linalg.LinAlgError:
+            out[np.ix_(keep, keep)] = np.linalg.pinv(imat[np.ix_(keep, keep)])
     return out
 
 
@@ -236,6 +245,12 @@ def cox_newton(X, t, e, s=None, strata=None, *, efron: bool = True, eps: float =
     """
     X = np.asarray(X, float)
     n, p = X.shape
+    need = 3 * n * p * p * 8  # the information sums hold an n × p × p array (and two working copies)
+    if need > memory_budget_bytes():
+        raise InputError(f"a Cox model of {p} terms on {n:,} rows needs ~{need / 1e9:.1f} GB, over the "
+                         f"{memory_budget_bytes() / 1e9:.1f} GB budget (ISAMM_MEMORY_GB)", option="covariates",
+                         expected=f"at most {max(1, int((memory_budget_bytes() / (24 * n)) ** 0.5))} terms for "
+                                  f"{n:,} rows")
     strata = np.zeros(n, dtype=int) if strata is None else np.asarray(strata)
     data = RiskData(t, e, s, strata)
     counting = s is not None

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from isamm.cohort._read import FIRST_DATA_ROW, first_text_in_numbers
+from isamm._columns import first_text_in_numbers
+from isamm._table import FIRST_DATA_ROW
 from isamm.errors import InputError, ModelError
 
 __all__ = ["Design", "check_collinear", "check_numbers", "model_frame", "r_label", "r_levels"]
@@ -29,8 +30,20 @@ class Design:
     n_dropped: int
 
 
+MAX_LEVELS = 200  # groups of a factor: more is an identifier or a continuous column, and tests would take hours
+
+
 def r_levels(values: pd.Series) -> list:
-    """Distinct non-missing values in R's factor order (sorted; numbers numerically)."""
+    """Distinct non-missing values in R's factor order (sorted; numbers numerically).
+
+    More than :data:`MAX_LEVELS` is an InputError naming the column: a factor with one level per patient
+    (an id, a continuous marker) would make tables, log-rank tests and designs of that many rows.
+    """
+    n_levels = values.nunique()
+    if n_levels > MAX_LEVELS:
+        raise InputError(f"{n_levels:,} distinct values: not a set of groups (an identifier or a continuous "
+                         "column?)", column=None if values.name is None else str(values.name),
+                         expected=f"a categorical column with at most {MAX_LEVELS} levels")
     if isinstance(values.dtype, pd.CategoricalDtype):
         return [c for c in values.cat.categories if (values == c).any()]
     return sorted(values.dropna().unique(), key=lambda v: (isinstance(v, str), v))
@@ -132,9 +145,16 @@ def check_collinear(X: pd.DataFrame, strata: np.ndarray | None = None, strata_na
     constant within every stratum (e.g. the stratification variable itself) is caught.
     """
     centred = X - (X.mean() if strata is None else X.groupby(strata).transform("mean"))
-    for k in range(1, X.shape[1] + 1):
+
+    def deficient(k: int) -> bool:
         sub = centred.iloc[:, :k].to_numpy()
-        if np.linalg.matrix_rank(sub, tol=1e-9 * max(1.0, np.abs(sub).max()) * np.sqrt(len(sub))) < k:
+        return np.linalg.matrix_rank(sub, tol=1e-9 * max(1.0, np.abs(sub).max()) * np.sqrt(len(sub))) < k
+
+    if X.shape[1] == 0 or not deficient(X.shape[1]):  # one decomposition when all columns are independent
+        return
+    for k in range(1, X.shape[1] + 1):  # else the first column that adds nothing, to name it
+        sub = centred.iloc[:, :k].to_numpy()
+        if deficient(k):
             col = X.columns[k - 1]
             if strata is not None and np.abs(sub[:, k - 1]).max() <= 1e-9 * max(1.0, np.abs(X[col]).max()):
                 raise ModelError(f"covariate column {col!r} is constant within each stratum of {strata_name!r}; "

@@ -62,7 +62,7 @@ class LogrankResult:
 
 def group_labels(group) -> tuple[np.ndarray, list]:
     """Group values and their levels in R factor order (sorted; numbers numerically)."""
-    g = pd.Series(np.asarray(group, dtype=object).ravel())
+    g = pd.Series(np.asarray(group, dtype=object).ravel(), name=getattr(group, "name", None))
     if g.isna().any():
         i = int(np.flatnonzero(g.isna().to_numpy())[0])
         raise InputError(f"element {i + 1} is missing", option="group", expected="a group for every subject")

@@ -85,7 +85,7 @@ def orr(responses, *, threshold: str = "PR", evaluable_only: bool = False, conf_
     ORRResult
     """
     if threshold.lower() not in _CANONICAL or threshold.upper() == "NE":
-        raise InputError("unknown response threshold", option="--threshold",
+        raise InputError("unknown response threshold", option="threshold",
                          expected="one of " + ", ".join(RESPONSE_ORDER[:-1]), got=threshold)
     threshold = _CANONICAL[threshold.lower()]
     raw = pd.Series(np.asarray(responses, dtype=object).ravel())

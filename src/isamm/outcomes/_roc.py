@@ -94,7 +94,7 @@ def roc_cutoff(marker, outcome, *, direction: str = "below") -> CutoffResult:
         would be ±inf: everyone or no one positive).
     """
     if direction not in ("below", "above"):
-        raise InputError("unknown direction", option="--direction", expected="'below' or 'above'", got=direction)
+        raise InputError("unknown direction", option="direction", expected="'below' or 'above'", got=direction)
     m_raw = pd.Series(np.asarray(marker, dtype=object).ravel())
     m = pd.to_numeric(m_raw, errors="coerce")
     bad = (m.isna() & m_raw.notna()).to_numpy()

@@ -18,12 +18,13 @@ import pandas as pd
 from scipy.stats import kruskal, mannwhitneyu
 
 from isamm.errors import InputError
-from isamm.cohort._read import first_text_in_numbers
+from isamm._columns import is_categorical
 from isamm.outcomes._design import check_numbers, r_label, r_levels
 from isamm.outcomes._tables import association_p
 
 __all__ = ["Table1Result", "table1"]
 
+MAX_VARIABLES = 500  # rows of a Table 1
 EXACT_WILCOXON_MAX_N = 50  # R wilcox.test: exact p below this size per group when there are no ties
 
 
@@ -70,14 +71,6 @@ def _fmt(x: float) -> str:
     return f"{x:.2f}" if abs(x) < 1 else f"{x:.1f}" if abs(x) < 1000 else f"{x:.0f}"
 
 
-def _is_categorical(series: pd.Series) -> bool:
-    if first_text_in_numbers(series) is not None:
-        return False  # numbers with a stray text cell: the continuous path names the cell
-    if not pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
-        return True
-    return series.dropna().nunique() <= 2
-
-
 def table1(frame, by: str | None = None, variables=None, *, categorical=None, continuous=None) -> Table1Result:
     """Baseline table, overall and by ``by``, with p-values when grouped.
 
@@ -104,6 +97,9 @@ def table1(frame, by: str | None = None, variables=None, *, categorical=None, co
     if variables is None:
         variables = list(getattr(frame, "covariates", ())) or [c for c in data.columns if c != by]
     variables = [v for v in variables if v != by]
+    if len(variables) > MAX_VARIABLES:  # a wide export (lab panels, genes): minutes of tests nobody reads
+        raise InputError(f"{len(variables):,} columns would be rows of the table", file=source, option="variables",
+                         expected=f"at most {MAX_VARIABLES} variables: name them (--variables a,b,c)")
     for col in [*variables, *([by] if by else [])]:
         if col not in data.columns:
             raise InputError("no such column", file=source, column=col,
@@ -117,7 +113,7 @@ def table1(frame, by: str | None = None, variables=None, *, categorical=None, co
         data = data.loc[~missing]
         levels = r_levels(data[by])
         if len(levels) < 2:
-            raise InputError("grouping column has a single level", file=source, column=by, option="--by",
+            raise InputError("grouping column has a single level", file=source, column=by, option="by",
                              expected="two or more groups", got=[r_label(v) for v in levels])
         group_masks = {r_label(g): (data[by] == g).to_numpy() for g in levels}
     else:
@@ -131,7 +127,7 @@ def table1(frame, by: str | None = None, variables=None, *, categorical=None, co
     add("n", "", "n", {"overall": str(len(data)), **{g: str(int(m.sum())) for g, m in group_masks.items()}})
     for var in variables:
         col = data[var]
-        is_cat = var in cats or (var not in conts and _is_categorical(col))
+        is_cat = var in cats or (var not in conts and is_categorical(col))
         if is_cat:
             _categorical(var, col, group_masks, add, stats)
         else:

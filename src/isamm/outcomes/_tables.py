@@ -15,6 +15,7 @@ from scipy.stats import binomtest, chi2_contingency, hypergeom
 from scipy.stats import fisher_exact as _scipy_fisher
 
 from isamm.errors import InputError
+from isamm.outcomes._design import r_levels
 
 __all__ = ["FisherResult", "ChisqResult", "ProportionResult", "fisher_exact", "chisq_test", "proportion_ci",
            "crosstab"]
@@ -91,6 +92,8 @@ def _as_table(table) -> np.ndarray:
 
 def crosstab(rows, cols) -> pd.DataFrame:
     """Counts of ``rows`` × ``cols`` (complete pairs), levels in R factor order."""
+    for values, name in ((rows, "rows"), (cols, "cols")):  # at most MAX_LEVELS each, before any counting
+        r_levels(values if isinstance(values, pd.Series) else pd.Series(np.asarray(values, dtype=object), name=name))
     frame = pd.DataFrame({"r": np.asarray(rows, dtype=object), "c": np.asarray(cols, dtype=object)}).dropna()
     return pd.crosstab(frame["r"], frame["c"])
 

@@ -36,19 +36,19 @@ def regimen_model(regimen: str, weeks: int, drug: str | None = None, model_id: s
     drugs = [d for d in ("isatuximab", "daratumumab") if d in reg.drugs]
     if drug is None:
         if not drugs:
-            raise InputError("regimen has no isatuximab or daratumumab", option="--regimen", got=regimen)
+            raise InputError("regimen has no isatuximab or daratumumab", option="regimen", got=regimen)
         drug = drugs[0]
     elif drug not in drugs:
-        raise InputError(f"regimen has no {drug}", option="--drug", expected=" or ".join(drugs) or "a regimen with an antibody", got=drug)
+        raise InputError(f"regimen has no {drug}", option="drug", expected=" or ".join(drugs) or "a regimen with an antibody", got=drug)
     if weeks < 1:
-        raise InputError("invalid horizon", option="--weeks", expected="an integer >= 1", got=weeks)
+        raise InputError("invalid horizon", option="weeks", expected="an integer >= 1", got=weeks)
     if model_id is None:
         ev = regimen_events(regimen, [70.0], weeks=weeks, drug=drug)
         route = str(ev["route"].iloc[0])
         model_id = DEFAULT_MODELS.get((drug, route))
         if model_id is None:
-            raise InputError(f"no shipped model for {drug} {route}", option="--model")
+            raise InputError(f"no shipped model for {drug} {route}", option="model_id")
     model = load_model(model_id)
     if model.drug != drug:
-        raise InputError(f"model {model_id} is for {model.drug}", option="--model", expected=f"a {drug} model", got=model_id)
+        raise InputError(f"model {model_id} is for {model.drug}", option="model_id", expected=f"a {drug} model", got=model_id)
     return drug, model

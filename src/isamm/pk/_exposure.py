@@ -33,6 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from isamm._constraints import PATIENTS, STEP_H, THRESHOLD_UG_ML, constrained
 from isamm.errors import InputError
 from isamm.pk._dosing import build_dosing
 from isamm.pk._model import load_model
@@ -121,6 +122,7 @@ def _num(v):
     return None if not np.isfinite(v) else v
 
 
+@constrained(threshold_ug_ml=THRESHOLD_UG_ML, grid_h=STEP_H, chunk_patients=PATIENTS)
 def exposure(
     model,
     patients: Patients | pd.DataFrame | None,
@@ -157,12 +159,6 @@ def exposure(
     model = load_model(model)
     if patients is None or isinstance(patients, pd.DataFrame):
         patients = typical_patients(model, patients)
-    if threshold_ug_ml is not None and not (np.isfinite(threshold_ug_ml) and threshold_ug_ml > 0):
-        raise InputError("invalid threshold", option="--threshold-ug-ml", expected="a number > 0", got=threshold_ug_ml)
-    if grid_h is not None and not (np.isfinite(grid_h) and grid_h > 0):
-        raise InputError("invalid grid spacing", option="grid_h", expected="a number > 0 h", got=grid_h)
-    if isinstance(chunk_patients, bool) or not isinstance(chunk_patients, (int, np.integer)) or chunk_patients < 1:
-        raise InputError("invalid chunk size", option="chunk_patients", expected="an integer >= 1", got=chunk_patients)
     if len(patients) > chunk_patients:
         bounds = [(lo, min(lo + chunk_patients, len(patients))) for lo in range(0, len(patients), chunk_patients)]
         # each task carries its own patients and doses only (not the whole population: Dask would copy it per task)

@@ -289,5 +289,5 @@ def load_model(model_id: str) -> PKModel:
         return model_id
     known = available_models()
     if model_id not in known:
-        raise InputError("unknown PK model", option="--model", expected="one of " + ", ".join(known), got=model_id)
+        raise InputError("unknown PK model", option="model_id", expected="one of " + ", ".join(known), got=model_id)
     return _load(model_id)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 
-from isamm._io import atomic_path
+from isamm._io import atomic_path, figure_format
 from isamm.pk._simulate import population_band
 
 __all__ = ["plot_concentration", "concentration_figure"]
@@ -19,9 +17,9 @@ def plot_concentration(path, curves, *, log: bool = False, threshold_ug_ml: floa
     ``curves`` is a list of ``(label, x, conc[patient, time])``; a single patient is
     drawn as a line, several as the median with a ``coverage_pct`` band.
     """
+    suffix = figure_format(path)
     fig = concentration_figure(curves, log=log, threshold_ug_ml=threshold_ug_ml, x_label=x_label, title=title,
                                coverage_pct=coverage_pct)
-    suffix = Path(path).suffix.lower().lstrip(".") or "png"
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format=suffix)
 

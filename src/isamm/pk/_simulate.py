@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from isamm._constraints import MAX_TIME_H, PATIENTS, SEED, check_work, validate
+from isamm._constraints import PATIENTS, SEED, TIME_H, check_work, constrained
 from isamm.errors import InputError, IntegrationWarning, ModelError
 from isamm.pk._dosing import build_dosing
 from isamm.pk._engine import STATUS, integrate
@@ -82,6 +82,7 @@ def typical_patients(model: PKModel | str, covariates: pd.DataFrame | None = Non
     return Patients(model, cov, np.zeros((len(cov), len(model.random_effects))))
 
 
+@constrained(n=PATIENTS, seed=SEED)
 def sample_covariates(model: PKModel | str, n: int, seed: int) -> pd.DataFrame:
     """Sample a covariate table from the model's ``[population]`` spec (seeded).
 
@@ -89,7 +90,6 @@ def sample_covariates(model: PKModel | str, n: int, seed: int) -> pd.DataFrame:
     by resampling; binary covariates are Bernoulli with the given share.
     """
     model = load_model(model)
-    _check_n(n)
     rng = np.random.default_rng(seed)
     spec = model.population
     out = {}
@@ -107,35 +107,23 @@ def sample_covariates(model: PKModel | str, n: int, seed: int) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+@constrained(n=PATIENTS, seed=SEED)
 def sample_patients(model: PKModel | str, n: int | None = None, *, seed: int, covariates: pd.DataFrame | None = None) -> Patients:
     """Patients with sampled IIV (diagonal Omega from the model file), reproducible by ``seed``.
 
     With ``covariates`` the table gives the patients (``n`` is its length);
     without it ``n`` covariate sets are drawn by :func:`sample_covariates`.
     """
-    validate(_CONSTRAINTS, seed=seed)
     model = load_model(model)
     if covariates is None:
         if n is None:
-            raise InputError("give the number of patients or a covariate table", option="--patients")
+            raise InputError("give the number of patients or a covariate table", option="n")
         cov = sample_covariates(model, n, seed)
     else:
         cov = covariate_frame(model, covariates)
     rng = np.random.default_rng([seed, 1])
     etas = rng.standard_normal((len(cov), len(model.random_effects))) * model.omegas
     return Patients(model, covariate_frame(model, cov), etas)
-
-
-_CONSTRAINTS = {  # declared once; sample_covariates, sample_patients, simulate and washout check against them
-    "n": PATIENTS,
-    "seed": SEED,
-}
-
-
-def _check_n(n) -> None:
-    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
-        raise InputError("invalid number of patients", option="--patients", expected="an integer >= 1", got=n)
-    validate(_CONSTRAINTS, n=n)
 
 
 @dataclass(frozen=True)
@@ -213,13 +201,13 @@ def check_times(times_h, option: str = "times_h") -> np.ndarray:
         raise InputError("times must be numbers", option=option, got=times_h) from None
     if arr.size == 0:
         raise InputError("no output times", option=option, expected="at least one time")
-    bad = ~np.isfinite(arr) | (arr < 0) | (arr > MAX_TIME_H)
+    bad = ~np.isfinite(arr) | (arr < TIME_H.low) | (arr > TIME_H.high)  # vectorized: grids can be long
     if bad.any():
-        raise InputError("invalid time", option=option, expected=f"finite times from 0 to {MAX_TIME_H:g} h (50 years)",
-                         got=float(arr[bad][0]))
+        raise InputError("invalid time", option=option, expected=TIME_H.describe(), got=float(arr[bad][0]))
     return np.unique(arr)
 
 
+@constrained(seed=SEED)
 def simulate(
     model: PKModel | str,
     patients: Patients | pd.DataFrame | None,
@@ -285,7 +273,7 @@ def simulate(
     observed = None
     if residual_error:
         if seed is None:
-            raise InputError("residual error needs a seed", option="--seed")
+            raise InputError("residual error needs a seed", option="seed")
         observed = add_residual_error(model, res.conc_ug_ml, seed)
     return Simulation(model.id, res.times_h, res.conc_ug_ml, res.auc_ug_h_ml, observed, res.status, res.n_steps, patients)
 

@@ -16,7 +16,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from isamm._constraints import SEED, validate
+from isamm._constraints import DAYS_AFTER_DOSE, HORIZON_DAYS, PATIENTS, SEED, STEP_H, THRESHOLD_UG_ML, Each, constrained
 from isamm.errors import InputError
 from isamm.pk._dosing import build_dosing
 from isamm.pk._model import covariate_frame, load_model
@@ -99,9 +99,11 @@ class Washout:
         return pd.concat([r.band() for r in self.results], ignore_index=True)
 
 
-MAX_HORIZON_DAYS = 3652.5  # 10 years after the last dose: any antibody is long gone
+MAX_HORIZON_DAYS = HORIZON_DAYS.high  # 10 years after the last dose: any antibody is long gone
 
 
+@constrained(n_patients=PATIENTS, seed=SEED, threshold_ug_ml=THRESHOLD_UG_ML, horizon_days=HORIZON_DAYS,
+             step_h=STEP_H, at_days=Each(DAYS_AFTER_DOSE, max_len=1000, min_len=0))
 def washout(
     events: pd.DataFrame | Callable[[np.ndarray], pd.DataFrame],
     *,
@@ -143,20 +145,10 @@ def washout(
 
     The prediction interval is the 5th–95th percentile over the virtual patients.
     """
-    if not (np.isfinite(threshold_ug_ml) and threshold_ug_ml > 0):
-        raise InputError("invalid threshold", option="--threshold-ug-ml", expected="a number > 0", got=threshold_ug_ml)
-    if not (np.isfinite(horizon_days) and 0 < horizon_days <= MAX_HORIZON_DAYS):
-        raise InputError("invalid horizon", option="horizon_days",
-                         expected=f"a number of days > 0 and <= {MAX_HORIZON_DAYS:g} (10 years)", got=horizon_days)
-    if not (np.isfinite(step_h) and step_h > 0):
-        raise InputError("invalid output step", option="step_h", expected="a number of hours > 0", got=step_h)
-    validate({"seed": SEED}, seed=seed)
-    if not (np.isfinite(step_h) and step_h > 0):
-        raise InputError("invalid grid step", option="step_h", expected="a number > 0 h", got=step_h)
     at_days = tuple(float(x) for x in at_days)
-    if any(not (np.isfinite(x) and 0 <= x <= horizon_days) for x in at_days):
-        raise InputError("invalid day after the last dose", option="--isatuximab-start-days",
-                         expected=f"days in [0, {horizon_days:g}]", got=list(at_days))
+    if any(x > horizon_days for x in at_days):
+        raise InputError("day after the last dose beyond the horizon", option="at_days",
+                         expected=f"days up to horizon_days ({horizon_days:g})", got=max(at_days))
     results = []
     last_dose = None
     for mid in models:

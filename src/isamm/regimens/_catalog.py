@@ -17,6 +17,7 @@ import pandas as pd
 from pydantic import ValidationError
 
 from isamm._toml import load_toml
+from isamm._pydantic import input_error
 from isamm.errors import InputError
 from isamm.regimens._patient import Patient
 from isamm.regimens._schedule import expand
@@ -129,9 +130,7 @@ def load_regimen_file(path) -> Regimen:
     try:
         spec = RegimenSpec.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"]) or None
-        raise InputError(err["msg"], file=name, column=where) from None
+        raise input_error(exc, file=name) from None
     return Regimen(spec)
 
 

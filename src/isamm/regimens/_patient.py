@@ -7,16 +7,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from isamm._constraints import AGE_Y, HEIGHT_CM, WEIGHT_KG
 from isamm.errors import InputError
 
 __all__ = ["Patient", "bsa_mosteller"]
 
 # Plausible adult ranges; outside them a value is almost surely a unit mistake (lb, m, months).
-_LIMITS = {
-    "weight_kg": (20.0, 350.0),
-    "height_cm": (100.0, 250.0),
-    "age_y": (18.0, 120.0),
-}
+_LIMITS = {name: (d.low, d.high) for name, d in (("weight_kg", WEIGHT_KG), ("height_cm", HEIGHT_CM), ("age_y", AGE_Y))}
 WEIGHT_LIMITS_KG = _LIMITS["weight_kg"]
 
 

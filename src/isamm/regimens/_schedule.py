@@ -15,6 +15,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from isamm._constraints import START_DATE
 from isamm.errors import InputError
 from isamm.regimens._infusion import infusion_profile_label, profile_from_label
 from isamm.regimens._patient import WEIGHT_LIMITS_KG, Patient
@@ -209,7 +210,7 @@ def _cycle_weights(values, patient: Patient) -> list[float]:
     return out
 
 
-START_DATES = (dt.date(1900, 1, 1), dt.date(2199, 12, 31))  # a treatment start, not any date
+START_DATES = (START_DATE.low, START_DATE.high)  # a treatment start, not any date
 
 
 def _parse_date(value) -> dt.date | None:

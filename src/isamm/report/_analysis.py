@@ -8,6 +8,8 @@ computes nothing itself. Its output, :class:`CohortAnalysis`, holds the
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -107,9 +109,38 @@ def run_analysis(cfg: AnalysisConfig, cohort: Path) -> CohortAnalysis:
     out = CohortAnalysis(config=cfg, cohort_file=cohort, sha256=_sha256(cohort), frame=frame)
     if cfg.table1 is not None:
         by = cfg.table1.by or cfg.group
-        out.table1 = outcomes.table1(frame, by=by, variables=cfg.table1.variables,
-                                     categorical=cfg.table1.categorical or None,
-                                     continuous=cfg.table1.continuous or None)
+        with _section(cfg, "table1", cohort):
+            out.table1 = outcomes.table1(frame, by=by, variables=cfg.table1.variables,
+                                         categorical=cfg.table1.categorical or None,
+                                         continuous=cfg.table1.continuous or None)
+    with _section(cfg, "response", cohort):
+        _run_response(cfg, cohort, frame, out)
+    for key, ep in cfg.endpoints.items():
+        # row-by-row checks of this endpoint's columns (event 0/1, time >= 0, entry < exit), naming file and row
+        data = read_cohort(cohort, time=ep.time, event=ep.event, entry=ep.entry).data
+        with _section(cfg, f"endpoints.{key}", cohort):
+            out.endpoints[key] = _run_endpoint(cfg, key, data)
+    if cfg.cutoff is not None:
+        ep = cfg.endpoints[cfg.cutoff.endpoint]
+        data = read_cohort(cohort, time=ep.time, event=ep.event, entry=ep.entry).data
+        with _section(cfg, "cutoff", cohort):
+            out.cutoff = _run_cutoff(cfg, data)
+    return out
+
+
+@contextmanager
+def _section(cfg: AnalysisConfig, key: str, cohort: Path):
+    """An InputError inside one analysis names the cohort file and the config section that asked for it
+    (the library names its own parameters, which mean nothing to the author of a config)."""
+    try:
+        yield
+    except InputError as exc:
+        src = cfg.source.name if cfg.source else "the config"
+        raise InputError(f"[{key}] of {src}: {exc.detail}", file=cohort.name if exc.file in (None, "<DataFrame>")
+                         else exc.file, row=exc.row, column=exc.column, expected=exc.expected, got=exc.got) from None
+
+
+def _run_response(cfg: AnalysisConfig, cohort: Path, frame: pd.DataFrame, out) -> None:
     if cfg.response is not None:
         r = cfg.response
         out.response = outcomes.orr(frame[r.column], threshold=r.threshold, evaluable_only=r.evaluable_only,
@@ -118,15 +149,6 @@ def run_analysis(cfg: AnalysisConfig, cohort: Path) -> CohortAnalysis:
             out.response_model, out.n_not_evaluable = _run_ordinal(cfg, frame)
         if cfg.group:
             out.response_by_group, out.response_test = _response_by_group(cfg, frame)
-    for key, ep in cfg.endpoints.items():
-        # row-by-row checks of this endpoint's columns (event 0/1, time >= 0, entry < exit), naming file and row
-        data = read_cohort(cohort, time=ep.time, event=ep.event, entry=ep.entry).data
-        out.endpoints[key] = _run_endpoint(cfg, key, data)
-    if cfg.cutoff is not None:
-        ep = cfg.endpoints[cfg.cutoff.endpoint]
-        data = read_cohort(cohort, time=ep.time, event=ep.event, entry=ep.entry).data
-        out.cutoff = _run_cutoff(cfg, data)
-    return out
 
 
 def _response_by_group(cfg: AnalysisConfig, frame: pd.DataFrame):

@@ -37,6 +37,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from isamm._toml import load_toml
+from isamm._pydantic import error_parts
 from isamm.errors import InputError
 from isamm.units import TIME_UNITS
 
@@ -177,16 +178,10 @@ def load_config(path: str | os.PathLike[str]) -> AnalysisConfig:
         cfg = AnalysisConfig.model_validate(raw)
     except ValidationError as exc:
         # a misspelt key explains the "missing" error it causes, so report it first
-        err = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")[0]
-        key = ".".join(str(p) for p in err["loc"]) or "(top level)"
-        msg = err["msg"].removeprefix("Value error, ")
-        if err["type"] == "extra_forbidden":
-            msg = "unknown key"
-        elif err["type"] == "missing":
-            msg = "required key is missing"
-        got = err.get("input") if err["type"] not in ("extra_forbidden", "missing") else None
-        raise InputError(f"key {key!r}: {msg}" + ("" if got is None or isinstance(got, dict) else f" (got {got!r})"),
-                         file=str(path)) from None
+        msg, key, expected, got = error_parts(exc)  # a misspelt key first: it explains a "missing" one
+        msg = "required key is missing" if msg == "missing key" else msg
+        raise InputError(f"key {key or '(top level)'!r}: {msg}", file=str(path), expected=expected,
+                         got=None if expected is None or isinstance(got, dict) else got) from None
     _check_references(cfg, path)
     cohort = cfg.cohort
     if cohort is not None and not cohort.is_absolute():

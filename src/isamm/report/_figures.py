@@ -14,7 +14,7 @@ from pathlib import Path
 import matplotlib
 from matplotlib.figure import Figure
 
-from isamm._io import atomic_path
+from isamm._io import atomic_path, figure_format
 
 __all__ = ["PALETTE", "format_p", "p_text", "save_figure", "house_style"]
 
@@ -62,6 +62,8 @@ def save_figure(fig: Figure, stem: str | os.PathLike[str], formats: tuple[str, .
     same input gives the same SVG bytes.
     """
     stem = Path(stem)
+    for fmt in formats:  # every format checked before the first file is written
+        figure_format(stem.with_suffix("." + fmt))
     written = []
     for fmt in formats:
         target = stem.with_suffix("." + fmt)

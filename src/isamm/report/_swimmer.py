@@ -16,12 +16,14 @@ from pathlib import Path
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from isamm._io import atomic_path
+from isamm._io import atomic_path, figure_format
 from isamm.errors import InputError
 from isamm.report._figures import house_style
 from isamm.units import DAYS_PER_MONTH
 
 __all__ = ["RESPONSE_COLOURS", "swimmer_plot", "save_swimmer_plot"]
+
+MAX_SWIMMER_PATIENTS = 300
 
 #: Greens/blues for response (darker = deeper), orange for MR, grey for SD, vermilion for PD
 #: (Okabe & Ito palette where it has the colour).
@@ -54,6 +56,9 @@ def swimmer_plot(result, *, title: str | None = None, months: bool = True) -> Fi
         new_line = next((a.day for a in p.assessments if a.response is None), None)  # day the next line starts
         end = visits[-1].day if visits else 0.0
         bars.append((end, p, visits, new_line))
+    if len(bars) > MAX_SWIMMER_PATIENTS:  # one bar per patient: thousands make an image no one can read
+        raise InputError(f"a swimmer plot of {len(bars):,} patients", option="plot",
+                         expected=f"at most {MAX_SWIMMER_PATIENTS} patients (plot a subset of the lab file)")
     bars.sort(key=lambda b: (b[0], b[1].patient_id))
     with house_style():
         fig = Figure(figsize=(7.0, 1.2 + 0.28 * max(len(bars), 1)))
@@ -96,10 +101,7 @@ def save_swimmer_plot(result_or_figure, path: str | os.PathLike[str], **kwargs) 
     ``kwargs`` passed to :func:`swimmer_plot`) or an already drawn figure.
     """
     path = Path(path)
-    fmt = path.suffix.lower().lstrip(".")
-    if fmt not in ("png", "svg", "pdf"):
-        raise InputError("unknown figure format", file=str(path), expected="a name ending in .png, .svg or .pdf",
-                         got=path.suffix or "(no suffix)")  # fmt: skip
+    fmt = figure_format(path)
     fig = result_or_figure if isinstance(result_or_figure, Figure) else swimmer_plot(result_or_figure, **kwargs)
     # No creation dates in the file: the same input gives the same bytes.
     metadata = {"Date": None} if fmt == "svg" else ({"Software": None} if fmt == "png" else {})

@@ -25,6 +25,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from isamm._toml import load_toml
+from isamm._pydantic import error_parts
 from isamm.errors import InputError
 
 __all__ = ["ResponseConfig", "load_config"]
@@ -155,12 +156,6 @@ def load_config(
     try:
         return ResponseConfig(**data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        key = ".".join(str(p) for p in err["loc"]) or None
-        raise InputError(
-            "invalid response setting",
-            file=source,
-            option=key,
-            expected=err["msg"].removeprefix("Value error, "),
-            got=err.get("input") if key else None,
-        ) from None
+        message, key, expected, got = error_parts(exc)
+        raise InputError(f"invalid response setting, {message}", file=source, option=key, expected=expected,
+                         got=got if key and expected else None) from None

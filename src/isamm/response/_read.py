@@ -10,13 +10,12 @@ from __future__ import annotations
 import difflib
 import os
 import re
-from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
 
-from isamm._header import check_text_file, check_unique_header, raw_header
+from isamm._table import read_table
 from isamm.errors import InputError
 from isamm.response._config import ResponseConfig
 
@@ -45,6 +44,8 @@ LAB_COLUMNS: dict[str, tuple[str, str]] = {
     "anti_cd38": ("patient_bool", "per patient: on isatuximab/daratumumab or within 6 months of it (true/false)"),
 }
 _REQUIRED = ("patient_id", "day")
+MAX_ABS_DAY = 36_525  # 100 years from treatment start: beyond it a day is a typo (or a date in days since 1900)
+MAX_AMOUNT = 1e7      # above any M-protein, FLC or marrow value in its unit
 _TRUE = {"1", "1.0", "true", "t", "yes", "y"}
 _FALSE = {"0", "0.0", "false", "f", "no", "n"}
 _ISOTYPE = re.compile(r"^\s*(?:(ig[gadme])[\s\-_]*)?(kappa|lambda|κ|λ)(?:[\s\-_]*(?:light[\s\-_]*chain|lc))?\s*$")
@@ -83,11 +84,9 @@ def read_labs(source: str | os.PathLike[str] | pd.DataFrame | BinaryIO, config: 
         baseline (no assessment at or before day 0).
     """
     config = config or ResponseConfig()
-    raw, name = _load(source)
-    raw.columns = [str(c).strip() for c in raw.columns]
+    table = read_table(source, rows="assessments", text=True)  # a header alone: an error, not "n = 0"
+    raw, name = table.frame, table.name
     _check_columns(raw, name)
-    if raw.empty:  # a header alone would give "n = 0" and exit 0, as if every patient had been assessed
-        raise InputError("no assessments", file=name, expected="a header row and at least one data row")
     rows = np.arange(len(raw)) + 2
     # Cleaned cells kept as Python objects (a DataFrame would turn None back into NaN); numeric columns
     # (a DataFrame from a simulation, Parquet) stay float arrays, NaN = empty: the same checks, vectorized.
@@ -108,47 +107,9 @@ def read_labs(source: str | os.PathLike[str] | pd.DataFrame | BinaryIO, config: 
     return out.sort_values(["patient_id", "day"], kind="stable").reset_index(drop=True)
 
 
-def _load(source) -> tuple[pd.DataFrame, str]:
-    if isinstance(source, pd.DataFrame):
-        return source.reset_index(drop=True).copy(), "<DataFrame>"
-    if hasattr(source, "read"):  # an in-memory upload: a binary file object whose .name gives the format
-        path = source
-        name = str(getattr(source, "name", "") or "<upload>")
-        suffix = Path(name).suffix.lower()
-    else:
-        path = Path(source)
-        name = str(path)
-        if path.is_dir():
-            raise InputError("is a folder, not a file", file=name, expected="a lab table file")
-        if not path.is_file():
-            raise InputError("lab file not found", file=name)
-        suffix = path.suffix.lower()
-        check_text_file(path, {".csv": "csv", ".txt": "csv"}.get(suffix, suffix.lstrip(".")), name)
-    try:
-        if suffix in (".csv", ".txt"):
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-        elif suffix in (".xlsx", ".xls"):
-            frame = pd.read_excel(path, dtype=object)
-        elif suffix in (".parquet", ".pq"):
-            frame = pd.read_parquet(path)
-        else:
-            raise InputError("unknown file type", file=name, expected=".csv, .xlsx or .parquet", got=suffix or "(none)")
-    except InputError:
-        raise
-    except Exception as exc:  # the reader's own message says what is wrong with the file
-        raise InputError(f"cannot read the file ({type(exc).__name__}: {exc})", file=name) from None
-    kind = {".csv": "csv", ".txt": "csv", ".xlsx": "excel", ".xls": "excel"}.get(suffix)
-    check_unique_header((raw_header(path, kind) if kind else None) or frame.columns, name)
-    return frame, name
-
-
 def _check_columns(raw: pd.DataFrame, name: str) -> None:
     known = list(LAB_COLUMNS)
-    seen = set()
     for col in raw.columns:
-        if col in seen:
-            raise InputError("duplicated column", file=name, column=col)
-        seen.add(col)
         if col not in LAB_COLUMNS:
             # A name missing its unit suffix ("serum_m") is a prefix of the right one; else the closest spelling.
             close = [k for k in known if k.startswith(col.lower())] or difflib.get_close_matches(
@@ -215,6 +176,7 @@ def _numbers(values, col, kind, rows, name, config) -> pd.Series:
             bad = np.isinf(x) | ((x < 0) if kind != "day" else False) | ((x > 100) if kind == "percent" else False)
             if col == "serum_m_g_dl":
                 bad |= x > config.serum_m_max_g_dl
+            bad |= np.abs(x) > (MAX_ABS_DAY if kind == "day" else MAX_AMOUNT)
         if kind == "day":
             bad |= np.isnan(x)
         if not bad.any():
@@ -232,6 +194,12 @@ def _numbers(values, col, kind, rows, name, config) -> pd.Series:
             raise InputError("not a number", file=name, row=int(rows[i]), column=col, expected="a finite number", got=value)
         if kind != "day" and x < 0:
             raise InputError("negative value", file=name, row=int(rows[i]), column=col, expected="a value ≥ 0", got=value)
+        if kind == "day" and abs(x) > MAX_ABS_DAY:
+            raise InputError("day out of range", file=name, row=int(rows[i]), column=col,
+                             expected=f"days from treatment start, within ±{MAX_ABS_DAY:,} (100 years)", got=value)
+        if x > MAX_AMOUNT:
+            raise InputError("value out of range", file=name, row=int(rows[i]), column=col,
+                             expected=f"at most {MAX_AMOUNT:.0e} in the column's unit", got=value)
         if kind == "percent" and x > 100:
             raise InputError("not a percentage", file=name, row=int(rows[i]), column=col, expected="0 to 100", got=value)
         if col == "serum_m_g_dl" and x > config.serum_m_max_g_dl:

@@ -53,6 +53,7 @@ from scipy.stats import norm
 
 from isamm import __version__
 from isamm.disease import DiseaseParameters, load_parameters
+from isamm._constraints import BUDGET_MINUTES, EVALUATIONS, N_VIRTUAL, SEED, constrained
 from isamm.errors import InputError
 from isamm.trials._run import simulate_arms
 from isamm.trials._spec import load_trial
@@ -316,6 +317,7 @@ class _Objective:
         return np.array(res), values
 
 
+@constrained(seed=SEED, budget_minutes=BUDGET_MINUTES, n_virtual=N_VIRTUAL, max_evaluations=EVALUATIONS)
 def calibrate(*, seed: int = 1, budget_minutes: float = 25.0, n_virtual: int = 600, start=None,
               free: tuple[str, ...] | None = None, backend: str = "numpy", max_rounds: int = 2,
               max_evaluations: int | None = None,
@@ -335,17 +337,6 @@ def calibrate(*, seed: int = 1, budget_minutes: float = 25.0, n_virtual: int = 6
     ``progress(evaluations, best_objective, seconds)`` is called after every evaluation. Ctrl-C stops
     the search and returns the best point so far (the caller writes it, atomically, marked as such).
     """
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**63:
-        raise InputError("invalid seed", option="--seed", expected="an integer in [0, 2^63)", got=seed)
-    if not (isinstance(budget_minutes, (int, float)) and 0 < budget_minutes <= 24 * 60):
-        raise InputError("invalid budget", option="--budget-minutes", expected="minutes in (0, 1440]", got=budget_minutes)
-    if max_evaluations is not None and (isinstance(max_evaluations, bool) or not isinstance(max_evaluations, int)
-                                        or max_evaluations < 1):
-        raise InputError("invalid number of evaluations", option="--max-evaluations", expected="an integer >= 1",
-                         got=max_evaluations)  # fmt: skip
-    if isinstance(n_virtual, bool) or not isinstance(n_virtual, int) or not 20 <= n_virtual <= 20_000:
-        raise InputError("invalid virtual trial size", option="--n-virtual", expected="an integer in 20-20000",
-                         got=n_virtual)  # fmt: skip
     if median not in MEDIAN_FORMS:
         raise InputError("unknown median form", option="median", expected=" or ".join(MEDIAN_FORMS), got=median)
     start = load_parameters(start)

@@ -8,9 +8,8 @@ which conclusions rest on a choice rather than on data.
 
 from __future__ import annotations
 
-import math
-
 from isamm.disease import load_parameters
+from isamm._constraints import FOLLOW_UP_MONTHS, N_PER_ARM, REPLICATES, SEED, VALUES, constrained
 from isamm.errors import InputError
 from isamm.trials._trial import run_trial
 
@@ -19,6 +18,7 @@ __all__ = ["sensitivity"]
 _KEYS = ("orr", "vgpr_or_better", "dcr", "median_pfs_months", "median_os_months", "median_treatment_weeks")
 
 
+@constrained(values=VALUES, seed=SEED, replicates=REPLICATES, n_per_arm=N_PER_ARM, follow_up_months=FOLLOW_UP_MONTHS)
 def sensitivity(trial, parameter: str, values, *, seed: int, replicates: int = 1, n_per_arm: int | None = None,
                 follow_up_months: float | None = None, parameters=None, backend: str = "numpy",
                 progress=None, client=None) -> dict:
@@ -30,17 +30,20 @@ def sensitivity(trial, parameter: str, values, *, seed: int, replicates: int = 1
     """
     base = load_parameters(parameters)
     if parameter not in base.values:
-        raise InputError("unknown disease-model parameter", option="--parameter",
+        raise InputError("unknown disease-model parameter", option="parameter",
                          expected="one of " + ", ".join(base.values), got=parameter)  # fmt: skip
-    vals = [float(v) for v in values]
-    if not vals or len(vals) > 20:
-        raise InputError("give 1 to 20 values", option="--values", got=len(vals))
+    vals = [float(v) for v in (values.split(",") if isinstance(values, str) else values)]
     spec = base.spec["parameters"][parameter]
     rows = []
+    every = []
+    for v in vals:  # every value checked before the first run: no run is wasted on a later typo
+        try:
+            every.append(base.with_values(**{parameter: v}))
+        except InputError as exc:
+            raise InputError(f"{parameter} = {v:g}: {exc.detail}", option="values", expected=exc.expected,
+                             got=exc.got) from None
     for i, v in enumerate(vals):
-        if not math.isfinite(v):
-            raise InputError("not a finite number", option="--values", got=v)
-        params = base.with_values(**{parameter: v})
+        params = every[i]
         res = run_trial(trial, seed=seed, replicates=replicates, n_per_arm=n_per_arm,
                         follow_up_months=follow_up_months, parameters=params, backend=backend, client=client)
         d = res.to_dict()

@@ -18,6 +18,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from isamm._constraints import FOLLOW_UP_MONTHS, N_PER_ARM, validate
+from isamm._pydantic import input_error
 from isamm.errors import InputError
 from isamm.population import BaselineSpec
 
@@ -112,15 +114,15 @@ class TrialSpec(_Strict):
         """A copy with every arm's n and/or the data cut-off replaced (validated again)."""
         data = self.model_dump()
         if n_per_arm is not None:
-            if isinstance(n_per_arm, bool) or not isinstance(n_per_arm, int) or not 1 <= n_per_arm <= 100_000:
-                raise InputError("invalid arm size", option="--n-per-arm", expected="an integer in 1-100000", got=n_per_arm)
+            validate({"n_per_arm": N_PER_ARM}, n_per_arm=n_per_arm)
             for a in data["arms"]:
                 a["n"] = n_per_arm
                 a["ratio"] = 1.0
         if follow_up_months is not None:
-            if not (isinstance(follow_up_months, (int, float)) and self.accrual_months < follow_up_months <= 240):
-                raise InputError("invalid data cut-off", option="--follow-up-months",
-                                 expected=f"months after the first patient, > accrual ({self.accrual_months:g}) and <= 240",
+            validate({"follow_up_months": FOLLOW_UP_MONTHS}, follow_up_months=follow_up_months)
+            if not follow_up_months > self.accrual_months:
+                raise InputError("data cut-off before the end of accrual", option="follow_up_months",
+                                 expected=f"more months than the accrual ({self.accrual_months:g})",
                                  got=follow_up_months)
             data["data_cutoff_months"] = float(follow_up_months)
         return TrialSpec.model_validate(data)
@@ -147,14 +149,7 @@ def _parse(text: str, name: str, folder: Path | None = None) -> TrialSpec:
     try:
         return TrialSpec.model_validate(raw)
     except ValidationError as exc:
-        e = exc.errors()[0]
-        key = ".".join(str(p) for p in e["loc"]) or None
-        msg = e["msg"].removeprefix("Value error, ")
-        if e["type"] == "extra_forbidden":
-            msg = "unknown key"
-        elif e["type"] == "missing":
-            msg = "missing key"
-        raise InputError(msg, file=name, column=key) from None
+        raise input_error(exc, file=name) from None
 
 
 def parse_trial(text: str, name: str = "trial.yaml") -> TrialSpec:
@@ -185,6 +180,8 @@ def load_trial(source: str | os.PathLike[str] | TrialSpec) -> TrialSpec:
     text = str(source)
     if text.lower().endswith((".yaml", ".yml")) or os.sep in text or Path(text).exists():
         path = Path(text)
+        if path.is_dir():
+            raise InputError("is a folder, not a file", file=text, expected="a YAML trial definition")
         if not path.is_file():
             raise InputError("trial file not found", file=text, expected="a YAML file or a shipped trial id")
         try:

@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 
 from isamm import __version__
+from isamm._constraints import FOLLOW_UP_MONTHS, N_PER_ARM, REPLICATES, SEED, check_trial_work, constrained
 from isamm.disease import DiseaseParameters, load_parameters
-from isamm.errors import InputError
 from isamm.outcomes import cox, kaplan_meier, orr
 from isamm.parallel import map_ordered
 from isamm.trials._run import CHUNK_PATIENTS, ArmSimulation, simulate_arms
@@ -33,7 +33,7 @@ __all__ = ["TrialResult", "run_trial", "LANDMARK_MONTHS", "MAX_REPLICATES"]
 LANDMARK_MONTHS = (6, 12, 24)
 #: Splits of patients with prior daratumumab by months from its last dose (seed 001: 6; seed 004: 6 and 12).
 DARATUMUMAB_SPLITS_MONTHS = (3, 6, 12)
-MAX_REPLICATES = 10_000
+MAX_REPLICATES = int(REPLICATES.high)
 #: Replicates are simulated in batches of up to this many patients per arm: one PK call for the batch
 #: (the engine's cost per step is mostly per call, so 3,000 patients cost ~5x less each than 150).
 BATCH_PATIENTS = CHUNK_PATIENTS
@@ -227,6 +227,7 @@ def _run_batch(spec: TrialSpec, seed: int, params: DiseaseParameters, backend: s
     return _Batch(summaries, hrs, first)
 
 
+@constrained(seed=SEED, replicates=REPLICATES, n_per_arm=N_PER_ARM, follow_up_months=FOLLOW_UP_MONTHS)
 def run_trial(trial: str | TrialSpec, *, seed: int, replicates: int = 1, n_per_arm: int | None = None,
               follow_up_months: float | None = None, parameters: str | DiseaseParameters | None = None,
               backend: str = "numpy", progress: Callable[[int, int], None] | None = None,
@@ -254,14 +255,10 @@ def run_trial(trial: str | TrialSpec, *, seed: int, replicates: int = 1, n_per_a
         A ``dask.distributed.Client``: batches of replicates run as Dask tasks (:mod:`isamm.parallel`);
         the numbers are the same as without it (each replicate has its own seed stream).
     """
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**63:
-        raise InputError("invalid seed", option="--seed", expected="an integer in [0, 2^63)", got=seed)
-    if isinstance(replicates, bool) or not isinstance(replicates, (int, np.integer)) or not 1 <= replicates <= MAX_REPLICATES:
-        raise InputError("invalid number of replicates", option="--replicates",
-                         expected=f"an integer in 1-{MAX_REPLICATES}", got=replicates)
     spec = load_trial(trial)
     if n_per_arm is not None or follow_up_months is not None:
         spec = spec.with_overrides(n_per_arm=n_per_arm, follow_up_months=follow_up_months)
+    check_trial_work(replicates, sum(a.n for a in spec.arms))  # before any work: hours are refused
     params = load_parameters(parameters)
     total = replicates * len(spec.arms)
     n_max = max(a.n for a in spec.arms)

@@ -16,6 +16,7 @@ from typing import Callable
 
 import numpy as np
 
+from isamm._constraints import REPLICATES, SEED, constrained
 from isamm.disease import load_parameters
 from isamm.trials._trial import TrialResult, _median, _range, run_trial
 
@@ -63,6 +64,7 @@ class ValidationResult:
         return self.document
 
 
+@constrained(seed=SEED, replicates=REPLICATES)
 def validate(*, seed: int = 1, replicates: int = 100, parameters=None, backend: str = "numpy",
              progress: Callable[[int, int], None] | None = None, client=None) -> ValidationResult:
     """Predict every validation number of the evidence base with the parameter file as it is (no fitting).

@@ -1,0 +1,277 @@
+"""The one reader of user tables: cohort, lab and covariate files (CSV, TSV, Excel, Parquet, uploads).
+
+Every way a table can fail to load is one :class:`~isamm.errors.InputError`
+naming the file and what was expected: a missing file, a folder, an empty or
+header-only file, a binary file, a CSV renamed ``.xlsx``, a repeated column
+name (pandas would rename the second ``t`` to ``t.1`` without a word), a row
+with more cells than the header. Text is UTF-8 (with or without BOM), else
+Windows-1252, the encoding of Excel's plain "CSV" on Windows; a header with
+``;`` between cells is a European export with decimal commas (R's
+``read.csv2``). Rows are numbered as a spreadsheet shows them: header = row 1.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from isamm.errors import InputError
+
+__all__ = ["Table", "read_table", "check_unique_header", "SUFFIXES", "FIRST_DATA_ROW"]
+
+SUFFIXES = {".csv": "csv", ".txt": "csv", ".tsv": "tsv", ".xlsx": "excel", ".xls": "excel",
+            ".parquet": "parquet", ".pq": "parquet"}
+FIRST_DATA_ROW = 2  # spreadsheet convention: the header is row 1
+
+_MAGIC = {b"PK\x03\x04": "a ZIP archive (an .xlsx workbook?)", b"PAR1": "a Parquet file",
+          b"\xd0\xcf\x11\xe0": "an old Excel (.xls) or Word file", b"%PDF": "a PDF"}
+_DECIMAL_COMMA = re.compile(r"^\s*[+-]?(\d+,?\d*|,\d+)([eE][+-]?\d+)?\s*$")
+_TOO_MANY = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table as read: ``frame`` (columns named as in the header, stripped) and ``name`` (the path as given,
+    for messages and titles; an upload's file name; ``"<DataFrame>"`` for a table given in memory)."""
+
+    frame: pd.DataFrame
+    name: str
+
+
+def read_table(source: Any, *, rows: str = "data rows", text: bool = False) -> Table:
+    """Read a table file, an upload (a binary file object with a ``name``) or a DataFrame.
+
+    Parameters
+    ----------
+    source
+        Path (format by suffix: .csv/.txt, .tsv, .xlsx/.xls, .parquet/.pq), binary file object, or DataFrame.
+    rows
+        What the data rows are, for the header-only message ("no patients", "no assessments").
+    text
+        Keep CSV cells as text (empty cell = ``""``; decimal commas turned into points in columns of numbers)
+        and Excel cells as objects; otherwise pandas infers the types.
+    """
+    if isinstance(source, pd.DataFrame):
+        check_unique_header(source.columns, "<DataFrame>")
+        frame, name = source.reset_index(drop=True).copy(), "<DataFrame>"
+    else:
+        name = _name(source)
+        suffix = Path(name).suffix
+        kind = SUFFIXES.get(suffix.lower())
+        if kind is None:
+            raise InputError("unknown table file type", file=name,
+                             expected="a file ending in " + ", ".join(sorted(SUFFIXES)), got=suffix or "(no suffix)")
+        data = _bytes(source, name)
+        _check_content(data, kind, name)
+        try:
+            frame = _PARSERS[kind](data, name, text)
+        except InputError:
+            raise
+        except Exception as exc:  # the parser's own words say what is wrong with the file
+            raise InputError(f"cannot read the file ({_reason(exc)})", file=name,
+                             expected=f"a {kind.upper()} table with one header row") from None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    frame = _without_unnamed_empty_columns(frame, name)
+    frame = _without_trailing_empty_rows(frame)
+    if frame.empty:  # a header alone: "n = 0" with exit 0 would look like a finished analysis
+        raise InputError(f"no {rows}", file=name, expected="a header row and at least one data row")
+    return Table(frame, name)
+
+
+def _name(source) -> str:
+    if hasattr(source, "read"):  # an in-memory upload (isamm studio): its .name gives the format
+        return Path(str(getattr(source, "name", "") or "<upload>")).name
+    return str(source)
+
+
+def _bytes(source, name: str) -> bytes:
+    """The file's bytes; InputError for a folder, a missing or an unreadable file."""
+    if hasattr(source, "read"):
+        if hasattr(source, "seek"):
+            source.seek(0)
+        data = source.read()
+        if hasattr(source, "seek"):
+            source.seek(0)
+        return data.encode("utf-8") if isinstance(data, str) else data
+    path = Path(source)
+    if path.is_dir():
+        raise InputError("is a folder, not a file", file=name, expected="a table file (.csv, .xlsx, .parquet)")
+    if not path.exists():
+        raise InputError("file not found", file=name)
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read the file ({exc.strerror or type(exc).__name__})", file=name) from None
+
+
+def _check_content(data: bytes, kind: str, name: str) -> None:
+    """InputError for an empty file, a binary CSV/TSV, or an Excel/Parquet file that is not one."""
+    head = data[:8192]
+    if not head.strip():
+        raise InputError("the file is empty", file=name, expected="a header row and at least one data row")
+    found = next((what for magic, what in _MAGIC.items() if head.startswith(magic)), None)
+    if kind in ("csv", "tsv"):
+        if found or b"\x00" in head or b"\x00" in data:
+            raise InputError(f"not a text table: the file looks like {found or 'binary data'}", file=name,
+                             expected=f"a {kind.upper()} text file (or give the file its own suffix)")
+    elif kind == "excel" and not head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
+        raise InputError("not an Excel workbook" + ("" if found is None else f": the file looks like {found}")
+                         + ("" if found or b"\x00" in head else ": it is plain text (a CSV renamed .xlsx?)"),
+                         file=name, expected="an .xlsx file saved by Excel (or rename a CSV to .csv)")
+    elif kind == "parquet" and not head.startswith(b"PAR1"):
+        raise InputError("not a Parquet file", file=name, expected="a file written as Parquet")
+
+
+def _decode(data: bytes, name: str) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"neither UTF-8 nor Windows-1252 text (byte {exc.start + 1} is 0x{data[exc.start]:02x})",
+                         file=name,
+                         expected="a text table saved as UTF-8") from None
+
+
+def _sniff(header_line: str) -> str:
+    """',' unless the header splits into more cells on ';' or a tab."""
+    counts = {sep: len(next(csv.reader([header_line], delimiter=sep), [])) for sep in (",", ";", "\t")}
+    return max(counts, key=lambda sep: (counts[sep], sep == ","))
+
+
+def _csv(data: bytes, name: str, text_mode: bool, sep: str | None = None) -> pd.DataFrame:
+    text = _decode(data, name)
+    if "\r" in text:  # Windows (CRLF) and old Mac (CR only) line ends
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    header_line = next(line for line in text.split("\n") if line.strip()).rstrip("\r")
+    sep = sep or _sniff(header_line)
+    header = next(csv.reader([header_line], delimiter=sep), [])
+    check_unique_header(header, name)
+    _check_widths(text, sep, len(header), name)
+    decimal = "," if sep == ";" else "."
+    try:
+        with warnings.catch_warnings():  # extra cells were checked empty: pandas may drop them
+            warnings.simplefilter("ignore", pd.errors.ParserWarning)
+            if text_mode:
+                frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, index_col=False)
+                return _decimal_points(frame) if decimal == "," else frame
+            return pd.read_csv(io.StringIO(text), sep=sep, decimal=decimal, index_col=False)
+    except pd.errors.ParserError as exc:
+        m = _TOO_MANY.search(str(exc))
+        if m is None:
+            raise
+        raise InputError("more cells than the header has names", file=name, row=int(m.group(2)),
+                         expected=f"{m.group(1)} cells", got=int(m.group(3))) from None
+
+
+def _check_widths(text: str, sep: str, n_header: int, name: str) -> None:
+    """InputError at the first row with a filled cell beyond the header's width. pandas would read rows that
+    all have one cell more than the header with the first column as the index: every value one column off."""
+    for row, cells in enumerate(csv.reader(io.StringIO(text), delimiter=sep), start=1):
+        if len(cells) > n_header and any(c.strip() for c in cells[n_header:]):
+            raise InputError("more cells than the header has names", file=name, row=row,
+                             expected=f"{n_header} cells", got=len(cells))
+
+
+def _tsv(data: bytes, name: str, text_mode: bool) -> pd.DataFrame:
+    return _csv(data, name, text_mode, sep="\t")
+
+
+def _decimal_points(frame: pd.DataFrame) -> pd.DataFrame:
+    """In text cells of a ';' file: '70,5' → '70.5' in columns whose filled cells are all numbers."""
+    for col in frame.columns:
+        cells = frame[col]
+        filled = cells.str.strip() != ""
+        if filled.any() and cells[filled].str.fullmatch(_DECIMAL_COMMA).all():
+            frame[col] = cells.str.replace(",", ".", regex=False)
+    return frame
+
+
+def _excel(data: bytes, name: str, text_mode: bool) -> pd.DataFrame:
+    if data.startswith(b"\xd0\xcf\x11\xe0"):
+        try:
+            import xlrd  # noqa: F401  (optional: only old .xls workbooks need it)
+        except ImportError:
+            raise InputError("an old Excel (.xls) workbook cannot be read here", file=name,
+                             expected="the sheet saved as .xlsx or .csv") from None
+    book = pd.ExcelFile(io.BytesIO(data))
+    head = book.parse(0, header=None, nrows=1)
+    if len(head):
+        check_unique_header(head.iloc[0].tolist(), name)
+    elif len(book.sheet_names) > 1:  # the table is on another sheet: say which one is read
+        raise InputError(f"the first sheet ({book.sheet_names[0]!r}) is empty; isamm reads the first sheet",
+                         file=name, expected="the table on the first sheet of the workbook")
+    return book.parse(0, dtype=object if text_mode else None)
+
+
+def _parquet(data: bytes, name: str, text_mode: bool) -> pd.DataFrame:
+    frame = pd.read_parquet(io.BytesIO(data))
+    check_unique_header(frame.columns, name)
+    return frame
+
+
+_PARSERS = {"csv": _csv, "tsv": _tsv, "excel": _excel, "parquet": _parquet}
+
+
+def _reason(exc: Exception) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) < 200 else text[:197] + "..."
+
+
+_UNNAMED = re.compile(r"^Unnamed: \d+$")  # pandas' name for a blank header cell
+
+
+def _without_unnamed_empty_columns(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    """A blank header cell over empty cells (a trailing ',' in every line) is no column; over data, an error."""
+    drop = []
+    for i, col in enumerate(frame.columns):
+        if not _UNNAMED.match(col):
+            continue
+        cells = frame.iloc[:, i]
+        filled = cells.notna() & ~cells.astype(str).str.strip().eq("")
+        if filled.any():
+            raise InputError(f"column {i + 1} has data but no name", file=name, row=1,
+                             expected="a name in every header cell above data")
+        drop.append(i)
+    return frame.drop(columns=frame.columns[drop]) if drop else frame
+
+
+def _without_trailing_empty_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """Spreadsheets export formatted but empty rows at the end (",,,,"): not data. Only trailing ones go,
+    so that row numbers in messages stay those of the file."""
+    if frame.empty:
+        return frame
+    filled = np.zeros(len(frame), dtype=bool)
+    for col in frame.columns:
+        cells = frame[col]
+        present = cells.notna().to_numpy()
+        if cells.dtype == object:
+            present &= ~cells.astype(str).str.strip().eq("").to_numpy()
+        filled |= present
+    last = np.flatnonzero(filled)
+    return frame.iloc[: last[-1] + 1] if last.size else frame.iloc[:0]
+
+
+def check_unique_header(names, source: str) -> None:
+    """InputError at the first column name that appears twice (header = spreadsheet row 1)."""
+    seen: dict[str, int] = {}
+    for i, name in enumerate(names, start=1):
+        name = str(name).strip()
+        if name in ("", "nan", "None"):  # unnamed columns are left to the readers
+            continue
+        if name in seen:
+            raise InputError(f"column name repeated (columns {seen[name]} and {i})", file=source, row=1,
+                             column=name, expected="each column name once (pandas would silently rename the "
+                                                   f"second to '{name}.1')")
+        seen[name] = i
+
