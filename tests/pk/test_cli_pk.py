@@ -158,3 +158,9 @@ def test_unknown_regimen_names_the_option_and_known_ids(cli, command):
     r = cli(*command, "--regimen", "NOPE")
     assert r.exit_code == 2
     assert "option --regimen: unknown regimen" in r.stderr and "ISA-PD" in r.stderr
+
+
+def test_repeated_output_time_is_an_error(cli):
+    res = cli("pk", "simulate", "--regimen", "ISA-PD", "--weeks", "2", "--times-h", "5,5,5", "--json")
+    assert res.exit_code == 2 and res.stdout == ""
+    assert "--times-h" in res.stderr and "repeated output time" in res.stderr and "got '5'" in res.stderr
