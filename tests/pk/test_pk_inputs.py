@@ -144,3 +144,13 @@ def test_residual_error_is_seeded_and_has_the_model_spread():
                                       "duration_h": [7.0], "route": "IV"}),
                         [168.0], residual_error=True, seed=4)
     np.testing.assert_array_equal(sim.observed_ug_ml, again.observed_ug_ml)
+
+
+def test_bad_dose_row_is_named_as_given_not_after_sorting_and_filtering():
+    # a daratumumab row first and the rows out of time order: the bad isatuximab dose is row 3 of the table
+    ev = isa_events(3)
+    dara = ev.iloc[[0]].assign(drug="daratumumab", time_h=500.0)
+    table = pd.concat([dara, ev.iloc[[2, 0, 1]]], ignore_index=True)
+    table.loc[2, "patient"] = 7  # the isatuximab dose at time 0, third row of the table
+    with pytest.raises(InputError, match="row 3, column 'patient'"):
+        pk.simulate("isatuximab_fau2020", None, table, [0.0, 100.0])

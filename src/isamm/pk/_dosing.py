@@ -49,7 +49,9 @@ def build_dosing(events: pd.DataFrame, n: int, drug: str, routes: list[str], sou
     """Expand a dose-event table for ``n`` patients; keep only rows of ``drug``."""
     if not isinstance(events, pd.DataFrame):
         raise InputError("dose events must be a table", file=source, expected="a pandas DataFrame", got=type(events).__name__)
-    ev = validate_dose_events(events, source=source)
+    # each row's place in the table as given (1-based, as validate_dose_events and the covariate tables of a
+    # DataFrame count), kept through the sorting by time and the filtering by drug
+    ev = validate_dose_events(events.assign(_row=np.arange(1, len(events) + 1)), source=source)
     ev = ev[ev["drug"].astype(str).str.lower() == drug]
     if ev.empty:
         raise InputError(f"no {drug} doses", file=source, column="drug", expected=f"at least one row with drug {drug!r}")
@@ -58,7 +60,7 @@ def build_dosing(events: pd.DataFrame, n: int, drug: str, routes: list[str], sou
         bad = ~np.isfinite(pat) | (pat < 0) | (pat >= n) | (pat != np.round(pat))
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise InputError("invalid patient index", file=source, row=i + 1, column="patient",
+            raise InputError("invalid patient index", file=source, row=int(ev["_row"].iloc[i]), column="patient",
                              expected=f"an integer in [0, {n - 1}]", got=ev["patient"].iloc[i])
         pat = pat.astype(int)
     else:
@@ -74,7 +76,8 @@ def build_dosing(events: pd.DataFrame, n: int, drug: str, routes: list[str], sou
     bad_route = ~np.isin(route_col, list(routes))
     if bad_route.any():
         i = int(np.flatnonzero(bad_route)[0])
-        raise InputError(f"route not supported by this {drug} model", file=source, row=i + 1, column="route",
+        raise InputError(f"route not supported by this {drug} model", file=source, row=int(ev["_row"].iloc[i]),
+                         column="route",
                          expected=" or ".join(routes), got=route_col[i])
     is_bolus = (route_col == "SC") | (durs == 0.0)
     b = np.flatnonzero(is_bolus)
@@ -86,7 +89,7 @@ def build_dosing(events: pd.DataFrame, n: int, drug: str, routes: list[str], sou
         groups.setdefault(_group_key(profiles[i], durs[i], i), []).append(i)
     for rows in groups.values():
         rows = np.asarray(rows)
-        steps = _profile_steps(profiles[rows[0]], durs[rows[0]], source, int(rows[0]) + 1)
+        steps = _profile_steps(profiles[rows[0]], durs[rows[0]], source, int(ev["_row"].iloc[rows[0]]))
         offset = 0.0
         for d, frac in steps:
             if d > 0 and frac > 0:
