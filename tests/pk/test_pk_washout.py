@@ -89,3 +89,12 @@ def test_concentration_at_isatuximab_start_equals_a_direct_simulation():
         assert "97.25" in r.to_dict()["conc_ug_ml_after_last_dose"]
     with pytest.raises(InputError, match="option at_days: entry 1 of 1 out of range"):
         pk.washout(ev, n_patients=None, at_days=[-3.0])
+
+
+def test_models_for_routes_keeps_the_models_that_can_simulate_the_history():
+    # Xu 2020 is an IV model, Luo 2021 has IV and SC (their model files): after SC doses only Luo applies
+    kept, skipped = pk.models_for_routes(["daratumumab_xu2020", "daratumumab_luo2021"], ["SC", "SC"])
+    assert kept == ["daratumumab_luo2021"] and list(skipped) == ["daratumumab_xu2020"]
+    assert "IV-only" in skipped["daratumumab_xu2020"]
+    assert pk.models_for_routes(["daratumumab_xu2020", "daratumumab_luo2021"], ["IV"]) == (
+        ["daratumumab_xu2020", "daratumumab_luo2021"], {})

@@ -297,14 +297,9 @@ def washout_cmd(
     cov = _covariate_options(weight_kg, None, albumin_g_l, non_igg, female, None, None)
     table = pd.DataFrame([cov]) if cov else None
     history = pk.regimen_events(regimen, [70.0], weeks=weeks_treated, drug="daratumumab")  # fails early on a bad regimen
-    routes = set(history["route"])
     skipped = {}
     if model_id == "both":
-        for m in list(models):
-            supported = set(pk.load_model(m).model.routes)
-            if not routes <= supported:
-                models.remove(m)
-                skipped[m] = f"{'/'.join(sorted(supported))}-only model; the history has {'/'.join(sorted(routes))} doses"
+        models, skipped = pk.models_for_routes(models, history["route"])
     if typical:
         n = None
     else:
@@ -321,7 +316,7 @@ def washout_cmd(
     if skipped:
         result["models_skipped"] = skipped
         for m, why in skipped.items():
-            err_console.print(f"note: {m} not run: {why}", highlight=False, markup=False)
+            err_console.print(f"isamm: note: {m} not run: {why}", highlight=False, markup=False)
     if isa_start_days is not None:
         result["isatuximab_start_days"] = isa_start_days
         result["conc_ug_ml_at_isatuximab_start"] = {r.model_id: r.at(isa_start_days) for r in w.results}

@@ -23,7 +23,7 @@ from isamm.pk._simulate import (
 )
 from isamm.pk._plot import concentration_figure, plot_concentration
 from isamm.pk._regimen import regimen_events
-from isamm.pk._choose import DEFAULT_MODELS, regimen_model
+from isamm.pk._choose import DEFAULT_MODELS, models_for_routes, regimen_model
 from isamm.pk._structural import STRUCTURES, linear_cl_fau
 from isamm.pk._washout import DARATUMUMAB_MODELS, Washout, washout
 
@@ -52,6 +52,7 @@ __all__ = [
     "typical_patients",
     "regimen_events",
     "regimen_model",
+    "models_for_routes",
     "DEFAULT_MODELS",
     "plot_concentration",
     "concentration_figure",

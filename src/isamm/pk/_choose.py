@@ -6,7 +6,7 @@ from isamm.errors import InputError
 from isamm.pk._model import PKModel, load_model
 from isamm.pk._regimen import get_regimen, regimen_events
 
-__all__ = ["DEFAULT_MODELS", "regimen_model"]
+__all__ = ["DEFAULT_MODELS", "models_for_routes", "regimen_model"]
 
 #: The shipped model used for each (drug, route) when none is asked for.
 DEFAULT_MODELS = {("isatuximab", "IV"): "isatuximab_fau2020", ("daratumumab", "IV"): "daratumumab_xu2020",
@@ -52,3 +52,21 @@ def regimen_model(regimen: str, weeks: int, drug: str | None = None, model_id: s
     if model.drug != drug:
         raise InputError(f"model {model_id} is for {model.drug}", option="model_id", expected=f"a {drug} model", got=model_id)
     return drug, model
+
+
+def models_for_routes(models, routes) -> tuple[list[str], dict[str, str]]:
+    """The models among ``models`` that can simulate doses given by every route in ``routes``, and the others with why.
+
+    A washout after subcutaneous daratumumab cannot be computed with an IV-only model (``pk.washout``
+    refuses such a calendar); ``isamm pk washout --model both`` runs the models that fit and says which
+    it skipped.
+    """
+    routes = set(routes)
+    kept, skipped = [], {}
+    for m in models:
+        supported = set(load_model(m).model.routes)
+        if routes <= supported:
+            kept.append(m)
+        else:
+            skipped[m] = f"{'/'.join(sorted(supported))}-only model; the history has {'/'.join(sorted(routes))} doses"
+    return kept, skipped
