@@ -8,7 +8,6 @@ aliases (``"Isa-dex"``). Two regimens may not share a normalised name.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Sequence
 from functools import lru_cache
 from importlib import resources
@@ -17,6 +16,7 @@ import pandas as pd
 from pydantic import ValidationError
 
 from isamm._toml import load_toml
+from isamm._ids import catalog_key
 from isamm._pydantic import input_error
 from isamm.errors import InputError
 from isamm.regimens._patient import Patient
@@ -25,10 +25,6 @@ from isamm.regimens._spec import RegimenSpec
 
 __all__ = ["Regimen", "get", "list_regimens", "load_regimen_file"]
 
-
-
-def _key(name: str) -> str:
-    return re.sub(r"[^A-Z0-9]", "", str(name).upper())
 
 
 class Regimen:
@@ -147,7 +143,10 @@ def _catalog() -> tuple[dict[str, Regimen], dict[str, str]]:
             raise InputError(f"regimen id {reg.id} defined twice", file=f.name)
         regimens[reg.id] = reg
         for alias in (reg.id, *reg.spec.aliases):
-            k = _key(alias)
+            k = catalog_key(alias)
+            if k is None:
+                raise InputError("a name may hold letters, digits, spaces and . _ + / - only", file=f.name,
+                                 column="aliases", got=alias)
             if keys.get(k, reg.id) != reg.id:
                 raise InputError(f"name {alias!r} already names {keys[k]}", file=f.name, column="aliases")
             keys[k] = reg.id
@@ -169,7 +168,7 @@ def get(regimen_id: str) -> Regimen:
         For an unknown name, listing the known ids.
     """
     regimens, keys = _catalog()
-    rid = keys.get(_key(regimen_id))
+    rid = keys.get(catalog_key(regimen_id))
     if rid is None:
         raise InputError(
             "unknown regimen", option="regimen", expected="one of " + ", ".join(sorted(regimens)), got=regimen_id

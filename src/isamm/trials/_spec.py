@@ -9,7 +9,6 @@ file, the key and what was expected.
 from __future__ import annotations
 
 import os
-import re
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -19,6 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from isamm._constraints import FOLLOW_UP_MONTHS, N_PER_ARM, validate
+from isamm._ids import catalog_key
 from isamm._pydantic import input_error
 from isamm.errors import InputError
 from isamm.population import BaselineSpec
@@ -128,10 +128,6 @@ class TrialSpec(_Strict):
         return TrialSpec.model_validate(data)
 
 
-def _key(name: str) -> str:
-    return re.sub(r"[^A-Z0-9]", "", str(name).upper())
-
-
 def _parse(text: str, name: str, folder: Path | None = None) -> TrialSpec:
     try:
         raw = yaml.safe_load(text)
@@ -164,7 +160,7 @@ def _shipped() -> dict[str, TrialSpec]:
     for entry in sorted(folder.iterdir(), key=lambda p: p.name):
         if entry.name.endswith((".yaml", ".yml")):
             spec = _parse(entry.read_text(encoding="utf-8"), f"isamm/data/trials/{entry.name}")
-            out[_key(spec.id)] = spec
+            out[catalog_key(spec.id)] = spec
     return out
 
 
@@ -189,7 +185,7 @@ def load_trial(source: str | os.PathLike[str] | TrialSpec) -> TrialSpec:
         except UnicodeDecodeError:
             raise InputError("not a UTF-8 text file", file=text, expected="a YAML trial definition") from None
         return _parse(body, text, path.resolve().parent)
-    spec = _shipped().get(_key(text))
+    spec = _shipped().get(catalog_key(text))
     if spec is None:
         raise InputError("unknown trial", option="trial", expected="a YAML file or one of "
                          + ", ".join(s.id for s in list_trials()), got=text)  # fmt: skip
