@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import typer
+from rich.progress import ProgressColumn
 from rich.table import Table
+from rich.text import Text
 
 from isamm import pk
 from isamm.cli._common import console, dask_option, emit_json, err_console, parse_float_list, write_output
@@ -53,7 +56,9 @@ def _read_table(path: Path) -> pd.DataFrame:
     return read_cohort(path).data
 
 
-def _patients(model, typical: bool, n: int | None, seed: int, covariates: dict, table: Path | None) -> pk.Patients:
+def _patients(model, typical: bool, n: int | None, seed: int, covariates: dict, table: Path | None):
+    """The patients the options describe: :class:`pk.Patients` for one typical patient, else a
+    :class:`pk.Population` (drawn chunk by chunk by ``pk exposure``; ``.patients()`` draws them all)."""
     # options that would otherwise be ignored without a word
     if typical and n is not None:
         raise InputError("give --typical (one typical patient) or --patients N (a sampled population), not both",
@@ -70,14 +75,17 @@ def _patients(model, typical: bool, n: int | None, seed: int, covariates: dict, 
         if covariates:
             raise InputError("give covariates as options or as a table, not both", option="--covariates")
         cov = pk.covariate_frame(model, frame, source=str(table), first_row=2)  # header = row 1
-        return pk.typical_patients(model, cov) if typical else pk.sample_patients(model, seed=seed, covariates=cov)
+        return pk.Population(model, len(cov), seed, cov, iiv=not typical)
     if typical or n is None:
         return pk.typical_patients(model, **covariates)
     validate({"patients": PATIENTS}, patients=n)  # the library's own limit, under the CLI's name
-    if covariates:
-        cov = pk.covariate_frame(model, pd.DataFrame([covariates] * n))
-        return pk.sample_patients(model, seed=seed, covariates=cov)
-    return pk.sample_patients(model, n, seed=seed)
+    if covariates:  # the same covariates for every patient, IIV sampled
+        return pk.Population(model, n, seed, pk.covariate_frame(model, pd.DataFrame([covariates])))
+    return pk.Population(model, n, seed)
+
+
+def _all(pats) -> pk.Patients:
+    return pats.patients() if isinstance(pats, pk.Population) else pats
 
 
 def _date(text: str, option: str):
@@ -129,7 +137,7 @@ def simulate_cmd(
     _check_plot(plot)
     drug, model = pk.regimen_model(regimen, weeks, drug=drug, model_id=model_id)
     cov = _covariate_options(weight_kg, b2m_mg_l, albumin_g_l, non_igg, female, asian, formulation)
-    pats = _patients(model, typical, patients, seed, cov, covariates)
+    pats = _all(_patients(model, typical, patients, seed, cov, covariates))
     events = pk.regimen_events(regimen, pats.covariates["weight_kg"].to_numpy(), weeks=weeks, drug=drug)
     if not times_h:  # checked before the grid is built: a step of 0 or 1e-9 h would never end
         if not (np.isfinite(step_h) and step_h > 0):
@@ -187,27 +195,33 @@ def exposure_cmd(
     asian: bool = typer.Option(None, "--asian/--non-asian", help="Asian."),
     formulation: str = typer.Option(None, "--formulation", help="Isatuximab drug material: P2F2 (default) or P1F1."),
     covariates: Path = typer.Option(None, "--covariates", help="CSV/Parquet table of patient covariates."),
-    output: Path = typer.Option(None, "-o", "--output", help="Write per-patient metrics (.csv/.json/.parquet)."),
+    output: Path = typer.Option(None, "-o", "--output",
+                                help="Write per-patient metrics (.parquet: a row group per chunk; .csv; .json), "
+                                     "written as chunks finish, in place only when complete."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON on stdout (keys in the README)."),
     backend: str = _backend_option(),
     dask: str = dask_option("the chunks of patients"),
+    progress: bool = typer.Option(None, "--progress/--no-progress",
+                                  help="Progress bar on stderr (default: when stderr is a terminal, without --json)."),
 ) -> None:
     """Exposure metrics: Cmax, Ctrough, AUC at steady state, t90, accumulation, half-life."""
     drug, model = pk.regimen_model(regimen, weeks, drug=drug, model_id=model_id)
     cov = _covariate_options(weight_kg, b2m_mg_l, albumin_g_l, non_igg, female, asian, formulation)
     pats = _patients(model, typical, patients, seed, cov, covariates)
-    events = pk.regimen_events(regimen, pats.covariates["weight_kg"].to_numpy(), weeks=weeks, drug=drug)
-    with client_for(dask) as client:
+    calendar = pk.RegimenCalendar.of(regimen, weeks=weeks, drug=drug)  # each chunk builds its patients' events
+    show = progress if progress is not None else (err_console.is_terminal and not as_json)
+    with client_for(dask) as client, _progress_bar(show, len(pats)) as advance:
         try:
-            exp = pk.exposure(model, pats, events, threshold_ug_ml=threshold_ug_ml, backend=backend, client=client)
+            exp = pk.exposure_stream(model, pats, calendar, output=output, threshold_ug_ml=threshold_ug_ml,
+                                     backend=backend, client=client, progress=advance)
         except InputError as exc:
             if exc.option != "events":
                 raise
             # the calendar here is made from --regimen and --weeks: name the flag the user can change
             raise InputError(exc.detail, option="--weeks", expected=exc.expected, got=exc.got) from None
-    result = {"regimen": regimen, "weeks": weeks, **exp.to_dict()}
     if output is not None:
-        write_output(output, frame=exp.per_patient.assign(model=model.id))
+        err_console.print(f"wrote {output}", highlight=False)
+    result = {"regimen": regimen, "weeks": weeks, **exp.to_dict()}
     if as_json:
         emit_json(result)
         return
@@ -227,6 +241,26 @@ def exposure_cmd(
             table.add_row(key, "" if v is None else f"{v:.4g}")
     console.print(table)
     console.print(model.citation_line(), highlight=False, markup=False)
+
+
+@contextlib.contextmanager
+def _progress_bar(show: bool, total: int):
+    """``advance(n_patients)`` for a Rich progress bar on stderr (patients done / total, rate), or a no-op."""
+    if not show:
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    with Progress(TextColumn("patients"), BarColumn(), MofNCompleteColumn(), _RateColumn(), TimeElapsedColumn(),
+                  TextColumn("left"), TimeRemainingColumn(), console=err_console) as bar:
+        task = bar.add_task("exposure", total=total)
+        yield lambda n: bar.advance(task, n)
+
+
+class _RateColumn(ProgressColumn):
+    def render(self, task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text("" if not speed else f"{speed:,.0f}/s")
 
 
 @pk_app.command("washout")
