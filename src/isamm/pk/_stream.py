@@ -107,7 +107,7 @@ def iter_exposure(
     grid_h: float | None = None,
     rtol: float = DEFAULT_RTOL,
     backend: str = "numpy",
-    chunk_patients: int = EXPOSURE_CHUNK,
+    chunk_patients: int | None = None,
     client=None,
     per_dose: bool = False,
     done: Callable[[int], None] | None = None,
@@ -126,6 +126,7 @@ def iter_exposure(
     if not callable(events) and not isinstance(events, pd.DataFrame):
         raise InputError("dose events must be a table or a calendar", option="events",
                          expected="a DataFrame or isamm.pk.RegimenCalendar", got=type(events).__name__)
+    chunk_patients = EXPOSURE_CHUNK if chunk_patients is None else chunk_patients  # read at call time
     _check(threshold_ug_ml, grid_h, chunk_patients)
     n = len(patients)
     bounds = [(lo, min(lo + chunk_patients, n)) for lo in range(0, n, chunk_patients)]
@@ -144,7 +145,7 @@ def exposure(
     grid_h: float | None = None,
     rtol: float = DEFAULT_RTOL,
     backend: str = "numpy",
-    chunk_patients: int = EXPOSURE_CHUNK,
+    chunk_patients: int | None = None,
     client=None,
 ) -> Exposure:
     """Exposure metrics of N patients on one dosing calendar (definitions: :mod:`isamm.pk._exposure`).
@@ -165,8 +166,9 @@ def exposure(
     rtol, backend
         As for :func:`isamm.pk.simulate`.
     chunk_patients
-        Patients integrated together (bounded memory: a chunk's concentration arrays only). The
-        chunks are the same with and without ``client``, so the numbers are too.
+        Patients integrated together (default :data:`EXPOSURE_CHUNK`, 4,096; memory: a chunk's
+        concentration arrays and events). A patient's numbers do not depend on the chunk it is in
+        (bit for bit, tested), nor on ``client``.
     client
         A ``dask.distributed.Client``: the chunks run as Dask tasks (:mod:`isamm.parallel`).
 
@@ -196,7 +198,7 @@ def exposure_stream(
     grid_h: float | None = None,
     rtol: float = DEFAULT_RTOL,
     backend: str = "numpy",
-    chunk_patients: int = EXPOSURE_CHUNK,
+    chunk_patients: int | None = None,
     client=None,
     progress: Callable[[int], None] | None = None,
 ) -> Exposure:
