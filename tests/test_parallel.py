@@ -24,6 +24,17 @@ def test_map_ordered_without_a_client_is_a_loop():
     assert seen == [9, 1, 4]
 
 
+def test_imap_ordered_without_a_client_computes_one_item_at_a_time():
+    # a stream of chunks holds one chunk at a time: nothing is computed before it is asked for
+    from isamm.parallel import imap_ordered
+
+    computed = []
+    stream = imap_ordered(lambda x: computed.append(x) or x * x, iter([3, 1, 2]))
+    assert computed == []
+    assert next(stream) == 9 and computed == [3]
+    assert list(stream) == [1, 4]
+
+
 def test_no_address_no_client():
     with client_for(None) as client:
         assert client is None
