@@ -126,6 +126,7 @@ def main() -> None:
         ("steps per patient-year, attempted (incl. rejected): median / mean / max",
          f"{np.median(attempts):.0f} / {np.mean(attempts):.0f} / {np.max(attempts):.0f}"),
         ("CPU per attempted patient-step here (JAX engine, all cores)", f"{cpu / np.sum(res.n_steps + res.n_rejected) * 1e9:.0f} ns"),
+        ("attempted patient-steps per second of wall time (this device)", f"{np.sum(res.n_steps + res.n_rejected) / wall:.3g}"),
         ("XLA flops / transcendentals / bytes per patient-step, DP5 only",
          f"{costs['dp5']['flops']:.0f} / {costs['dp5']['transcendentals']:.0f} / {costs['dp5']['bytes']:.0f}"),
         ("XLA flops / transcendentals / bytes per patient-step, DP5 and RODAS4",
