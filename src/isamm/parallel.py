@@ -85,10 +85,11 @@ def imap_ordered(fn: Callable[..., Any], items: Iterable[Any], *, client: Any = 
         for future in as_completed(futures):
             i = index[future.key]
             waiting[i] = future.result()
+            futures[i] = None  # the last reference here: the worker frees the result
             if done is not None:
                 done(waiting[i])
             while next_i in waiting:
                 yield waiting.pop(next_i)
                 next_i += 1
-    finally:
-        client.cancel(futures)  # an error or an abandoned stream: no orphan tasks on the cluster
+    finally:  # an error or an abandoned stream: no orphan tasks on the cluster
+        client.cancel([f for f in futures if f is not None])

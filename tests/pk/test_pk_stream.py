@@ -51,6 +51,8 @@ def test_population_with_a_covariate_table(model):
         pk.Population(model, 50, seed=3, covariates=pd.concat([one_row] * 2, ignore_index=True))
     with pytest.raises(InputError, match="number of patients"):
         pk.Population(model, 0, seed=3)
+    with pytest.raises(InputError, match="row 2, column 'weight_kg'"):
+        pk.Population(model, 2, seed=3, covariates=pd.DataFrame({"weight_kg": [70.0, -1.0]}))
 
 
 def test_calendar_equals_regimen_events(calendar):

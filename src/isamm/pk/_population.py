@@ -83,9 +83,9 @@ class Population:
     seed
         Seed of the covariates and random effects (patient ``i`` depends on ``seed`` and ``i`` only).
     covariates
-        ``None``: covariates sampled from the model's ``[population]`` block. A validated covariate
-        table (:func:`isamm.pk.covariate_frame`) of ``n`` rows (one per patient) or of one row (the
-        same covariates for every patient).
+        ``None``: covariates sampled from the model's ``[population]`` block. A covariate table
+        (checked by :func:`isamm.pk.covariate_frame`; missing columns take the model's defaults) of
+        ``n`` rows (one per patient) or of one row (the same covariates for every patient).
     iiv
         ``False``: no random effects (typical patients with these covariates).
     offset
@@ -103,6 +103,8 @@ class Population:
         object.__setattr__(self, "model", load_model(self.model))
         _check_n(self.n)
         validate(_CONSTRAINTS, seed=self.seed)
+        if self.covariates is not None and self.offset == 0:  # a part's rows come from a checked table
+            object.__setattr__(self, "covariates", covariate_frame(self.model, self.covariates))
         if self.covariates is not None and len(self.covariates) not in (1, self.n):
             raise InputError("covariate table does not match the number of patients", option="covariates",
                              expected=f"1 or {self.n} rows", got=len(self.covariates))
