@@ -24,6 +24,17 @@ def test_map_ordered_without_a_client_is_a_loop():
     assert seen == [9, 1, 4]
 
 
+def test_imap_ordered_without_a_client_computes_one_item_at_a_time():
+    # a stream of chunks holds one chunk at a time: nothing is computed before it is asked for
+    from isamm.parallel import imap_ordered
+
+    computed = []
+    stream = imap_ordered(lambda x: computed.append(x) or x * x, iter([3, 1, 2]))
+    assert computed == []
+    assert next(stream) == 9 and computed == [3]
+    assert list(stream) == [1, 4]
+
+
 def test_no_address_no_client():
     with client_for(None) as client:
         assert client is None
@@ -94,17 +105,16 @@ def _exposure_inputs():
 
 
 def test_exposure_in_chunks_equals_one_run():
-    # chunks integrate separately (the NumPy engine's steps are shared within a chunk), so they agree
-    # with one run to the integrator's tolerance (rtol 1e-7 → 1e-6 on the metrics), patient by patient
+    # every patient carries its own steps and the chunks share one calendar, so a patient's numbers do not
+    # depend on the chunk it is in: bit for bit (tests/pk/test_pk_stream.py checks other chunk sizes)
     from isamm import pk
 
     m, pats, events = _exposure_inputs()
     one = pk.exposure(m, pats, events)
     parts = pk.exposure(m, pats, events, chunk_patients=25)
     assert parts.per_patient["patient"].tolist() == list(range(60))
-    assert parts.per_dose[["patient", "dose"]].equals(one.per_dose[["patient", "dose"]])
-    for col in one.per_patient.columns:
-        np.testing.assert_allclose(parts.per_patient[col], one.per_patient[col], rtol=1e-6, err_msg=col)
+    pd.testing.assert_frame_equal(parts.per_patient, one.per_patient, check_exact=True)
+    pd.testing.assert_frame_equal(parts.per_dose, one.per_dose, check_exact=True)
 
 
 def test_exposure_on_dask_equals_the_same_chunks_here(local_client):
@@ -115,6 +125,30 @@ def test_exposure_on_dask_equals_the_same_chunks_here(local_client):
     there = pk.exposure(m, pats, events, chunk_patients=25, client=local_client)
     pd.testing.assert_frame_equal(here.per_patient, there.per_patient)
     pd.testing.assert_frame_equal(here.per_dose, there.per_dose)
+
+
+def test_streamed_exposure_on_dask_equals_one_process(local_client, tmp_path):
+    # the streaming path: each task draws its patients from the seed and builds its calendar; 3 chunks on 2
+    # workers, Parquet written in patient order; the same numbers as one process in one chunk
+    import pyarrow.parquet as pq
+
+    from isamm import pk
+
+    m = pk.load_model("isatuximab_fau2020")
+    pop = pk.Population(m, 60, seed=5)
+    calendar = pk.RegimenCalendar.of("ISA-MONO-10-QW-Q2W", weeks=12, drug="isatuximab")
+    here = pk.exposure_stream(m, pop, calendar)
+    seen = []
+    there = pk.exposure_stream(m, pop, calendar, chunk_patients=25, client=local_client, output=tmp_path / "e.parquet",
+                               progress=seen.append)
+    pd.testing.assert_frame_equal(here.per_patient, there.per_patient, check_exact=True)
+    assert sorted(seen) == [10, 25, 25]
+    written = pq.read_table(tmp_path / "e.parquet").to_pandas()
+    pd.testing.assert_frame_equal(written.drop(columns="model"), here.per_patient, check_exact=True)
+    assert pq.ParquetFile(tmp_path / "e.parquet").num_row_groups == 3
+    # and the in-memory table of the same seed (sample_patients + regimen_events)
+    _, pats, events = _exposure_inputs()
+    pd.testing.assert_frame_equal(pk.exposure(m, pats, events).per_patient, here.per_patient, check_exact=True)
 
 
 def test_cli_exposure_on_a_local_cluster(cli):

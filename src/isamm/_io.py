@@ -27,8 +27,8 @@ import pandas as pd
 
 from isamm.errors import InputError
 
-__all__ = ["atomic_path", "atomic_write_text", "write_json", "write_table", "writing", "write_error", "TABLE_FORMATS",
-           "FIGURE_FORMATS", "figure_format"]
+__all__ = ["atomic_path", "atomic_write_text", "write_json", "write_table", "table_stream", "TableStream", "writing",
+           "write_error", "TABLE_FORMATS", "FIGURE_FORMATS", "figure_format"]
 
 TABLE_FORMATS = {".csv": "csv", ".json": "json", ".parquet": "parquet", ".pq": "parquet"}
 FIGURE_FORMATS = ("png", "svg", "pdf")
@@ -225,3 +225,78 @@ def write_table(target: str | os.PathLike[str], frame: pd.DataFrame, fmt: str | 
             raise InputError("unknown output format", option="--format", got=fmt)
 
 
+
+
+class TableStream:
+    """Rows written in pieces to one table file (:func:`table_stream`): Parquet row groups, CSV or JSON records."""
+
+    def __init__(self, tmp: Path, fmt: str):
+        self._tmp, self._fmt, self._writer, self._fh = tmp, fmt, None, None
+        self.rows = 0
+
+    def write(self, frame: pd.DataFrame) -> None:
+        """Append ``frame``'s rows (every piece has the columns and types of the first)."""
+        if self._fmt == "parquet":
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+            if self._writer is None:
+                self._writer = pq.ParquetWriter(self._tmp, table.schema)
+            self._writer.write_table(table)  # one row group per piece
+        elif self._fmt == "csv":
+            if self._fh is None:
+                self._fh = open(self._tmp, "w", encoding="utf-8", newline="")
+            frame.to_csv(self._fh, index=False, header=self.rows == 0)
+        else:  # json: one array of records, written record by record
+            if self._fh is None:
+                self._fh = open(self._tmp, "w", encoding="utf-8")
+                self._fh.write("[")
+            for rec in frame.to_dict(orient="records"):
+                self._fh.write(("," if self.rows else "") + "\n  " + to_json(rec, indent=None))
+                self.rows += 1
+            return
+        self.rows += len(frame)
+
+    def _close(self) -> None:
+        if self._fmt == "json":
+            if self._fh is None:
+                self._fh = open(self._tmp, "w", encoding="utf-8")
+                self._fh.write("[")
+            self._fh.write("\n]\n")
+        if self._writer is not None:
+            self._writer.close()
+        if self._fh is not None:
+            self._fh.close()
+
+    def _abandon(self) -> None:
+        for h in (self._writer, self._fh):
+            try:
+                if h is not None:
+                    h.close()
+            except Exception:  # the temporary file is removed anyway
+                pass
+
+
+@contextmanager
+def table_stream(target: str | os.PathLike[str]) -> Iterator[TableStream]:
+    """A table written piece by piece (Parquet: one row group per piece) to a temporary file beside
+    ``target``, renamed onto ``target`` when the block ends without error: never a partial file at
+    ``target``. Format by suffix as :func:`write_table`; ``OSError`` becomes an :class:`InputError`.
+    """
+    target = Path(target)
+    fmt = TABLE_FORMATS.get(target.suffix.lower())
+    if fmt is None:
+        raise InputError("unknown output format", file=str(target),
+                         expected="a file name ending in " + ", ".join(sorted(TABLE_FORMATS)),
+                         got=target.suffix or "(no suffix)")
+    with atomic_path(target) as tmp:
+        stream = TableStream(tmp, fmt)
+        try:
+            yield stream
+        except BaseException:
+            stream._abandon()
+            raise
+        if stream.rows == 0 and fmt != "json":
+            raise InputError("no rows to write", file=str(target))
+        stream._close()

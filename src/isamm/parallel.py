@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 from isamm.errors import InputError
 
-__all__ = ["client_for", "map_ordered"]
+__all__ = ["client_for", "map_ordered", "imap_ordered"]
 
 
 @contextlib.contextmanager
@@ -57,21 +57,39 @@ def map_ordered(fn: Callable[..., Any], items: Iterable[Any], *, client: Any = N
     Results come back in the order of ``items``; ``done`` is called in completion order (a progress bar).
     A task's exception is raised here, as it would be without Dask.
     """
-    items = list(items)
+    return list(imap_ordered(fn, items, client=client, done=done))
+
+
+def imap_ordered(fn: Callable[..., Any], items: Iterable[Any], *, client: Any = None,
+                 done: Callable[[Any], None] | None = None) -> Iterator[Any]:
+    """:func:`map_ordered` as a generator: each result is yielded as soon as it and all before it are done.
+
+    Without a client the items are consumed lazily, one at a time (a stream of chunks never holds more
+    than one). With a client every item is submitted at once and results that finish early wait here
+    until their turn (they are small: a chunk's summary rows).
+    """
     if client is None:
-        out = []
         for item in items:
-            out.append(fn(item))
+            result = fn(item)
             if done is not None:
-                done(out[-1])
-        return out
+                done(result)
+            yield result
+        return
     from distributed import as_completed
 
-    futures = client.map(fn, items, pure=False)
+    futures = client.map(fn, list(items), pure=False)
     index = {f.key: i for i, f in enumerate(futures)}
-    out: list[Any] = [None] * len(items)
-    for future in as_completed(futures):
-        out[index[future.key]] = future.result()
-        if done is not None:
-            done(out[index[future.key]])
-    return out
+    waiting: dict[int, Any] = {}
+    next_i = 0
+    try:
+        for future in as_completed(futures):
+            i = index[future.key]
+            waiting[i] = future.result()
+            futures[i] = None  # the last reference here: the worker frees the result
+            if done is not None:
+                done(waiting[i])
+            while next_i in waiting:
+                yield waiting.pop(next_i)
+                next_i += 1
+    finally:  # an error or an abandoned stream: no orphan tasks on the cluster
+        client.cancel([f for f in futures if f is not None])

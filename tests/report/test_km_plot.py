@@ -15,6 +15,7 @@ from conftest import TEST_DATA
 from isamm.outcomes import kaplan_meier
 from isamm.report import km_plot, number_at_risk, save_figure
 from isamm.report._figures import format_p
+from isamm.report._figures import p_text as figure_p_text
 
 
 @pytest.fixture(scope="module")
@@ -126,7 +127,7 @@ def test_property_risk_table_is_the_hand_count(data):
         assert (lr.chisq, lr.p) == (0.0, 1.0) and lr.note.startswith("no test: ")
         assert p_text == []
     else:
-        assert p_text == [f"Log-rank p = {format_p(lr.p)}"]
+        assert p_text == [f"Log-rank {figure_p_text(lr.p)}"]  # "p < 0.001" below 0.001, not "p = <0.001"
     ticks = ax.get_xticks()
     for i, g in enumerate(km.groups):
         shown = [int(t.get_text()) for t in sorted(_by_gid(ax_risk, f"risk-{i}"), key=lambda t: t.get_position()[0])]

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import typer
+from rich.progress import ProgressColumn
 from rich.table import Table
+from rich.text import Text
 
 from isamm import pk
 from isamm.cli._common import console, dask_option, emit_json, err_console, parse_float_list, write_output
@@ -44,7 +47,9 @@ _OPT_NAME = {"weight_kg": "--weight-kg", "b2m_mg_l": "--b2m-mg-l", "albumin_g_l"
 
 
 def _patients(model, typical: bool, n: int | None, seed: int, covariates: dict, table: Path | None,
-              weeks: int = 0) -> pk.Patients:
+              weeks: int = 0):
+    """The patients the options describe: :class:`pk.Patients` for one typical patient, else a
+    :class:`pk.Population` (drawn chunk by chunk by ``pk exposure``; ``.patients()`` draws them all)."""
     if n is not None:  # before sampling: a million patients take a while to draw already
         _check_time(n, weeks, "patients")
     # options that would otherwise be ignored without a word
@@ -64,13 +69,16 @@ def _patients(model, typical: bool, n: int | None, seed: int, covariates: dict, 
         if covariates:
             raise InputError("give covariates as options or as a table, not both", option="--covariates")
         cov = pk.covariate_frame(model, frame, source=str(table), first_row=2)  # header = row 1
-        return pk.typical_patients(model, cov) if typical else pk.sample_patients(model, seed=seed, covariates=cov)
+        return pk.Population(model, len(cov), seed, cov, iiv=not typical)
     if typical or n is None:
         return pk.typical_patients(model, **covariates)
-    if covariates:
-        cov = pk.covariate_frame(model, pd.DataFrame([covariates] * n))
-        return pk.sample_patients(model, seed=seed, covariates=cov)
-    return pk.sample_patients(model, n, seed=seed)
+    if covariates:  # the same covariates for every patient, IIV sampled
+        return pk.Population(model, n, seed, pk.covariate_frame(model, pd.DataFrame([covariates])))
+    return pk.Population(model, n, seed)
+
+
+def _all(pats) -> pk.Patients:
+    return pats.patients() if isinstance(pats, pk.Population) else pats
 
 
 def _check_time(n: int, weeks: int, option: str) -> None:
@@ -133,7 +141,7 @@ def simulate_cmd(
     _check_plot(plot)
     drug, model = pk.regimen_model(regimen, weeks, drug=drug, model_id=model_id)
     cov = _covariate_options(weight_kg, b2m_mg_l, albumin_g_l, non_igg, female, asian, formulation)
-    pats = _patients(model, typical, patients, seed, cov, covariates, weeks)
+    pats = _all(_patients(model, typical, patients, seed, cov, covariates, weeks))
     events = pk.regimen_events(regimen, pats.covariates["weight_kg"].to_numpy(), weeks=weeks, drug=drug)
     if not times_h:  # before the grid is built: the output must fit in memory
         check_work(len(pats.covariates), int(weeks * 168.0 / step_h) + 1, "step_h",
@@ -197,27 +205,36 @@ def exposure_cmd(
     asian: bool = typer.Option(None, "--asian/--non-asian", help="Asian."),
     formulation: str = typer.Option(None, "--formulation", help="Isatuximab drug material: P2F2 (default) or P1F1."),
     covariates: Path = typer.Option(None, "--covariates", help="CSV/Parquet table of patient covariates."),
-    output: Path = typer.Option(None, "-o", "--output", help="Write per-patient metrics (.csv/.json/.parquet)."),
+    output: Path = typer.Option(None, "-o", "--output",
+                                help="Write per-patient metrics (.parquet: a row group per chunk; .csv; .json), "
+                                     "written as chunks finish, in place only when complete."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON on stdout (keys in the README)."),
     backend: str = _backend_option(),
     dask: str = dask_option("the chunks of patients"),
+    progress: bool = typer.Option(None, "--progress/--no-progress",
+                                  help="Progress bar on stderr (default: when stderr is a terminal, without --json)."),
 ) -> None:
     """Exposure metrics: Cmax, Ctrough, AUC at steady state, t90, accumulation, half-life."""
     drug, model = pk.regimen_model(regimen, weeks, drug=drug, model_id=model_id)
     cov = _covariate_options(weight_kg, b2m_mg_l, albumin_g_l, non_igg, female, asian, formulation)
     pats = _patients(model, typical, patients, seed, cov, covariates, weeks if dask is None else 0)  # Dask: cores
-    events = pk.regimen_events(regimen, pats.covariates["weight_kg"].to_numpy(), weeks=weeks, drug=drug)
-    with client_for(dask) as client:
+    calendar = pk.RegimenCalendar.of(regimen, weeks=weeks, drug=drug)  # each chunk builds its patients' events
+    show = progress if progress is not None else (err_console.is_terminal and not as_json)
+    with client_for(dask) as client, _progress_bar(show, len(pats)) as advance:
         try:
-            exp = pk.exposure(model, pats, events, threshold_ug_ml=threshold_ug_ml, backend=backend, client=client)
+            exp = pk.exposure_stream(model, pats, calendar, output=output, threshold_ug_ml=threshold_ug_ml,
+                                     backend=backend, client=client, progress=advance)
         except InputError as exc:
             if exc.option != "events":
                 raise
             # the calendar here is made from --regimen and --weeks: name the flag the user can change
             raise InputError(exc.detail, option="--weeks", expected=exc.expected, got=exc.got) from None
-    result = {"regimen": regimen, "weeks": weeks, **exp.to_dict()}
     if output is not None:
-        write_output(output, frame=exp.per_patient.assign(model=model.id))
+        err_console.print(f"wrote {output}", highlight=False)
+    result = {"regimen": regimen, "weeks": weeks, **exp.to_dict()}
+    if result.get("n_failed"):  # also when the chunks ran on Dask workers, whose warnings do not reach here
+        err_console.print(f"isamm: note: {result['n_failed']} patient(s) could not be integrated: their rows have "
+                          "status != 0 and are left out of the summaries", highlight=False, markup=False)
     if as_json:
         emit_json(result)
         return
@@ -237,6 +254,26 @@ def exposure_cmd(
             table.add_row(key, "" if v is None else f"{v:.4g}")
     console.print(table)
     console.print(model.citation_line(), highlight=False, markup=False)
+
+
+@contextlib.contextmanager
+def _progress_bar(show: bool, total: int):
+    """``advance(n_patients)`` for a Rich progress bar on stderr (patients done / total, rate), or a no-op."""
+    if not show:
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    with Progress(TextColumn("patients"), BarColumn(), MofNCompleteColumn(), _RateColumn(), TimeElapsedColumn(),
+                  TextColumn("left"), TimeRemainingColumn(), console=err_console) as bar:
+        task = bar.add_task("exposure", total=total)
+        yield lambda n: bar.advance(task, n)
+
+
+class _RateColumn(ProgressColumn):
+    def render(self, task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text("" if not speed else f"{speed:,.0f}/s")
 
 
 @pk_app.command("washout")

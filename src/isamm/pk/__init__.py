@@ -7,7 +7,8 @@ structural function; :func:`simulate` integrates N patients at once
 
 from isamm.pk._cache import cache_dir
 from isamm.pk._engine import STATUS
-from isamm.pk._exposure import METRICS, Exposure, exposure, linear_half_life_h, summarise
+from isamm.pk._exposure import METRICS, Exposure, linear_half_life_h, summarise
+from isamm.pk._stream import EXPOSURE_CHUNK, exposure, exposure_stream, iter_exposure
 from isamm.pk._model import COVARIATES, PKModel, available_models, covariate_frame, load_model
 from isamm.pk._simulate import (
     Patients,
@@ -15,14 +16,13 @@ from isamm.pk._simulate import (
     add_residual_error,
     band_limits,
     population_band,
-    sample_covariates,
-    sample_patients,
     simulate,
     simulate_parameters,
     typical_patients,
 )
 from isamm.pk._plot import concentration_figure, plot_concentration
-from isamm.pk._regimen import regimen_events
+from isamm.pk._population import SAMPLE_BLOCK, Population, sample_covariates, sample_patients
+from isamm.pk._regimen import RegimenCalendar, regimen_events
 from isamm.pk._choose import DEFAULT_MODELS, models_for_routes, regimen_model
 from isamm.pk._structural import STRUCTURES, linear_cl_fau
 from isamm.pk._washout import DARATUMUMAB_MODELS, Washout, washout
@@ -32,6 +32,12 @@ __all__ = [
     "METRICS",
     "Exposure",
     "exposure",
+    "exposure_stream",
+    "iter_exposure",
+    "EXPOSURE_CHUNK",
+    "Population",
+    "SAMPLE_BLOCK",
+    "RegimenCalendar",
     "linear_half_life_h",
     "summarise",
     "COVARIATES",

@@ -26,25 +26,17 @@ Definitions (all times from each patient's first dose; τ = dosing interval):
 
 from __future__ import annotations
 
-import functools
-
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from isamm._constraints import PATIENTS, STEP_H, THRESHOLD_UG_ML, constrained
 from isamm.errors import InputError
 from isamm.pk._dosing import build_dosing
-from isamm.pk._model import load_model
-from isamm.pk._simulate import DEFAULT_RTOL, Patients, simulate, typical_patients
+from isamm.pk._simulate import Patients, simulate
 from isamm.pk._structural import STRUCTURES
-from isamm.parallel import map_ordered
 
-#: Patients per chunk of :func:`exposure` (memory: a chunk's [patient, output time] arrays).
-EXPOSURE_CHUNK = 4_096
-
-__all__ = ["exposure", "Exposure", "summarise", "linear_half_life_h", "METRICS"]
+__all__ = ["Exposure", "exposure_chunk", "summarise", "linear_half_life_h", "METRICS"]
 
 METRICS = (
     "cmax_first_ug_ml",
@@ -92,21 +84,25 @@ def summarise(values) -> dict[str, float]:
 
 @dataclass(frozen=True)
 class Exposure:
-    """Per-patient exposure (``per_patient``: one row per patient), per-dose table and model id."""
+    """Per-patient exposure (``per_patient``: one row per patient), per-dose table and model id.
+
+    ``per_dose`` (one row per dose interval and patient: ``cmax_ug_ml``, ``ctrough_ug_ml`` µg/mL,
+    ``auc_ug_h_ml`` µg·h/mL) is ``None`` when not kept (:func:`isamm.pk.exposure_stream`).
+    """
 
     model_id: str
     per_patient: pd.DataFrame
-    per_dose: pd.DataFrame
+    per_dose: pd.DataFrame | None
     threshold_ug_ml: float | None
 
     def summary(self) -> dict[str, dict[str, float]]:
         """Each metric summarised over patients (see :func:`summarise`)."""
-        return {c: summarise(self.per_patient[c]) for c in self.per_patient.columns if c != "patient"}
+        return {c: summarise(self.per_patient[c]) for c in self.per_patient.columns if c not in _NOT_METRICS}
 
     def to_dict(self) -> dict:
         """Typical patient (N = 1): numbers; population: ``{median, p5, p95, gmean, gcv_pct}`` per metric."""
         out: dict = {"model": self.model_id, "n_patients": len(self.per_patient)}
-        cols = [c for c in self.per_patient.columns if c != "patient"]
+        cols = [c for c in self.per_patient.columns if c not in _NOT_METRICS]
         if len(self.per_patient) == 1:
             out.update({c: _num(self.per_patient[c].iloc[0]) for c in cols})
         else:
@@ -114,7 +110,12 @@ class Exposure:
             out.update({c: {k: v for k, v in summ[c].items() if k != "n"} for c in cols})
         if self.threshold_ug_ml is not None:
             out["threshold_ug_ml"] = self.threshold_ug_ml
+        if "status" in self.per_patient.columns and (self.per_patient["status"] != 0).any():
+            out["n_failed"] = int((self.per_patient["status"] != 0).sum())  # left out of the summaries above
         return out
+
+
+_NOT_METRICS = ("patient", "status")  # per-patient columns that are not exposure metrics
 
 
 def _num(v):
@@ -122,77 +123,13 @@ def _num(v):
     return None if not np.isfinite(v) else v
 
 
-@constrained(threshold_ug_ml=THRESHOLD_UG_ML, grid_h=STEP_H, chunk_patients=PATIENTS)
-def exposure(
-    model,
-    patients: Patients | pd.DataFrame | None,
-    events: pd.DataFrame,
-    *,
-    threshold_ug_ml: float | None = None,
-    grid_h: float | None = None,
-    rtol: float = DEFAULT_RTOL,
-    backend: str = "numpy",
-    chunk_patients: int = EXPOSURE_CHUNK,
-    client=None,
-) -> Exposure:
-    """Exposure metrics of N patients on one dosing calendar (see module docstring).
+def exposure_chunk(model, patients: Patients, events: pd.DataFrame, *, threshold_ug_ml, grid_h, rtol,
+                   backend, per_dose: bool = True) -> Exposure:
+    """Exposure of one chunk of patients (all of them in one simulation; patients numbered from 0).
 
-    Parameters
-    ----------
-    model, patients, events
-        As for :func:`isamm.pk.simulate`; every patient must have the same dose
-        times (amounts may differ) and at least two doses.
-    threshold_ug_ml
-        Optional concentration (µg/mL) for ``time_above_threshold_d``.
-    grid_h
-        Grid spacing (h) for maxima between infusion ends and for the threshold. ``None``
-        (default): no grid for a calendar of IV infusions only without a threshold (its
-        maxima are at infusion ends), else 6 h.
-    rtol, backend
-        As for :func:`isamm.pk.simulate`.
-    chunk_patients
-        Patients integrated together (bounded memory: a chunk's concentration arrays only). The
-        chunks are the same with and without ``client``, so the numbers are too.
-    client
-        A ``dask.distributed.Client``: the chunks run as Dask tasks (:mod:`isamm.parallel`).
+    The one integration path of :func:`isamm.pk.exposure` and :func:`isamm.pk.exposure_stream`.
+    ``per_dose=False``: no per-dose table (``Exposure.per_dose`` is ``None``).
     """
-    model = load_model(model)
-    if patients is None or isinstance(patients, pd.DataFrame):
-        patients = typical_patients(model, patients)
-    if len(patients) > chunk_patients:
-        bounds = [(lo, min(lo + chunk_patients, len(patients))) for lo in range(0, len(patients), chunk_patients)]
-        # each task carries its own patients and doses only (not the whole population: Dask would copy it per task)
-        work = functools.partial(_exposure_part, model, threshold_ug_ml, grid_h, rtol, backend)
-        parts = map_ordered(work, [_chunk(patients, events, lo, hi) for lo, hi in bounds], client=client)
-        per_patient = pd.concat([p.per_patient.assign(patient=p.per_patient["patient"] + lo)
-                                 for p, (lo, _) in zip(parts, bounds)], ignore_index=True)
-        per_dose = pd.concat([p.per_dose.assign(patient=p.per_dose["patient"] + lo)
-                              for p, (lo, _) in zip(parts, bounds)], ignore_index=True)
-        per_dose = per_dose.sort_values(["dose", "patient"], kind="stable", ignore_index=True)
-        return Exposure(model.id, per_patient, per_dose, threshold_ug_ml)
-    return _exposure_one(model, patients, events, threshold_ug_ml=threshold_ug_ml, grid_h=grid_h, rtol=rtol,
-                         backend=backend)
-
-
-def _chunk(patients: Patients, events: pd.DataFrame, lo: int, hi: int) -> tuple[Patients, pd.DataFrame]:
-    """Patients ``lo..hi−1``: their rows of the covariates and random effects, and of the calendar (renumbered)."""
-    part = Patients(patients.model, patients.covariates.iloc[lo:hi].reset_index(drop=True), patients.etas[lo:hi])
-    ev = events
-    if "patient" in events.columns:
-        pat = pd.to_numeric(events["patient"], errors="coerce")
-        ev = events[(pat >= lo) & (pat < hi)].assign(patient=lambda e: pd.to_numeric(e["patient"]) - lo)
-    return part, ev
-
-
-def _exposure_part(model, threshold_ug_ml, grid_h, rtol, backend, item: tuple[Patients, pd.DataFrame]) -> Exposure:
-    """One chunk (a Dask task: a pure function of its arguments)."""
-    part, ev = item
-    return _exposure_one(model, part, ev, threshold_ug_ml=threshold_ug_ml, grid_h=grid_h, rtol=rtol, backend=backend)
-
-
-def _exposure_one(model, patients: Patients, events: pd.DataFrame, *, threshold_ug_ml, grid_h, rtol,
-                  backend) -> Exposure:
-    """Exposure of one chunk of patients (all of them in one simulation)."""
     n = len(patients)
     dosing = build_dosing(events, n, model.drug, list(model.model.routes))
     if grid_h is None and (threshold_ug_ml is not None or dosing.bol_time.size):
@@ -215,7 +152,6 @@ def _exposure_one(model, patients: Patients, events: pd.DataFrame, *, threshold_
     pos = np.searchsorted(times, starts)
 
     # per dose: max on [start_j, start_{j+1}], trough at start_{j+1}, AUC over the interval
-    rows = []
     cmax = np.empty((n, starts.size - 1))
     trough = np.empty((n, starts.size - 1))
     auc_int = np.empty((n, starts.size - 1))
@@ -224,11 +160,7 @@ def _exposure_one(model, patients: Patients, events: pd.DataFrame, *, threshold_
         cmax[:, j] = c[:, a:b + 1].max(axis=1)
         trough[:, j] = c[:, b]
         auc_int[:, j] = auc[:, b] - auc[:, a]
-    for j in range(starts.size - 1):
-        rows.append(pd.DataFrame({"patient": np.arange(n), "dose": j + 1, "start_h": starts[j],
-                                  "interval_h": starts[j + 1] - starts[j], "cmax_ug_ml": cmax[:, j],
-                                  "ctrough_ug_ml": trough[:, j], "auc_ug_h_ml": auc_int[:, j]}))
-    per_dose = pd.concat(rows, ignore_index=True)
+    table = _per_dose(n, starts, cmax, trough, auc_int) if per_dose else None
 
     ctrough_ss = trough[:, -1]
     ok = trough >= 0.9 * ctrough_ss[:, None]
@@ -267,7 +199,18 @@ def _exposure_one(model, patients: Patients, events: pd.DataFrame, *, threshold_
     })
     if threshold_ug_ml is not None:
         per_patient["time_above_threshold_d"] = _time_above(times, c, threshold_ug_ml, t_first) / 24.0
-    return Exposure(model.id, per_patient, per_dose, threshold_ug_ml)
+    # Simulation.status: a patient the engine could not integrate has NaN metrics; say so in its row
+    per_patient["status"] = np.maximum(sim.status, single.status).astype(np.int8)
+    return Exposure(model.id, per_patient, table, threshold_ug_ml)
+
+
+def _per_dose(n, starts, cmax, trough, auc_int) -> pd.DataFrame:
+    """One row per (dose, patient), dose-major: the steady state is the last ``dose``."""
+    k = starts.size - 1
+    return pd.DataFrame({"patient": np.tile(np.arange(n), k), "dose": np.repeat(np.arange(1, k + 1), n),
+                         "start_h": np.repeat(starts[:-1], n), "interval_h": np.repeat(np.diff(starts), n),
+                         "cmax_ug_ml": cmax.T.ravel(), "ctrough_ug_ml": trough.T.ravel(),
+                         "auc_ug_h_ml": auc_int.T.ravel()})
 
 
 def _first_dose_events(events: pd.DataFrame, drug: str, t_first: float) -> pd.DataFrame:

@@ -9,14 +9,15 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from isamm._constraints import PATIENTS, SEED, TIME_H, check_work, constrained
+from isamm._constraints import SEED, TIME_H, check_work, constrained
 from isamm.errors import InputError, IntegrationWarning, ModelError
 from isamm.pk._dosing import build_dosing
 from isamm.pk._engine import STATUS, integrate
 from isamm.pk._model import PKModel, covariate_frame, load_model
 from isamm.pk._structural import STRUCTURES
+from isamm.pk._population import sample_covariates, sample_patients  # noqa: F401 (re-exported)
 
-__all__ = ["Patients", "population_band", "band_limits", "typical_patients", "sample_patients", "sample_covariates", "simulate", "simulate_parameters", "Simulation", "check_times"]
+__all__ = ["Patients", "population_band", "band_limits", "typical_patients", "simulate", "simulate_parameters", "Simulation", "check_times"]
 
 
 @dataclass(frozen=True)
@@ -80,50 +81,6 @@ def typical_patients(model: PKModel | str, covariates: pd.DataFrame | None = Non
         raise InputError("give either a covariate table or keyword covariates, not both", option="covariates")
     cov = covariate_frame(model, covariates, n=1)
     return Patients(model, cov, np.zeros((len(cov), len(model.random_effects))))
-
-
-@constrained(n=PATIENTS, seed=SEED)
-def sample_covariates(model: PKModel | str, n: int, seed: int) -> pd.DataFrame:
-    """Sample a covariate table from the model's ``[population]`` spec (seeded).
-
-    Continuous covariates are log-normal around the median, truncated to [min, max]
-    by resampling; binary covariates are Bernoulli with the given share.
-    """
-    model = load_model(model)
-    rng = np.random.default_rng(seed)
-    spec = model.population
-    out = {}
-    for name in model.covariates:
-        sp = getattr(spec, name)
-        if isinstance(sp, float):
-            out[name] = (rng.random(n) < sp).astype(float)
-        else:
-            x = sp.median * np.exp(sp.log_sd * rng.standard_normal(n))
-            bad = (x < sp.min) | (x > sp.max)
-            while bad.any():
-                x[bad] = sp.median * np.exp(sp.log_sd * rng.standard_normal(int(bad.sum())))
-                bad = (x < sp.min) | (x > sp.max)
-            out[name] = x
-    return pd.DataFrame(out)
-
-
-@constrained(n=PATIENTS, seed=SEED)
-def sample_patients(model: PKModel | str, n: int | None = None, *, seed: int, covariates: pd.DataFrame | None = None) -> Patients:
-    """Patients with sampled IIV (diagonal Omega from the model file), reproducible by ``seed``.
-
-    With ``covariates`` the table gives the patients (``n`` is its length);
-    without it ``n`` covariate sets are drawn by :func:`sample_covariates`.
-    """
-    model = load_model(model)
-    if covariates is None:
-        if n is None:
-            raise InputError("give the number of patients or a covariate table", option="n")
-        cov = sample_covariates(model, n, seed)
-    else:
-        cov = covariate_frame(model, covariates)
-    rng = np.random.default_rng([seed, 1])
-    etas = rng.standard_normal((len(cov), len(model.random_effects))) * model.omegas
-    return Patients(model, covariate_frame(model, cov), etas)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,8 @@ from isamm._constraints import DAYS_AFTER_DOSE, HORIZON_DAYS, PATIENTS, SEED, ST
 from isamm.errors import InputError
 from isamm.pk._dosing import build_dosing
 from isamm.pk._model import covariate_frame, load_model
-from isamm.pk._simulate import Patients, population_band, sample_patients, simulate, typical_patients
+from isamm.pk._population import sample_patients
+from isamm.pk._simulate import Patients, population_band, simulate, typical_patients
 
 __all__ = ["washout", "Washout", "DARATUMUMAB_MODELS"]
 

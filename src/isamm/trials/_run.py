@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -30,7 +29,7 @@ from isamm.disease import (
     nonm_progression_days,
 )
 from isamm.disease._prior_dara import residual_daratumumab
-from isamm.errors import InputError, ModelError
+from isamm.errors import ModelError
 from isamm.population import sample_baseline
 from isamm.response import assess, load_config
 from isamm.trials._dosing import arm_dose_events
