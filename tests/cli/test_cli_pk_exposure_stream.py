@@ -39,7 +39,7 @@ def test_parquet_output_is_whole_and_matches_the_summary(cli, tmp_path, small_ch
     f = pq.ParquetFile(out)
     assert f.metadata.num_rows == 30 and f.num_row_groups == 3
     table = pd.read_parquet(out)
-    assert list(table.columns) == ["patient", *pk.METRICS, "model"]
+    assert list(table.columns) == ["patient", *pk.METRICS, "status", "model"]
     assert table["patient"].tolist() == list(range(30)) and set(table["model"]) == {"isatuximab_fau2020"}
     summary = json.loads(r.stdout)  # stdout is the JSON alone: no progress bar in it
     assert summary["n_patients"] == 30

@@ -61,3 +61,29 @@ def test_cli_prints_the_failure_as_a_note(monkeypatch, cli):
     res = cli("pk", "simulate", "--regimen", "ISA-PD", "--patients", "3", "--weeks", "8", "--seed", "1")
     assert res.exit_code == 2 and "failed for every patient" in res.stderr  # the calendar needs more than 40 steps
     assert "Traceback" not in res.stderr
+
+
+def test_exposure_rows_carry_the_status_and_summaries_leave_failed_patients_out(monkeypatch):
+    import dataclasses
+
+    import isamm.pk._exposure as exp_mod
+
+    real = exp_mod.simulate
+
+    def patient_1_fails(*args, **kwargs):  # as the engine reports a failure: NaN rows and status 1
+        sim = real(*args, **kwargs)
+        status, conc, auc = sim.status.copy(), sim.conc_ug_ml.copy(), sim.auc_ug_h_ml.copy()
+        status[1], conc[1], auc[1] = 1, np.nan, np.nan
+        return dataclasses.replace(sim, status=status, conc_ug_ml=conc, auc_ug_h_ml=auc)
+
+    pats = pk.sample_patients("isatuximab_fau2020", 4, seed=3)
+    ev = pk.regimen_events("ISA-MONO-10-QW-Q2W", pats.covariates["weight_kg"], weeks=8, drug="isatuximab")
+    ok = pk.exposure("isatuximab_fau2020", pats, ev)
+    monkeypatch.setattr(exp_mod, "simulate", patient_1_fails)
+    part = pk.exposure("isatuximab_fau2020", pats, ev)
+    assert part.per_patient["status"].tolist() == [0, 1, 0, 0]
+    assert np.isnan(part.per_patient.loc[1, "cmax_ss_ug_ml"])
+    d = part.to_dict()
+    assert d["n_failed"] == 1 and "n_failed" not in ok.to_dict()
+    others = ok.per_patient.loc[[0, 2, 3], "ctrough_ss_ug_ml"]
+    assert d["ctrough_ss_ug_ml"]["median"] == pytest.approx(float(np.median(others)), rel=1e-12)

@@ -114,7 +114,7 @@ def test_streamed_file_is_whole(model, calendar, in_memory, tmp_path, suffix):
         got = pd.read_csv(out)
     else:
         got = pd.read_json(out, orient="records")
-    assert list(got.columns) == ["patient", *pk.METRICS, "model"]
+    assert list(got.columns) == ["patient", *pk.METRICS, "status", "model"]
     pd.testing.assert_frame_equal(got, expected, check_exact=suffix == ".parquet", check_dtype=False)
 
 

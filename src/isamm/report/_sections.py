@@ -7,7 +7,7 @@ into ``results.json`` — so the HTML and the JSON cannot disagree.
 from __future__ import annotations
 
 from isamm.report._analysis import CohortAnalysis, NotEstimable
-from isamm.report._figures import format_p
+from isamm.report._figures import format_p, p_text
 from isamm.report._html import Block, FigureRef, Section, Table, fmt_ci, fmt_num, fmt_pct
 
 __all__ = ["build_sections"]
@@ -143,8 +143,7 @@ def _logrank_text(lr: dict, group: str) -> str:
     if lr["df"] == 0:
         return f"Log-rank test by {group}: not computed ({lr.get('note', 'no test')})."
     note = f" ({lr['note']})" if lr.get("note") else ""
-    return (f"Log-rank test by {group}: χ² = {lr['chisq']:.2f} on {lr['df']} df, p = {format_p(lr['p'])}{note}."
-            .replace("p = <", "p < "))
+    return f"Log-rank test by {group}: χ² = {lr['chisq']:.2f} on {lr['df']} df, {p_text(lr['p'])}{note}."
 
 
 def _endpoint_section(a: CohortAnalysis, key: str, figs: dict[str, FigureRef]) -> Section:
