@@ -49,7 +49,7 @@ def test_population_with_a_covariate_table(model):
     assert not typical.etas.any()
     with pytest.raises(InputError, match="covariate table does not match"):
         pk.Population(model, 50, seed=3, covariates=pd.concat([one_row] * 2, ignore_index=True))
-    with pytest.raises(InputError, match="number of patients"):
+    with pytest.raises(InputError, match="option n: out of range.*got 0"):
         pk.Population(model, 0, seed=3)
     with pytest.raises(InputError, match="row 2, column 'weight_kg'"):
         pk.Population(model, 2, seed=3, covariates=pd.DataFrame({"weight_kg": [70.0, -1.0]}))
