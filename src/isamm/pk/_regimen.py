@@ -19,14 +19,11 @@ __all__ = ["regimen_events", "get_regimen", "RegimenCalendar"]
 _REF_WEIGHT_KG = 70.0
 
 
-def get_regimen(regimen_id: str):
-    """``isamm.regimens.get`` with errors naming the ``--regimen`` option."""
+def get_regimen(regimen: str):
+    """``isamm.regimens.get`` (its errors name the ``regimen`` parameter; the CLI says ``--regimen``)."""
     import isamm.regimens as rg
 
-    try:
-        return rg.get(regimen_id)
-    except InputError as exc:
-        raise InputError(exc.detail, option="--regimen", expected=exc.expected, got=exc.got) from None
+    return rg.get(regimen)
 
 
 @dataclass(frozen=True)
@@ -42,28 +39,28 @@ class RegimenCalendar:
     template: pd.DataFrame  # one row per dose of the reference patient; ``per_kg``: amount scales with weight
 
     @classmethod
-    def of(cls, regimen_id: str, *, weeks: int | None = None, cycles: int | None = None,
+    def of(cls, regimen: str, *, weeks: int | None = None, cycles: int | None = None,
            drug: str | None = None) -> "RegimenCalendar":
-        """Expand ``regimen_id`` over ``weeks`` (or ``cycles``), keeping ``drug``'s rows (``None``: all)."""
+        """Expand ``regimen`` (a catalog id) over ``weeks`` (or ``cycles``), keeping ``drug``'s rows (``None``: all)."""
         import isamm.regimens as rg
 
-        regimen = get_regimen(regimen_id)
-        cal = regimen.schedule(rg.Patient(weight_kg=_REF_WEIGHT_KG, height_cm=170.0, age_y=65.0), weeks=weeks, cycles=cycles)
+        reg = get_regimen(regimen)
+        cal = reg.schedule(rg.Patient(weight_kg=_REF_WEIGHT_KG, height_cm=170.0, age_y=65.0), weeks=weeks, cycles=cycles)
         ev = rg.dose_events(cal, drugs=drug) if drug is not None else rg.dose_events(cal)
         if ev.empty:
-            raise InputError(f"regimen {regimen_id} has no {drug} doses", option="--regimen",
-                             expected=f"a regimen containing {drug}", got=regimen_id)
+            raise InputError(f"regimen {regimen} has no {drug} doses", option="regimen",
+                             expected=f"a regimen containing {drug}", got=regimen)
         per_kg = cal.loc[cal["drug"].isin(ev["drug"].unique()), ["time_h", "drug", "dose_basis"]]
         per_kg = per_kg.assign(per_kg=per_kg["dose_basis"].astype(str).str.contains("mg/kg"))
         ev = ev.merge(per_kg[["time_h", "drug", "per_kg"]].drop_duplicates(["time_h", "drug"]), on=["time_h", "drug"],
                       how="left")
-        return cls(regimen_id, ev.assign(per_kg=ev["per_kg"].fillna(False).astype(bool)))
+        return cls(reg.id, ev.assign(per_kg=ev["per_kg"].fillna(False).astype(bool)))
 
     def __call__(self, weights_kg) -> pd.DataFrame:
         """Dose events of patients ``0..len(weights_kg)−1`` (a ``patient`` column); mg/kg doses follow each weight."""
         weights = np.atleast_1d(np.asarray(weights_kg, dtype=float))
         if weights.size == 0 or not np.all(np.isfinite(weights) & (weights > 0)):
-            raise InputError("invalid weight", option="--weight-kg", expected="weights > 0 kg", got=weights_kg)
+            raise InputError("invalid weight", option="weights_kg", expected="weights > 0 kg", got=weights_kg)
         ev = self.template
         scale = np.where(ev["per_kg"].to_numpy()[None, :], weights[:, None] / _REF_WEIGHT_KG, 1.0)
         n, m = weights.size, len(ev)
@@ -73,13 +70,13 @@ class RegimenCalendar:
         return out
 
 
-def regimen_events(regimen_id: str, weights_kg, *, weeks: int | None = None, cycles: int | None = None,
+def regimen_events(regimen: str, weights_kg, *, weeks: int | None = None, cycles: int | None = None,
                    drug: str | None = None) -> pd.DataFrame:
     """Dose events (``isamm.regimens`` schema plus a ``patient`` column) for patients of given weights.
 
     Parameters
     ----------
-    regimen_id
+    regimen
         A catalog id (``isamm regimen list``), e.g. ``"ISA-MONO-10-QW-Q2W"`` or ``"DARA-IV"``.
     weights_kg
         Body weight of each patient (kg); mg/kg doses scale with it.
@@ -90,5 +87,5 @@ def regimen_events(regimen_id: str, weights_kg, *, weeks: int | None = None, cyc
     """
     weights = np.atleast_1d(np.asarray(weights_kg, dtype=float))
     if weights.size == 0 or not np.all(np.isfinite(weights) & (weights > 0)):  # before the calendar is expanded
-        raise InputError("invalid weight", option="--weight-kg", expected="weights > 0 kg", got=weights_kg)
-    return RegimenCalendar.of(regimen_id, weeks=weeks, cycles=cycles, drug=drug)(weights)
+        raise InputError("invalid weight", option="weights_kg", expected="weights > 0 kg", got=weights_kg)
+    return RegimenCalendar.of(regimen, weeks=weeks, cycles=cycles, drug=drug)(weights)
