@@ -56,8 +56,8 @@ class InputError(ValueError):
             where.append(f"row {self.row}")
         if self.column is not None:
             where.append(f"column {self.column!r}")
-        if self.option is not None:
-            where.append(f"option {self.option}")
+        if self.option is not None:  # the CLI may name a positional argument ("argument TRIAL") instead
+            where.append(self.option if self.option.startswith("argument ") else f"option {self.option}")
         text = self.detail
         if self.expected is not None:
             text += f": expected {self.expected}"

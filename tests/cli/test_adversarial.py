@@ -256,3 +256,12 @@ def test_a_cox_model_too_big_for_memory_is_refused(monkeypatch):
     X = np.random.default_rng(1).normal(size=(2000, 10))
     with pytest.raises(InputError, match=r"option covariates: a Cox model of 10 terms on 2,000 rows needs ~0.0"):
         cox_newton(X, np.arange(2000.0), np.ones(2000))
+
+
+def test_a_positional_argument_is_named_as_an_argument(cli):
+    # the library names its parameter (trial, regimen); the CLI says which positional argument it was
+    res = cli("trial", "run", "NOPE", "--seed", "1")
+    assert res.exit_code == 2 and "isamm: error: argument TRIAL: unknown trial" in res.stderr
+    assert "Traceback" not in res.stderr
+    res = cli("regimens", "show", "NOPE")
+    assert res.exit_code == 2 and "argument ID: unknown regimen" in res.stderr

@@ -52,7 +52,11 @@ class _IsammGroup(TyperGroup):
                                   **extra)
             code = rv if isinstance(rv, int) and not isinstance(rv, bool) else 0  # typer.Exit(code) → code
         except InputError as exc:
-            code = _error(str(as_typed_option(exc, self, args)))
+            try:
+                message = str(as_typed_option(exc, self, args))
+            except Exception:  # naming the flag is a nicety: it must never turn the user's error into a traceback
+                message = str(exc)
+            code = _error(message)
         except ModelError as exc:
             code = _error(str(exc))
         except click.UsageError as exc:  # BadParameter, NoSuchOption, MissingParameter, no such command
@@ -108,8 +112,8 @@ def as_typed_option(exc: InputError, group, args: list[str]) -> InputError:
                 break
             continue
         command = sub
-    param = next((p for p in getattr(command, "params", []) if p.name == name and p.param_type_name == "option"),
-                 None)
+    param = next((p for p in getattr(command, "params", []) if p.name == name
+                  and p.param_type_name in ("option", "argument")), None)
     if param is None:
         return exc
     where, typed = _as_typed(param, args)
@@ -162,7 +166,7 @@ _EXPECTED = {int: "a whole number", float: "a number", bool: "true or false"}
 def _as_typed(param, args: list[str]) -> tuple[str, str | None]:
     """(``option -o`` as the user typed it, or ``argument FILE``; the value given, when it can be found)."""
     if param.param_type_name != "option":
-        return f"argument {param.human_readable_name}", None
+        return f"argument {getattr(param, 'human_readable_name', None) or param.name.upper()}", None
     names = [*param.opts, *param.secondary_opts]
     for i, token in enumerate(args):
         for name in names:

@@ -24,7 +24,7 @@ _OPTION = {
     "cycles/weeks": "--cycles/--weeks",
     "start_date": "--start-date",
     "weight_kg_by_cycle": "--cycle-weights-kg",
-    "regimen": "ID",
+    "regimen": "argument ID",
 }
 _OUTPUT_SUFFIXES = (".csv", ".json", ".parquet", ".ics")
 _JSON = typer.Option(False, "--json", help="Print machine-readable JSON on stdout (keys documented in the README).")
