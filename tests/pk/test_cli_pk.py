@@ -164,3 +164,8 @@ def test_repeated_output_time_is_an_error(cli):
     res = cli("pk", "simulate", "--regimen", "ISA-PD", "--weeks", "2", "--times-h", "5,5,5", "--json")
     assert res.exit_code == 2 and res.stdout == ""
     assert "--times-h" in res.stderr and "repeated output time" in res.stderr and "got '5'" in res.stderr
+
+
+def test_repeated_output_time_named_whatever_the_order(cli):
+    res = cli("pk", "simulate", "--regimen", "ISA-PD", "--weeks", "2", "--times-h", "5,5,1", "--json")
+    assert res.exit_code == 2 and "got '5'" in res.stderr

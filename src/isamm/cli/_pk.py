@@ -148,7 +148,8 @@ def simulate_cmd(
                    bytes_per_value=BYTES_PER_TABLE_VALUE if output is not None else BYTES_PER_VALUE)
     times = parse_float_list(times_h, "--times-h") if times_h else np.arange(0.0, weeks * 168.0 + step_h / 2, step_h)
     if times_h and len(np.unique(times)) < len(times):  # the output has one row per time: a repeat would vanish
-        repeated = times[np.flatnonzero(np.diff(np.sort(times)) == 0)[0] + 1] if len(times) > 1 else times[0]
+        ordered = np.sort(times)
+        repeated = ordered[np.flatnonzero(np.diff(ordered) == 0)[0]]
         raise InputError("a repeated output time", option="--times-h", expected="each time once", got=f"{repeated:g}")
     if times_h:
         check_work(len(pats.covariates), len(times), "times_h",
