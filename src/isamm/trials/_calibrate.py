@@ -39,8 +39,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import math
-from collections import OrderedDict
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import resources
@@ -199,6 +199,7 @@ def data_hashes() -> dict[str, str]:
 
 
 _SMOOTH = "~smooth"  # key suffix of the continuous PFS median (t* + Δ/2) of median="smooth" (module docstring)
+_INTERPOLATED = "~interpolated"  # key suffix of t*, reported in the fit table
 MEDIAN_FORMS = ("km", "smooth")
 
 
@@ -262,7 +263,7 @@ def _arm_values(seed: int, params: DiseaseParameters, backend: str, cache, item)
     visit_months = spec.assessment_interval_days / DAYS_PER_MONTH
     t_star = interpolated_median(kaplan_meier(pfs["pfs_months"], pfs["pfs_event"])["all"].table, visit_months)
     finite = math.isfinite(t_star)
-    values[prefix + "median_pfs_months~interpolated"] = t_star if finite else None
+    values[prefix + "median_pfs_months" + _INTERPOLATED] = t_star if finite else None
     values[prefix + "median_pfs_months" + _SMOOTH] = t_star + visit_months / 2 if finite else None
     return values, pfs
 
@@ -308,13 +309,14 @@ class _Objective:
         values = self.simulate(params)
         res = []
         for t in self.targets:
-            window = self.trials[t.trial].data_cutoff_months
-            follow = values.get(f"{t.trial}/{t.arm}/follow_up")
-            if follow is not None and math.isfinite(follow):
-                window = follow
             key = t.id + _SMOOTH if t.metric == "median_pfs_months" and self.median == "smooth" else t.id
-            res.append(t.residual(values.get(key), window))
+            res.append(t.residual(values.get(key), self.window(t, values)))
         return np.array(res), values
+
+    def window(self, t: Target, values: dict) -> float:
+        """Months within which a median is looked for: the arm's median follow-up, else the trial's cut-off."""
+        follow = values.get(f"{t.trial}/{t.arm}/follow_up")
+        return follow if follow is not None and math.isfinite(follow) else self.trials[t.trial].data_cutoff_months
 
 
 @constrained(seed=SEED, budget_minutes=BUDGET_MINUTES, n_virtual=N_VIRTUAL, max_evaluations=EVALUATIONS)
@@ -412,7 +414,7 @@ def calibrate(*, seed: int = 1, budget_minutes: float = 25.0, n_virtual: int = 6
     residuals, values = objective.residuals(params)
     fit = [{"id": t.id, "trial": t.trial, "arm": t.arm, "metric": t.metric, "published": t.value,
             "not_reached": t.not_reached, "simulated": values.get(t.id),
-            "simulated_interpolated": values.get(t.id + "~interpolated"), "sd": t.sd, "scale": t.scale,
+            "simulated_interpolated": values.get(t.id + _INTERPOLATED), "sd": t.sd, "scale": t.scale,
             "residual": float(r), "residual_km_median": _km_residual(t, values, objective)}
            for t, r in zip(targets, residuals)]  # fmt: skip
     settings = {"seed": int(seed), "budget_minutes": budget_minutes, "n_virtual": n_virtual, "free": list(free),
@@ -426,8 +428,7 @@ def _km_residual(t: Target, values: dict, objective: _Objective) -> float | None
     """A median target's residual with the ordinary (step) KM median, the one compared with published CIs."""
     if t.metric != "median_pfs_months":
         return None
-    window = values.get(f"{t.trial}/{t.arm}/follow_up") or objective.trials[t.trial].data_cutoff_months
-    return float(t.residual(values.get(t.id), window))
+    return float(t.residual(values.get(t.id), objective.window(t, values)))
 
 
 def _simplex(x0: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
