@@ -156,3 +156,22 @@ def test_interpolation_at_visit_days_is_exact_on_grid():
     m = m_protein(GRID, np.array([2.0, 3.0]), np.array([0.004, 0.001]), np.zeros(2), np.ones(2), P)
     days = np.array([[0.0, 28.0, 56.0], [0.0, 14.0, 199.75]])
     np.testing.assert_allclose(m.at(days), np.array([2.0, 3.0])[:, None] * np.exp(np.array([[0.004], [0.001]]) * days))
+
+
+def test_drug_sensitivity_scales_that_drug_only():
+    # a patient twice as sensitive to pomalidomide alone: exactly as if k_pomalidomide were doubled for them,
+    # dexamethasone untouched; half as sensitive to isatuximab: as if Emax were halved (the model is linear in both)
+    pom = _doses(np.arange(21) + 8.5 / 24, "pomalidomide", 4.0)
+    dex = _doses(np.arange(0, 28, 7) + 8.5 / 24, "dexamethasone", 40.0)
+    doses = pd.concat([pom, dex], ignore_index=True)
+    e = np.full((1, GRID.size), 0.03)
+    args = (GRID, 2.0 * ONE, 0.004 * ONE, 0.01 * ONE, 1.3 * ONE)
+    got = m_protein(*args, P, partner_doses=doses, isa_effect_per_day=e,
+                    drug_sens={"pomalidomide": 2.0 * ONE, "isatuximab": 0.5 * ONE})
+    doubled = P.with_values(k_pomalidomide=2 * P["k_pomalidomide"])
+    want = m_protein(*args, doubled, partner_doses=doses, isa_effect_per_day=0.5 * e)
+    np.testing.assert_allclose(got.log_m, want.log_m, rtol=1e-12, atol=1e-12)
+    # absent drugs and None mean 1
+    plain = m_protein(*args, P, partner_doses=doses, isa_effect_per_day=e)
+    ones = m_protein(*args, P, partner_doses=doses, isa_effect_per_day=e, drug_sens={"carfilzomib": 5.0 * ONE})
+    np.testing.assert_array_equal(plain.log_m, ones.log_m)

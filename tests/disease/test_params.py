@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from isamm.disease import REQUIRED, load_parameters
+from isamm.disease import OPTIONAL, REQUIRED, load_parameters
 from isamm.errors import InputError
 
 P = load_parameters()
@@ -20,7 +20,7 @@ MUST_BE_FIXED = {"ec50_isa", "hill_isa", "h_death_pre", "death_post_median_month
 
 def test_every_parameter_has_unit_source_tag_role():
     params = P.spec["parameters"]
-    assert set(params) == set(REQUIRED)
+    assert set(params) == set(REQUIRED) | set(OPTIONAL)
     for name, p in params.items():
         assert p["unit"] and p["source"] and p["description"], name
         assert p["role"] in {"calibrate", "fixed"}, name
@@ -122,3 +122,17 @@ def test_shipped_files_by_name(tmp_path, monkeypatch):
     assert load_parameters("tgi_v1").path == "tgi_v1"
     with pytest.raises(InputError, match="shipped name"):
         load_parameters("tgi_v9")
+
+
+def test_optional_parameter_defaults_to_the_model_before_it(tmp_path):
+    # a file written before omega_sens_drug existed loads with 0 (one sensitivity for every drug), and the
+    # parameter is listed with its meaning; a file that sets it keeps its value; a negative value is named
+    old = load_parameters(_write(tmp_path, _default_text()))
+    assert "omega_sens_drug" not in _default_text()
+    assert old["omega_sens_drug"] == 0.0 and old.spec["parameters"]["omega_sens_drug"]["role"] == "fixed"
+    entry = ('\n[parameters.omega_sens_drug]\nvalue = {v}\nunit = "log-SD"\ndescription = "x"\n'
+             'tag = "project choice"\nsource = "x"\nrole = "fixed"\n')
+    assert load_parameters(_write(tmp_path, _default_text() + entry.format(v=0.4)))["omega_sens_drug"] == 0.4
+    with pytest.raises(InputError, match=r"parameters\.omega_sens_drug\.value.*>= 0"):
+        load_parameters(_write(tmp_path, _default_text() + entry.format(v=-0.4)))
+    assert P.with_values(omega_sens_drug=0.3)["omega_sens_drug"] == 0.3

@@ -157,3 +157,30 @@ def test_pk_cache_gives_the_same_results():
     assert not a.cohort["best_response"].equals(b.cohort["best_response"])
     tr.simulate_arms(SMALL, 0, seed=9, replicates=[0], params=p2.with_values(h_disc_isa=0.05), pk_cache=cache)
     assert len(cache) == 2  # another discontinuation hazard: other doses, other PK
+
+
+def test_drug_specific_sensitivity_draws_are_appended(arm):
+    # omega_sens_drug = 0 (the shipped files) is the model without it, number for number; > 0 changes the drug
+    # effects only: the same patients (covariates, M0) with the same event draws, and the per-drug sensitivities
+    # log-normal with median 1 and log-SD omega_sens_drug, independent between drugs
+    from isamm.trials._run import _U, _drug_sensitivities
+
+    p = load_parameters()
+    assert p["omega_sens_drug"] == 0
+    zero = tr.simulate_arm(SMALL, 0, seed=7, params=p.with_values(omega_sens_drug=0.0))
+    pd.testing.assert_frame_equal(zero.cohort, arm.cohort)
+    wide = tr.simulate_arm(SMALL, 0, seed=7, params=p.with_values(omega_sens_drug=0.8))
+    same = ["patient_id", "age_y", "m0_g_dl", "prior_lines", "entry_month"]
+    pd.testing.assert_frame_equal(wide.cohort[same], arm.cohort[same])
+    assert not wide.labs["serum_m_g_dl"].equals(arm.labs["serum_m_g_dl"])
+
+    rng = np.random.default_rng(3)
+    n = 20_000
+    s = _drug_sensitivities({name: 1.0 - rng.random(n) for name in _U}, p.with_values(omega_sens_drug=0.8))
+    logs = np.log(np.array(list(s.values())))
+    se = 0.8 / np.sqrt(n)  # standard error of a mean of n normals with SD 0.8
+    assert np.all(np.abs(logs.mean(axis=1)) < 4 * se)
+    assert np.all(np.abs(logs.std(axis=1) - 0.8) < 4 * 0.8 / np.sqrt(2 * n))
+    corr = np.corrcoef(logs)[np.triu_indices(len(s), 1)]
+    assert np.all(np.abs(corr) < 4 / np.sqrt(n))
+    assert _drug_sensitivities({name: np.full(3, 0.5) for name in _U}, p) is None

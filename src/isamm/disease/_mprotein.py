@@ -4,9 +4,13 @@ optionally with a resistant subpopulation (§4.1 option B, §2.4).
 Per patient i, with t in days since 00:00 of study day 1 (the first dose is on day 1)::
 
     dM/dt  = kG_i·M − K_i(t)·M                                  M(0) = M0_i  (g/dL)
-    K_i(t) = sens_i · [E_Isa,i(t) + Σ_p k_p·A_p,i(t)] · exp(−λ_i·t)
+    K_i(t) = sens_i · [s_Isa,i·E_Isa,i(t) + Σ_p s_p,i·k_p·A_p,i(t)] · exp(−λ_i·t)
     E_Isa  = Emax · C^h / (EC50^h + C^h) · φ_i(t)                (C: isatuximab, µg/mL, from isamm.pk)
     dA_p/dt = −k_bio·A_p,  A_p += k_bio·dose_mg / ref_rate_p     at each dose (K-PD, "on while dosed")
+
+sens_i is the patient's sensitivity to every drug, s_d,i (default 1) a sensitivity to drug d of its own:
+patients differ in how well each mechanism works on their disease (an IMiD, a glucocorticoid, a proteasome
+inhibitor, anti-CD38), so a monotherapy arm varies more than a combination, where the drugs average out.
 
 The equation is linear in log M, so ``log M(t) = log M0 + kG·t − ∫₀ᵗ K`` holds exactly: the
 only numerical step is the integral of K. The partner-drug part is integrated in closed form
@@ -18,6 +22,7 @@ infusion against a 15-minute grid, < 1% of M over two years of Isa-Pd; tested).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -57,7 +62,7 @@ class MProtein:
 
 
 def partner_kill_integral(doses: pd.DataFrame, n: int, times_days: np.ndarray, lam_per_day: np.ndarray,
-                          params: DiseaseParameters) -> np.ndarray:
+                          params: DiseaseParameters, drug_sens: Mapping[str, np.ndarray] | None = None) -> np.ndarray:
     """``∫ Σ_p k_p·A_p(s)·exp(−λ·s) ds`` over each grid step, exact for any dose times: array ``[n, T−1]``.
 
     ``doses``: rows with ``patient`` (0-based), ``time_h``, ``drug``, ``amount_mg``; drugs outside
@@ -65,6 +70,7 @@ def partner_kill_integral(doses: pd.DataFrame, n: int, times_days: np.ndarray, l
     contribution to a step [t_a, t_b] after it is ``b·e^{−λτ}·e^{−(k+λ)(t_a−τ)}(1−e^{−(k+λ)Δ})/(k+λ)``
     (from τ within its own step). The decay from step to step is a first-order linear recurrence
     with a shared coefficient e^{−k_bio·Δ}, run with ``scipy.signal.lfilter`` over all patients at once.
+    ``drug_sens``: per-drug (n,) multipliers of k_p (a patient's sensitivity to that drug); absent: 1.
     """
     t = np.asarray(times_days, dtype=float)
     dt = np.diff(t)
@@ -95,7 +101,8 @@ def partner_kill_integral(doses: pd.DataFrame, n: int, times_days: np.ndarray, l
         # A entering step i: A_i = q·A_{i−1} + carry_{i−1}, q = e^{−k·Δ} (shared), one C-level filter
         a_in = lfilter([0.0, 1.0], [1.0, -np.exp(-k * step)], carry, axis=1)
         y = a_in * np.exp(-lam * t[:-1])
-        out += k_p * (own + y * (-np.expm1(-(k + lam) * step)) / (k + lam))
+        gain = k_p if drug_sens is None or drug not in drug_sens else k_p * np.asarray(drug_sens[drug]).reshape(n, 1)
+        out += gain * (own + y * (-np.expm1(-(k + lam) * step)) / (k + lam))
     return out
 
 
@@ -109,7 +116,8 @@ def isatuximab_effect(conc_ug_ml: np.ndarray, params: DiseaseParameters, phi: np
 
 def m_protein(times_days: np.ndarray, m0_g_dl: np.ndarray, kg_per_day: np.ndarray, lam_per_day: np.ndarray,
               sens: np.ndarray, params: DiseaseParameters, *, partner_doses: pd.DataFrame | None = None,
-              isa_effect_per_day: np.ndarray | None = None, f_resistant: np.ndarray | None = None) -> MProtein:
+              isa_effect_per_day: np.ndarray | None = None, f_resistant: np.ndarray | None = None,
+              drug_sens: Mapping[str, np.ndarray] | None = None) -> MProtein:
     """Integrate the TGI model for N patients on a shared, equally spaced grid (days, starting at 0).
 
     With ``f_resistant`` (disease_models.md §4.1 option B) the M-protein is the sum of a sensitive
@@ -134,6 +142,8 @@ def m_protein(times_days: np.ndarray, m0_g_dl: np.ndarray, kg_per_day: np.ndarra
     partner_doses : partner-drug dose events (``patient``, ``time_h``, ``drug``, ``amount_mg``), or None.
     isa_effect_per_day : (N, T) isatuximab kill rate E_Isa at the grid times (1/day), or None.
     f_resistant : (N,) fraction of M0 in the resistant population (–), or None.
+    drug_sens : drug name (a partner drug or ``"isatuximab"``) → (N,) sensitivity to that drug alone
+        (–, multiplies ``sens``); a drug not in it (or None) has 1.
     """
     t = np.asarray(times_days, dtype=float)
     n = np.asarray(m0_g_dl).size
@@ -142,9 +152,11 @@ def m_protein(times_days: np.ndarray, m0_g_dl: np.ndarray, kg_per_day: np.ndarra
     partner = np.zeros((n, t.size - 1))
     isa = np.zeros((n, t.size - 1))
     if partner_doses is not None and len(partner_doses):
-        partner = sens * partner_kill_integral(partner_doses, n, t, lam[:, 0], params)
+        partner = sens * partner_kill_integral(partner_doses, n, t, lam[:, 0], params, drug_sens)
     if isa_effect_per_day is not None:
         f = isa_effect_per_day * np.exp(-lam * t)
+        if drug_sens is not None and "isatuximab" in drug_sens:
+            f = f * np.asarray(drug_sens["isatuximab"], dtype=float).reshape(n, 1)
         isa = sens * 0.5 * (f[:, 1:] + f[:, :-1]) * np.diff(t)
     zero = np.zeros((n, 1))
     kill = np.concatenate([zero, np.cumsum(partner + isa, axis=1)], axis=1)

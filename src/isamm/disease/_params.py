@@ -23,7 +23,7 @@ from isamm._toml import parse_toml
 from isamm._pydantic import input_error
 from isamm.errors import InputError
 
-__all__ = ["DiseaseParameters", "load_parameters", "PARTNER_DRUGS", "REQUIRED", "SHIPPED", "DEFAULT"]
+__all__ = ["DiseaseParameters", "load_parameters", "PARTNER_DRUGS", "REQUIRED", "OPTIONAL", "SHIPPED", "DEFAULT"]
 
 #: Shipped parameter files by name (``--parameters tgi_v1`` runs the one-population form).
 SHIPPED = {
@@ -48,6 +48,17 @@ REQUIRED = (
     "death_post_median_months", "death_post_shape", "beta_g_death",
     "sigma_prop", "sigma_add", "spep_lod_g_dl", "ife_lod_g_dl", "bm_pc_baseline_pct",
 )  # fmt: skip
+
+#: Parameters added after files were written: a file without one gets this value, which is the
+#: model as it was before the parameter existed (files written earlier keep their meaning).
+OPTIONAL = {
+    "omega_sens_drug": {
+        "value": 0.0, "unit": "log-SD", "tag": "project choice", "role": "fixed",
+        "description": "between-patient SD of a log sensitivity multiplier of each drug of its own, on top of the "
+                       "common one (0: one sensitivity for every drug)",
+        "source": "default of files written before the parameter existed: the common sensitivity alone",
+    },
+}  # fmt: skip
 
 # Parameters that may be negative (log-ratios); the others are >= 0 and some > 0.
 _SIGNED = {"beta_nonigg_kG", "beta_lines_kG", "beta_hrca_kG", "beta_emd_nm", "beta_hrca_nm", "beta_g_death"}
@@ -117,7 +128,7 @@ class DiseaseParameters:
         """A copy with some values replaced (e.g. a sensitivity analysis); checked like the file."""
         unknown = sorted(set(values) - set(self.values))
         if unknown:
-            raise InputError("unknown disease-model parameter", option=unknown[0], expected=", ".join(REQUIRED))
+            raise InputError("unknown disease-model parameter", option=unknown[0], expected=", ".join(self.values))
         new = dict(self.values, **{k: float(v) for k, v in values.items()})
         _check_values(new, self.path)
         spec = dict(self.spec, parameters={n: dict(p, value=new[n]) for n, p in self.spec["parameters"].items()})
@@ -168,11 +179,11 @@ def _parse(data: bytes, name: str) -> DiseaseParameters:
     except ValidationError as exc:
         raise input_error(exc, file=name) from None
     missing = [p for p in REQUIRED if p not in spec.parameters]
-    unknown = [p for p in spec.parameters if p not in REQUIRED]
+    unknown = [p for p in spec.parameters if p not in REQUIRED and p not in OPTIONAL]
     if missing or unknown:
         key = (missing or unknown)[0]
         raise InputError("missing parameter" if missing else "unknown parameter", file=name,
-                         column=f"parameters.{key}", expected="the parameters " + ", ".join(REQUIRED))
+                         column=f"parameters.{key}", expected="the parameters " + ", ".join((*REQUIRED, *OPTIONAL)))
     absent = [d for d in PARTNER_DRUGS if d not in spec.reference_dose_rate_mg_per_day]
     if absent:
         raise InputError("missing reference dose rate", file=name, column=f"reference_dose_rate_mg_per_day.{absent[0]}")
@@ -182,5 +193,10 @@ def _parse(data: bytes, name: str) -> DiseaseParameters:
                          expected="a number > 0 (mg/day)")
     values = {n: p.value for n, p in spec.parameters.items()}
     _check_values(values, name)
-    return DiseaseParameters(spec.model.id, spec.model.status, values, spec.model_dump(), name,
+    dumped = spec.model_dump()
+    for n, default in OPTIONAL.items():
+        if n not in values:
+            values[n] = default["value"]
+            dumped["parameters"][n] = dict(default)
+    return DiseaseParameters(spec.model.id, spec.model.status, values, dumped, name,
                              hashlib.sha256(data).hexdigest())

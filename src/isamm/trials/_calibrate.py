@@ -74,7 +74,7 @@ BOUNDS = {
     "k_pomalidomide": (1e-4, 0.3), "k_dexamethasone": (1e-4, 0.3), "k_carfilzomib": (1e-4, 0.5),
     "k_lenalidomide": (1e-4, 0.3), "k_bortezomib": (1e-4, 0.5),
     "h_disc_isa": (1e-3, 0.3), "h_disc_control": (1e-3, 0.3), "beta_lines_kG": (-0.6, 0.6),
-    "f_resistant": (1e-3, 0.6), "rho_resistant": (1e-3, 1.0),
+    "f_resistant": (1e-3, 0.6), "rho_resistant": (1e-3, 1.0), "omega_sens_drug": (0.01, 2.0),
 }  # fmt: skip
 #: Parameters searched on their own scale (they may be negative); all others on the log scale.
 _LINEAR = {"beta_lines_kG"}

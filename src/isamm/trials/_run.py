@@ -18,6 +18,7 @@ from scipy.special import expit, ndtri
 
 import isamm.pk as pk
 from isamm.disease import (
+    PARTNER_DRUGS,
     DiseaseParameters,
     cd38_effect_fraction,
     death_after_progression_days,
@@ -46,7 +47,9 @@ GRID_STEP_DAYS = 0.25
 #: large arm (3,000 patients × 2 years on a 6-h grid ≈ 70 MB per array) and serves replicates in batches.
 CHUNK_PATIENTS = 3_000
 #: Per-patient uniforms, in draw order.
-_U = ("entry", "nonm", "disc", "death_pre", "death_post", "resistant")  # appended only: earlier draws keep their values
+_SENS_DRUGS = (*PARTNER_DRUGS, "isatuximab")  # each has a sensitivity of its own (omega_sens_drug)
+# appended only: earlier draws keep their values
+_U = ("entry", "nonm", "disc", "death_pre", "death_post", "resistant", *(f"sens_{d}" for d in _SENS_DRUGS))
 _N_DISEASE_ETAS = 3  # kG, lambda, sensitivity
 #: PK random effects drawn for every patient of every arm, so a patient's other draws do not
 #: depend on whether the arm contains isatuximab.
@@ -122,6 +125,7 @@ def simulate_arms(spec: TrialSpec, arm_index: int, *, seed: int, replicates, par
     kg = params["kG"] * np.exp(log_kg_ratio)
     lam = params["lambda_res"] * np.exp(params["omega_lambda"] * eta[:, 1])
     sens = np.exp(params["omega_sens"] * eta[:, 2])
+    drug_sens = _drug_sensitivities(u, params)
     f_res = _resistant_fraction(u["resistant"], params)
 
     # event times from the hazards (days from the first dose)
@@ -153,7 +157,7 @@ def simulate_arms(spec: TrialSpec, arm_index: int, *, seed: int, replicates, par
             isa_effect = isatuximab_effect(np.nan_to_num(conc, nan=0.0), params, phi)
         traj = m_protein(grid, c["m0_g_dl"].to_numpy(), kg[r], lam[r], sens[r], params,
                          partner_doses=doses[doses["drug"] != "isatuximab"], isa_effect_per_day=isa_effect,
-                         f_resistant=f_res[r])
+                         f_resistant=f_res[r], drug_sens=None if drug_sens is None else {d: s[r] for d, s in drug_sens.items()})
 
         t_nonm = nonm_progression_days(u["nonm"][r], c["extramedullary"], c["high_risk"], params, times_days=grid,
                                        log_burden=traj.log_m - traj.log_m[:, :1])
@@ -178,6 +182,14 @@ def simulate_arms(spec: TrialSpec, arm_index: int, *, seed: int, replicates, par
                                  labs[labs["patient_id"].isin(ids)].reset_index(drop=True), tuple(responses[rows]),
                                  grid if keep else None, np.concatenate(concs) if keep and concs else None))
     return out
+
+
+def _drug_sensitivities(u: dict, params: DiseaseParameters) -> dict[str, np.ndarray] | None:
+    """Each drug's own log-normal sensitivity multiplier (median 1), or None when ``omega_sens_drug`` is 0."""
+    omega = params["omega_sens_drug"]
+    if omega == 0:
+        return None
+    return {d: np.exp(omega * ndtri(np.clip(u[f"sens_{d}"], 1e-12, 1 - 1e-12))) for d in _SENS_DRUGS}
 
 
 def _resistant_fraction(u: np.ndarray, params: DiseaseParameters) -> np.ndarray:
