@@ -243,10 +243,12 @@ def validate_cmd(
     backend: str = _backend_option(),
     output: Path | None = typer.Option(None, "-o", "--output", help="Folder for validation.html, validation.json, figures/."),
     dask: str | None = dask_option("the replicates"),
+    role: str = typer.Option("validation", "--role", help="validation (predictions, never fitted) or calibration "
+                             "(the numbers the parameters were fitted on, rerun at each trial's real size)."),
     as_json: bool = _JSON,
 ) -> None:
     """Predict every `validation` number of the evidence base (never fitted) and show hits and misses."""
-    from isamm.trials._report import _fmt_val, _quantity_label, write_validation_outputs
+    from isamm.trials._report import _fmt_val, _published_label, _quantity_label, write_validation_outputs
     from isamm.trials._validate import validate
 
     if output is not None and output.exists() and not output.is_dir():
@@ -256,21 +258,23 @@ def validate_cmd(
         task = bar.add_task("validation trials", total=None)
         with client_for(dask) as client:
             result = validate(seed=seed, replicates=replicates, parameters=parameters, backend=backend,
-                              progress=lambda done, total: bar.update(task, completed=done, total=total), client=client)
+                              progress=lambda done, total: bar.update(task, completed=done, total=total), client=client,
+                              role=role)
     doc = write_validation_outputs(result, output) if output is not None else result.to_dict()
     if output is not None:
-        err_console.print(f"wrote {output}/validation.html, validation.json", highlight=False)
+        err_console.print(f"wrote {output}/{role}.html, {role}.json", highlight=False)
     if as_json:
         emit_json(doc)
         return
-    table = Table(title=f"validation: {doc['summary']['covered']} of {doc['summary']['targets']} published values "
+    title = "calibration check" if role == "calibration" else "validation"
+    table = Table(title=f"{title}: {doc['summary']['covered']} of {doc['summary']['targets']} published values "
                   f"inside the prediction interval ({doc['parameters']['status']})")
     for col in ("trial", "arm", "quantity", "published", "predicted (2.5–97.5%)", "covered"):
         table.add_column(col)
     for r in doc["targets"]:
         q = r["quantity"]
         pi = "–".join(_fmt_val(x, q) for x in r["prediction_interval"])
-        table.add_row(r["trial"], r["arm"] or "—", _quantity_label(r), _fmt_val(r["published"], q),
+        table.add_row(r["trial"], r["arm"] or "—", _quantity_label(r), _published_label(r),
                       f"{_fmt_val(r['predicted'], q)} ({pi})", {True: "yes", False: "MISS", None: "—"}[r["covered"]])
     console.print(table)
 

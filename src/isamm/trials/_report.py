@@ -275,10 +275,14 @@ def _meta(result: TrialResult, data: dict) -> dict:
 
 def write_validation_outputs(result, output_dir: str | os.PathLike[str]) -> dict:
     """``validation.html`` (table, forest plot of published CI vs prediction interval, KM of each validation
-    trial with its published medians), ``validation.json`` and ``figures/`` into ``output_dir`` (as a whole)."""
+    trial with its published medians), ``validation.json`` and ``figures/`` into ``output_dir`` (as a whole).
+    A calibration check (``validate(role="calibration")``) writes ``calibration.html`` and ``calibration.json``."""
     import matplotlib.pyplot as plt
 
     doc = result.to_dict()
+    role = doc.get("role", "validation")
+    fitted = role == "calibration"
+    what = "calibration check" if fitted else "validation"
     with staged_folder(output_dir) as staging:  # the whole set appears, or nothing changes
         figdir = staging / "figures"
         figdir.mkdir()
@@ -289,7 +293,8 @@ def write_validation_outputs(result, output_dir: str | os.PathLike[str]) -> dict
                 km = kaplan_meier(res.cohort()[f"{key}_months"], res.cohort()[f"{key}_event"], group=res.cohort()["arm"])
                 with house_style():
                     fig = km_plot(km, ylabel=f"{label} (probability)", xlabel="Months (1 month = 30.4375 days)",
-                                  title=f"{trial}: {label}, replicate 1 (predicted, never fitted)")
+                                  title=f"{trial}: {label}, replicate 1 " + ("(calibrated on these trials)" if fitted
+                                                                                else "(predicted, never fitted)"))
                     ax = fig.axes[0]
                     for arm in res.spec.arms:
                         v = _pub_value(_published_arm(data, arm.id).get(f"median_{key}_months"))
@@ -301,37 +306,48 @@ def write_validation_outputs(result, output_dir: str | os.PathLike[str]) -> dict
                 plt.close(fig)
                 figures.append(FigureRef(f"km-{key}-{trial}", f"{trial}: Kaplan–Meier {label} of replicate 1; "
                                          "diamonds: published medians", paths[0], [f"figures/{p.name}" for p in paths]))
-        rows = [[r["trial"], r["arm"] or "—", _quantity_label(r), _fmt_val(r["published"], r["quantity"]),
+        rows = [[r["trial"], r["arm"] or "—", _quantity_label(r), _published_label(r),
                  "—" if r["published_ci"] is None else "–".join(_fmt_val(x, r["quantity"]) for x in r["published_ci"]),
                  _fmt_val(r["predicted"], r["quantity"]),
                  "–".join(_fmt_val(x, r["quantity"]) for x in r["prediction_interval"]),
                  {True: "yes", False: "MISS", None: "—"}[r["covered"]]] for r in doc["targets"]]
         table = Table(["trial", "arm", "quantity", "published", "published CI", "predicted", "prediction interval",
-                       "covered"], rows, caption=f"Validation targets: {doc['summary']['covered']} of "
+                       "covered"], rows, caption=f"{'Calibration' if fitted else 'Validation'} targets: {doc['summary']['covered']} of "
                        f"{doc['summary']['targets']} published values inside the replicate 2.5–97.5% range")  # fmt: skip
         status = doc["parameters"]["status"]
         paragraphs = [f"Parameters: {doc['parameters']['model']} ({status}); seed {doc['seed']}, "
-                      f"{doc['replicates']} replicate trials of each published size. Nothing here was fitted to "
-                      "these numbers: they are predictions, and a miss is a finding about the model."]
+                      f"{doc['replicates']} replicate trials of each published size. " + (
+                          "These are the numbers the parameters were calibrated on (one large virtual trial against "
+                          "each published CI); here each trial is rerun at its real size, and a miss says the "
+                          "published result is not one such a trial would show if the model were true."
+                          if fitted else "Nothing here was fitted to these numbers: they are predictions, and a miss "
+                          "is a finding about the model.")]
         if "uncalibrated" in status:
             paragraphs.append("These parameters are uncalibrated starting values: misses say little about the "
                               "model structure until it is calibrated on the calibration targets.")
-        sections = [Section("validation", "Predicted vs published", paragraphs, [Block(tables=[table])]),
+        sections = [Section(role, "Predicted vs published", paragraphs, [Block(tables=[table])]),
                     Section("figures", "Figures", [], [Block(figures=figures)])]
-        methods = ["Each validation trial was simulated at its published size, replicate by replicate, from its trial "
+        methods = [f"Each {role} trial was simulated at its published size, replicate by replicate, from its trial "
                    "file and the parameter file as shipped. The prediction interval is the 2.5–97.5% range of the "
                    "replicates: the spread of results a real trial of that size would show if the model were true; "
                    "'covered' says whether the published value falls inside it."]
         meta = {"isamm_version": __version__, "generated": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-                "input_file": "validation targets of the evidence base", "n_patients": doc["summary"]["targets"],
+                "input_file": f"{role} targets of the evidence base", "n_patients": doc["summary"]["targets"],
                 "provenance": [("isamm version", __version__), ("seed", str(doc["seed"])),
                                ("replicates", str(doc["replicates"])), ("parameter file", doc["parameters"]["file"]),
                                ("parameter file SHA-256", doc["parameters"]["sha256"])]}  # fmt: skip
-        html = render_html(title="isamm validation: predicted vs published", sections=sections, methods=methods,
+        html = render_html(title=f"isamm {what}: predicted vs published", sections=sections, methods=methods,
                            meta=meta)
-        (staging / "validation.json").write_text(to_json(doc) + "\n", encoding="utf-8")
-        (staging / "validation.html").write_text(html, encoding="utf-8")
+        (staging / f"{role}.json").write_text(to_json(doc) + "\n", encoding="utf-8")
+        (staging / f"{role}.html").write_text(html, encoding="utf-8")
     return doc
+
+
+def _published_label(r: dict) -> str:
+    """The published value as printed: a median not reached reads "> bound"."""
+    if r.get("published_greater_than") is not None:
+        return "> " + _fmt_val(r["published_greater_than"], r["quantity"])
+    return _fmt_val(r["published"], r["quantity"])
 
 
 def _quantity_label(r: dict) -> str:
@@ -357,7 +373,9 @@ def _forest(doc: dict, folder: Path) -> FigureRef:
     rows = doc["targets"]
     groups = [("proportions", [r for r in rows if r["quantity"].startswith(("orr", "vgpr", "cr_", "dcr", "pfs_at",
                                                                              "os_at"))], "share of patients"),
-              ("medians", [r for r in rows if r["quantity"].startswith("median")], "months"),
+              ("medians", [r for r in rows if r["quantity"].startswith("median") and r["quantity"].endswith("_months")],
+               "months"),
+              ("treatment duration", [r for r in rows if r["quantity"] == "median_treatment_weeks"], "weeks"),
               ("hazard ratios", [r for r in rows if r["quantity"].startswith("hr")], "hazard ratio")]  # fmt: skip
     groups = [g for g in groups if g[1]]
     heights = [max(1.0, 0.32 * len(g[1])) for g in groups]
@@ -372,6 +390,9 @@ def _forest(doc: dict, folder: Path) -> FigureRef:
                             solid_capstyle="butt", label="prediction interval" if y == 0 else None)
                 if r["predicted"] is not None:
                     ax.plot([r["predicted"]], [y], "o", color="#08519c", ms=4, label="predicted" if y == 0 else None)
+                if r.get("published_greater_than") is not None:  # not reached: the median lies beyond this
+                    ax.plot([r["published_greater_than"]], [y], ">", color="black" if r["covered"] else "#cb181d",
+                            ms=6)
                 if r["published"] is not None:
                     if r["published_ci"]:
                         ax.plot(r["published_ci"], [y, y], color="black", lw=1)

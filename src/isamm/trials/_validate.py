@@ -5,6 +5,12 @@ parameter file as it is. For each number: the prediction (median over replicates
 interval (replicate 2.5–97.5% range: the spread a real trial of that size would show) and whether
 the published value falls inside it. Misses are reported, never hidden.
 
+``role="calibration"`` runs the same check on the numbers a parameter file was calibrated on: the
+calibration compares one large virtual trial with each published CI; this asks the other question,
+whether the published result is one a trial of its real size could show if the model were true.
+A published median "not reached" (IKEMA Isa-Kd: > 20.7 months) is covered when the replicate range
+reaches beyond it.
+
 Only the main analysis of a trial is simulated (its data cut-off is the trial file's); numbers of a
 later analysis are listed as not simulated.
 """
@@ -18,9 +24,13 @@ import numpy as np
 
 from isamm._constraints import REPLICATES, SEED, constrained
 from isamm.disease import load_parameters
+from isamm.errors import InputError
 from isamm.trials._trial import TrialResult, _median, _range, run_trial
 
-__all__ = ["validate", "ValidationResult", "SUPPORTED_VALIDATION"]
+__all__ = ["validate", "ValidationResult", "SUPPORTED_VALIDATION", "ROLES"]
+
+#: The evidence roles ``validate`` can check (``validation``: predictions; ``calibration``: the fit's own numbers).
+ROLES = ("validation", "calibration")
 
 SUPPORTED_VALIDATION = ("orr", "vgpr_or_better", "cr_or_better", "dcr", "median_pfs_months", "median_os_months",
                         "pfs_at_months", "os_at_months", "median_treatment_weeks", "hr_pfs", "hr_os")  # fmt: skip
@@ -58,25 +68,31 @@ class ValidationResult:
     results: dict[str, TrialResult] = field(repr=False)
 
     def to_dict(self) -> dict:
-        """``{"parameters", "seed", "replicates", "targets": [{"trial", "arm", "quantity", "subgroup", "published",
-        "published_ci", "predicted", "prediction_interval", "covered", "source"}], "not_simulated": [...],
-        "summary": {"targets", "covered"}}``. ``covered`` is None when the prediction is not estimable."""
+        """``{"role", "parameters", "seed", "replicates", "targets": [{"trial", "arm", "quantity", "subgroup",
+        "published", "published_greater_than", "published_ci", "predicted", "prediction_interval", "covered",
+        "source"}], "not_simulated": [...], "summary": {"targets", "covered"}}``. ``covered`` is None when the
+        prediction is not estimable; ``published_greater_than`` is the bound of a median published as not
+        reached (``published`` is then None)."""
         return self.document
 
 
 @constrained(seed=SEED, replicates=REPLICATES)
 def validate(*, seed: int = 1, replicates: int = 100, parameters=None, backend: str = "numpy",
-             progress: Callable[[int, int], None] | None = None, client=None) -> ValidationResult:
+             progress: Callable[[int, int], None] | None = None, client=None,
+             role: str = "validation") -> ValidationResult:
     """Predict every validation number of the evidence base with the parameter file as it is (no fitting).
 
+    ``role``: ``"validation"`` (default) or ``"calibration"`` (the same check on the calibration numbers).
     ``client``: a ``dask.distributed.Client`` to run the replicates on (:func:`isamm.trials.run_trial`).
     """
+    if role not in ROLES:
+        raise InputError("unknown role", option="role", expected=" or ".join(ROLES), got=role)
     from isamm.trials.evidence import get_evidence, targets
     from isamm.trials._spec import list_trials
 
     params = load_parameters(parameters)
     simulated = {s.evidence: s for s in list_trials() if s.evidence}
-    wanted = targets("validation")
+    wanted = targets(role)
     by_trial: dict[str, list[dict]] = {}
     skipped = []
     for t in wanted:
@@ -96,12 +112,18 @@ def validate(*, seed: int = 1, replicates: int = 100, parameters=None, backend: 
             v = v[~np.isnan(v)]
             # the same median and replicate range as `isamm trial run` reports
             pred, (lo, hi) = (_median(v), _range(v)) if v.size else (None, (None, None))
-            pub = t["value"]
-            covered = None if (pub is None or lo is None) else bool(lo <= pub and (hi is None or pub <= hi))
+            pub, above = t["value"], t.get("greater_than") if t.get("not_reached") else None
+            if not v.size:
+                covered = None  # not estimable in any replicate
+            elif above is not None:  # "not reached, > above": a trial of this size can show it when the range passes it
+                covered = bool(np.quantile(v, 0.975, method="inverted_cdf") > above)
+            else:  # the range in raw numbers: inf (a median not reached) is above every published value
+                lo_v, hi_v = np.quantile(v, [0.025, 0.975], method="inverted_cdf")
+                covered = None if pub is None else bool(lo_v <= pub <= hi_v)
             quantity = t["metric"] + (f"_{t['landmark_months']:g}" if t.get("landmark_months") is not None else "")
             rows.append({
                 "trial": trial, "arm": t["arm"], "quantity": quantity, "subgroup": t.get("subgroup"),
-                "published": pub,
+                "published": pub, "published_greater_than": above,
                 "published_ci": None if t["ci_low"] is None else [t["ci_low"], t["ci_high"]],
                 "predicted": pred, "prediction_interval": [lo, hi], "covered": covered,
                 "source": t["source"],
@@ -109,7 +131,7 @@ def validate(*, seed: int = 1, replicates: int = 100, parameters=None, backend: 
         if progress is not None:
             progress(k + 1, len(by_trial))
     n_cov = sum(1 for r in rows if r["covered"])
-    doc = {"parameters": {k: v for k, v in params.to_dict().items() if k != "values"}, "seed": seed,
+    doc = {"role": role, "parameters": {k: v for k, v in params.to_dict().items() if k != "values"}, "seed": seed,
            "replicates": replicates, "targets": rows, "not_simulated": skipped,
            "summary": {"targets": len(rows), "covered": n_cov}}
     return ValidationResult(doc, results)
