@@ -240,8 +240,8 @@ def check_trial_work(replicates: int, patients_per_replicate: int, option: str =
         hours = total * 1.5e-3 / 3600
         raise InputError(f"{replicates:,} replicate(s) × {patients_per_replicate:,} patients = {total:,} virtual "
                          f"patients would take about {hours:.0f} hours on one core", option=option,
-                         expected=f"at most {MAX_TRIAL_PATIENTS:,} virtual patients per run: fewer replicates or a "
-                                  "smaller --n-per-arm, or several runs with different seeds")
+                         expected=f"at most {MAX_TRIAL_PATIENTS:,} virtual patients per run: fewer replicates or "
+                                  "fewer patients per arm, or several runs with different seeds", see="n_per_arm")
 
 
 # -- the domains, one place each ----------------------------------------------------------------

@@ -112,7 +112,7 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
 
 
 @contextmanager
-def staged_folder(output_dir: str | os.PathLike[str], option: str = "--output") -> Iterator[Path]:
+def staged_folder(output_dir: str | os.PathLike[str], option: str = "output_dir") -> Iterator[Path]:
     """Yield a private staging folder beside ``output_dir``; on success its contents become ``output_dir``.
 
     The one path of every multi-file output (trial and validation reports, cohort report, demo): nothing
@@ -206,6 +206,9 @@ def write_json(target: str | os.PathLike[str], obj: Any) -> None:
 def write_table(target: str | os.PathLike[str], frame: pd.DataFrame, fmt: str | None = None) -> None:
     """Write a table atomically as CSV, JSON (records) or Parquet, chosen by suffix or ``fmt``."""
     target = Path(target)
+    if fmt is not None and fmt not in TABLE_FORMATS.values():
+        raise InputError("unknown output format", option="fmt", expected=" or ".join(sorted(set(TABLE_FORMATS.values()))),
+                         got=fmt)
     fmt = fmt or TABLE_FORMATS.get(target.suffix.lower())
     if fmt is None:
         raise InputError(
@@ -219,10 +222,8 @@ def write_table(target: str | os.PathLike[str], frame: pd.DataFrame, fmt: str | 
             frame.to_csv(tmp, index=False)
         elif fmt == "json":
             tmp.write_text(to_json(frame.to_dict(orient="records")) + "\n", encoding="utf-8")
-        elif fmt == "parquet":
+        else:  # parquet
             frame.to_parquet(tmp, index=False)
-        else:  # pragma: no cover - guarded above
-            raise InputError("unknown output format", option="--format", got=fmt)
 
 
 

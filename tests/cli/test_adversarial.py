@@ -138,12 +138,13 @@ def test_absurd_lab_days(cli, tmp_path, day):
 
 
 def test_cox_on_a_numerically_singular_information():
-    from isamm.outcomes._coxfit import _inverse, _solve
+    from isamm.outcomes._coxfit import TOLER_CHOL, _LDL
 
     singular = np.array([[1.0, 1.0], [1.0, 1.0]])
-    keep = np.array([True, True])
-    assert np.isfinite(_solve(singular, np.array([1.0, 1.0]), keep)).all()
-    assert np.isfinite(_inverse(singular, keep)).all()
+    factor = _LDL(singular, TOLER_CHOL)
+    assert factor.keep.tolist() == [True, False]  # R cholesky2: the second pivot is 0
+    assert np.isfinite(factor.solve(np.array([1.0, 1.0]))).all()
+    assert np.isfinite(factor.inverse()).all()
 
 
 # --- ids with Rich markup are data, printed as written ----------------------------------------------------

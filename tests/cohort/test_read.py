@@ -74,13 +74,14 @@ def _frame(**cols):
                                      "survival columns cannot be empty"),
         (_frame(t=[5.0, -1.0, 2.0]), {}, "row 3, column 't': negative follow-up time"),
         (_frame(t=[5.0, "abc", 2.0]), {}, "row 3, column 't': not a number: expected a number, got 'abc'"),
-        (_frame(t=[5.0, "2024-03-01", 2.0]), {}, "row 3, column 't': not a number: expected a number (for a time "
-                                                   "between two dates use --dates START,END), got '2024-03-01'"),
+        (_frame(t=[5.0, "2024-03-01", 2.0]), {}, "row 3, column 't': not a number: expected a number (a date? the "
+                                                   "time between two date columns is computed from them), got "
+                                                   "'2024-03-01' (see option dates)"),
         (_frame(t=[5.0, None, 2.0]), {}, "row 3, column 't': missing value"),
         (_frame(s=[0.0, 3.0, 1.0]), {"entry": "s"}, "row 3, column 's': entry is not before exit"),
-        (_frame(c=["a", "a", "a"]), {"categorical": ["c"]}, "column 'c', option --categorical: covariate has a single"),
-        (_frame(), {"continuous": ["nope"]}, "column 'nope', option --continuous: no such column"),
-        (_frame(), {"time": "time"}, "column 'time', option --time: no such column"),
+        (_frame(c=["a", "a", "a"]), {"categorical": ["c"]}, "column 'c', option categorical: covariate has a single"),
+        (_frame(), {"continuous": ["nope"]}, "column 'nope', option continuous: no such column"),
+        (_frame(), {"time": "time"}, "column 'time', option time: no such column"),
     ],
 )
 def test_errors_name_row_and_column(frame, kwargs, message):
@@ -145,7 +146,7 @@ def test_excel_datetimes_and_entry_dates(tmp_path):
 
 def test_dates_never_overwrite_a_column():
     d = pd.DataFrame({"start": ["2024-01-01"], "end": ["2024-02-01"], "e": [1], "futime": [3.0]})
-    with pytest.raises(InputError, match="column 'futime', option --time: the time computed from dates"):
+    with pytest.raises(InputError, match="column 'futime', option time: the time computed from dates"):
         read_cohort(d, time="futime", event="e", dates=("start", "end"))
     assert read_cohort(d, time="os_months", event="e", dates=("start", "end")).time == "os_months"
 

@@ -28,24 +28,6 @@ _LABELS = {
 }
 
 
-_OPTION = {"drug": "--drug", "setting": "--setting", "role": "--role", "trial": "ID"}
-
-
-def _as_cli(exc: InputError) -> InputError:
-    """The same error, naming the command-line option instead of the Python argument."""
-    if exc.option not in _OPTION:
-        return exc
-    return InputError(exc.detail, file=exc.file, row=exc.row, column=exc.column, option=_OPTION[exc.option],
-                      expected=exc.expected, got=exc.got)  # fmt: skip
-
-
-def _call(fn, *args, **kwargs):
-    try:
-        return fn(*args, **kwargs)
-    except InputError as exc:
-        raise _as_cli(exc) from None
-
-
 def _fmt(num: dict | None, pct: bool, role: bool = True) -> str:
     """``60.4% [calibration]``, ``11.53 (8.94–13.9)``, ``NR``, ``0.531 (99% CI 0.318–0.889)``; ``—`` if absent."""
     if not num:
@@ -156,7 +138,7 @@ def register(app: typer.Typer) -> None:
         json_out: bool = _JSON,
     ) -> None:
         """List the trials of the evidence base."""
-        items = _call(ev.list_evidence, drug=drug, setting=setting, role=role)
+        items = ev.list_evidence(drug=drug, setting=setting, role=role)
         if json_out:
             emit_json(items)
             return
@@ -174,7 +156,7 @@ def register(app: typer.Typer) -> None:
     def show_cmd(trial_id: str = typer.Argument(..., metavar="ID", help="Trial id, e.g. ICARIA-MM (case ignored)."),
                  json_out: bool = _JSON) -> None:  # fmt: skip
         """Show one trial: arms, baseline and every published number with its role and source."""
-        t = _call(ev.get_evidence, trial_id)
+        t = ev.get_evidence(trial_id)
         if json_out:
             emit_json(t.model_dump(mode="json") | {"published": ev.published_summary(t.id), "roles": t.roles()})
             return
@@ -182,8 +164,8 @@ def register(app: typer.Typer) -> None:
 
     @evidence_app.command("compare")
     def compare_cmd(
-        trial_a: str = typer.Argument(..., metavar="ID_A", help="First trial id, e.g. ICARIA-MM."),
-        trial_b: str = typer.Argument(..., metavar="ID_B", help="Second trial id, e.g. APOLLO."),
+        id_a: str = typer.Argument(..., metavar="ID_A", help="First trial id, e.g. ICARIA-MM."),
+        id_b: str = typer.Argument(..., metavar="ID_B", help="Second trial id, e.g. APOLLO."),
         json_out: bool = _JSON,
         output: Path = typer.Option(None, "-o", "--output", help="Write the comparison as JSON (.json)."),
     ) -> None:
@@ -191,7 +173,7 @@ def register(app: typer.Typer) -> None:
         if output is not None and output.suffix.lower() != ".json":
             raise InputError("unknown output format", option="--output", expected="a file name ending in .json",
                              got=output.name)  # fmt: skip
-        result = _call(ev.compare, trial_a, trial_b)
+        result = ev.compare(id_a, id_b)
         if output is not None:
             write_output(output, obj=result)
         if json_out:

@@ -78,14 +78,14 @@ def run_cmd(
                                                   help="Override the data cut-off (months after the first patient)."),
     parameters: str | None = typer.Option(None, "--parameters", help=_PARAMS_HELP),
     backend: str = _backend_option(),
-    output: Path | None = typer.Option(None, "-o", "--output",
+    output_dir: Path | None = typer.Option(None, "-o", "--output",
                                        help="Folder for report.html, result.json, cohort.csv, labs.csv and figures/."),
     dask: str | None = dask_option("the replicates"),
     as_json: bool = _JSON,
 ) -> None:
     """Simulate a trial: every arm from dose to best response, PFS and OS, beside the published results."""
-    if output is not None and output.exists() and not output.is_dir():
-        raise InputError("output exists and is not a folder", option="--output", got=str(output))
+    if output_dir is not None and output_dir.exists() and not output_dir.is_dir():
+        raise InputError("output exists and is not a folder", option="--output", got=str(output_dir))
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   TimeRemainingColumn(), console=err_console, transient=True, disable=not err_console.is_terminal) as bar:
         task = bar.add_task("simulating arms", total=None)
@@ -94,11 +94,11 @@ def run_cmd(
                                   follow_up_months=follow_up_months, parameters=parameters, backend=backend,
                                   progress=lambda done, total: bar.update(task, completed=done, total=total),
                                   client=client)
-    if output is not None:
+    if output_dir is not None:
         from isamm.trials import write_trial_outputs
 
-        data = write_trial_outputs(result, output)
-        err_console.print(f"wrote {output}/report.html, result.json, cohort.csv, labs.csv", highlight=False)
+        data = write_trial_outputs(result, output_dir)
+        err_console.print(f"wrote {output_dir}/report.html, result.json, cohort.csv, labs.csv", highlight=False)
     else:
         data = result.to_dict()
     if "uncalibrated" in result.parameters.status:
@@ -241,7 +241,7 @@ def validate_cmd(
     replicates: int = typer.Option(100, "--replicates", help="Replicate trials of each published size."),
     parameters: str | None = typer.Option(None, "--parameters", help=_PARAMS_HELP),
     backend: str = _backend_option(),
-    output: Path | None = typer.Option(None, "-o", "--output", help="Folder for validation.html, validation.json, figures/."),
+    output_dir: Path | None = typer.Option(None, "-o", "--output", help="Folder for validation.html, validation.json, figures/."),
     dask: str | None = dask_option("the replicates"),
     as_json: bool = _JSON,
 ) -> None:
@@ -249,17 +249,17 @@ def validate_cmd(
     from isamm.trials._report import _fmt_val, _quantity_label, write_validation_outputs
     from isamm.trials._validate import validate
 
-    if output is not None and output.exists() and not output.is_dir():
-        raise InputError("output exists and is not a folder", option="--output", got=str(output))
+    if output_dir is not None and output_dir.exists() and not output_dir.is_dir():
+        raise InputError("output exists and is not a folder", option="--output", got=str(output_dir))
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=err_console, transient=True, disable=not err_console.is_terminal) as bar:
         task = bar.add_task("validation trials", total=None)
         with client_for(dask) as client:
             result = validate(seed=seed, replicates=replicates, parameters=parameters, backend=backend,
                               progress=lambda done, total: bar.update(task, completed=done, total=total), client=client)
-    doc = write_validation_outputs(result, output) if output is not None else result.to_dict()
-    if output is not None:
-        err_console.print(f"wrote {output}/validation.html, validation.json", highlight=False)
+    doc = write_validation_outputs(result, output_dir) if output_dir is not None else result.to_dict()
+    if output_dir is not None:
+        err_console.print(f"wrote {output_dir}/validation.html, validation.json", highlight=False)
     if as_json:
         emit_json(doc)
         return

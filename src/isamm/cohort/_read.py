@@ -71,7 +71,8 @@ class Cohort:
     def column(self, name: str, *, option: str | None = None) -> pd.Series:
         """A column by name, with an InputError listing the columns when it is absent.
 
-        ``option`` is the CLI option that named the column, with or without ``--``.
+        ``option`` is the parameter that named the column (``"time"``; the CLI
+        translates it to the flag the user typed).
         """
         _require_column(self.data, name, self.source, option)
         return self.data[name]
@@ -157,7 +158,7 @@ def read_cohort(
         time = time or "time_months"
         if time in frame.columns:
             raise InputError("the time computed from dates would overwrite a column", file=source, column=time,
-                             option="--time", expected="a new name for the computed time (or no --time)")
+                             option="time", expected="a new name for the computed time (or none: time_months)")
         frame[time] = _months_between(frame, dates[0], dates[1], source)
         time_unit = "months"
     if time is not None:
@@ -189,8 +190,7 @@ def read_cohort(
 def _require_column(frame: pd.DataFrame, name: str, source: str, option: str | None) -> None:
     if name not in frame.columns:
         cols = ", ".join(map(str, frame.columns[:20])) + (" ..." if len(frame.columns) > 20 else "")
-        raise InputError("no such column", file=source, column=name,
-                         option=None if option is None else "--" + option.lstrip("-"), expected=f"one of {cols}")
+        raise InputError("no such column", file=source, column=name, option=option, expected=f"one of {cols}")
 
 
 def _py(value):
@@ -217,8 +217,9 @@ def _numeric(frame: pd.DataFrame, col: str, source: str) -> pd.Series:
     if i is not None:
         looks_like_date = not pd.isna(pd.to_datetime(str(raw.iloc[i]), errors="coerce", format="ISO8601"))
         raise InputError("not a number", file=source, row=i + FIRST_DATA_ROW, column=col,
-                         expected="a number" + (" (for a time between two dates use --dates START,END)"
-                                                if looks_like_date else ""), got=_py(raw.iloc[i]))
+                         expected="a number" + (" (a date? the time between two date columns is computed from them)"
+                                                if looks_like_date else ""), got=_py(raw.iloc[i]),
+                         see="dates" if looks_like_date else None)
     missing = values.isna().to_numpy()
     if missing.any():
         raise InputError("missing value", file=source, row=_first_bad(missing) + FIRST_DATA_ROW, column=col,
@@ -339,13 +340,13 @@ def _roles(frame, survival_cols, categorical, continuous, source):
         for col in cols:
             _require_column(frame, col, source, opt)
             if frame[col].dropna().nunique() < 2:
-                raise InputError("covariate has a single level", file=source, column=col, option=f"--{opt}",
+                raise InputError("covariate has a single level", file=source, column=col, option=opt,
                                  expected="at least two distinct values",
                                  got=sorted(map(str, frame[col].dropna().unique())))
     both = set(declared_cat) & set(declared_cont)
     if both:
         raise InputError("column declared both categorical and continuous", file=source,
-                         column=sorted(both)[0], option="--categorical/--continuous")
+                         column=sorted(both)[0], option="categorical/continuous")
     for col in declared_cont:
         frame[col] = _continuous(frame, col, source)
     ids, cats, conts = [], [], []

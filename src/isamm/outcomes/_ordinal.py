@@ -133,5 +133,5 @@ def _levels(y: pd.Series, levels, source, column) -> list:
         odd = sorted(str(v) for v, ok in is_code.items() if not ok)
         raise InputError("response values outside the IMWG order", file=source, column=column,
                          expected="sCR, CR, VGPR, PR, MR, SD or PD (leave NE / not evaluable cells empty, "
-                                  "or give the order with --levels)", got=odd)
+                                  "or give the order of the levels)", got=odd, see="levels")
     return r_levels(y)

@@ -99,7 +99,7 @@ def table1(frame, by: str | None = None, variables=None, *, categorical=None, co
     variables = [v for v in variables if v != by]
     if len(variables) > MAX_VARIABLES:  # a wide export (lab panels, genes): minutes of tests nobody reads
         raise InputError(f"{len(variables):,} columns would be rows of the table", file=source, option="variables",
-                         expected=f"at most {MAX_VARIABLES} variables: name them (--variables a,b,c)")
+                         expected=f"at most {MAX_VARIABLES} variables: name the ones to show")
     for col in [*variables, *([by] if by else [])]:
         if col not in data.columns:
             raise InputError("no such column", file=source, column=col,

@@ -155,7 +155,7 @@ def washout(
     for mid in models:
         model = load_model(mid)
         if model.drug != "daratumumab":
-            raise InputError("the washout planner is for daratumumab models", option="--model", got=mid)
+            raise InputError("the washout planner is for daratumumab models", option="models", got=mid)
         pats = _patients(model, n_patients, seed, covariates)
         ev = events(pats.covariates["weight_kg"].to_numpy()) if callable(events) else events
         dosing = build_dosing(ev, len(pats), model.drug, list(model.model.routes))
