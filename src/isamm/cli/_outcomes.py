@@ -333,7 +333,7 @@ def orr_command(
 
     cohort = read_cohort(file)
     result = orr(cohort.column(response, option="--response"), threshold=threshold,
-                 evaluable_only=evaluable_only, source=cohort.source, column=response)
+                 evaluable_only=evaluable_only, source=cohort.source, column=response, rows=cohort.rows)
 
     def render():
         table = Table(title=escape(f"Best response: {cohort.source}, n = {result.n}"),

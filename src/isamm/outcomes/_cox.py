@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import chi2, norm
 
+from isamm._table import rows_of
 from isamm.errors import InputError, ModelError
 from isamm.outcomes._coxfit import ITER_MAX, CoxFit, cox_newton
 from isamm.outcomes._coxrisk import concordance, zph
@@ -147,7 +148,7 @@ def cox(frame, time: str, event: str, covariates, *, strata: str | None = None, 
     if ties not in ("efron", "breslow"):
         raise InputError("unknown ties method", option="ties", expected="'efron' or 'breslow'", got=ties)
     needed = [time, event, *covariates] + [c for c in (strata, entry) if c]
-    design = model_frame(data, list(dict.fromkeys(needed)), covariates, categorical, source)
+    design = model_frame(data, list(dict.fromkeys(needed)), covariates, categorical, source, rows_of(frame))
     rows = design.rows
     t, e, s = check_survival(rows[time], rows[event], None if entry is None else rows[entry])
     if e.sum() == 0:

@@ -19,6 +19,7 @@ from scipy.stats import norm
 from statsmodels.miscmodels.ordinal_model import OrderedModel
 from statsmodels.tools.sm_exceptions import ConvergenceWarning, HessianInversionWarning
 
+from isamm._table import rows_of
 from isamm.errors import InputError, ModelError
 from isamm.outcomes._design import model_frame, r_label, r_levels
 from isamm.outcomes._orr import RESPONSE_ORDER
@@ -85,7 +86,8 @@ def ordinal_logit(frame, response: str, covariates, *, levels=None, categorical=
     source = getattr(frame, "source", "<DataFrame>")
     data = getattr(frame, "data", frame)
     covariates = [covariates] if isinstance(covariates, str) else list(covariates)
-    design = model_frame(data, list(dict.fromkeys([response, *covariates])), covariates, categorical, source)
+    design = model_frame(data, list(dict.fromkeys([response, *covariates])), covariates, categorical, source,
+                         rows_of(frame))
     y = design.rows[response]
     levels = _levels(y, levels, source, response)
     if len(levels) < 3:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from isamm._table import row_numbers
 from isamm._constraints import SEED, TIME_H, check_work, constrained
 from isamm.errors import InputError, IntegrationWarning, ModelError
 from isamm.pk._dosing import build_dosing
@@ -275,7 +276,7 @@ def simulate_parameters(
             ok = np.isfinite(v)
         if not ok.all():
             i = int(np.flatnonzero(~ok)[0])
-            raise InputError("invalid individual parameter", row=i + 1, column=name,
+            raise InputError("invalid individual parameter", row=int(row_numbers(len(v), in_file=False)[i]), column=name,
                              expected="a finite number " + (">= 0" if name in _MAY_BE_ZERO else "> 0"), got=float(v[i]))
         params[name] = v
     times = check_times(times_h)
