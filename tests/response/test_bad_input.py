@@ -127,3 +127,20 @@ def test_numeric_frame_fast_path_names_the_cell():
                                  "new_lesion": [0, 1]}))
     assert list(ok["patient_id"]) == ["7", "7"] and list(ok["new_lesion"]) == [False, True]
     assert np.isnan(ok["serum_m_g_dl"].iloc[1])
+
+
+def test_cr_marrow_and_r2_urine_thresholds_come_from_the_config():
+    """IMWG thresholds live in the TOML (imwg2016.toml), not in code: the CR marrow limit (R1) and the
+    urine limit of serum VGPR (R2) follow the config."""
+    from isamm.response import assess
+
+    labs = pd.DataFrame({"patient_id": ["A"] * 3, "day": [0, 28, 56], "serum_m_g_dl": [2.0, 0.0, 0.0],
+                         "urine_m_mg_24h": [50.0, 0.0, 0.0], "serum_ife": [None, "negative", "negative"],
+                         "urine_ife": [None, "negative", "negative"], "bm_pc_pct": [40.0, 7.0, 7.0]})
+    best = lambda result: result.to_frame()["best_response"].iloc[0]  # noqa: E731
+    assert best(assess(labs)) == "VGPR"  # marrow 7% ≥ 5%: not CR
+    assert best(assess(labs, None, cr_marrow_pc_max_pct=10.0)) in ("CR", "sCR")
+    labs2 = labs.assign(serum_m_g_dl=[2.0, 0.1, 0.1], urine_m_mg_24h=[50.0, 120.0, 120.0],
+                        serum_ife=[None, "positive", "positive"])
+    assert best(assess(labs2)) == "PR"  # urine 120 ≥ 100 mg/24 h: not VGPR (R2)
+    assert best(assess(labs2, None, resp_urine_vgpr_mg_24h=150.0)) == "VGPR"

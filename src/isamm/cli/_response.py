@@ -111,7 +111,7 @@ def register(app: typer.Typer) -> None:
         load_config(None, **overrides)  # options first, so that an error names the option rather than the setting
         result = assess(labs, config, **overrides)
         if plot is not None:  # drawn before any file is written: a failure leaves nothing behind
-            from isamm.report._swimmer import save_swimmer_plot, swimmer_plot
+            from isamm.report import save_swimmer_plot, swimmer_plot
 
             fig = swimmer_plot(result)
         if output is not None:

@@ -15,7 +15,7 @@ from isamm._constraints import (BUDGET_MINUTES, EVALUATIONS, FOLLOW_UP_MONTHS, N
                                 SEED, VALUES, constrained)
 from isamm.errors import InputError
 from isamm.parallel import client_for
-from isamm.report._html import fmt_num, fmt_pct
+from isamm.report import fmt_num, fmt_pct
 
 trial_app = typer.Typer(name="trial", help="Virtual trials: dose -> PK -> M-protein -> IMWG response -> PFS/OS.",
                         no_args_is_help=True)
@@ -159,7 +159,7 @@ def calibrate_cmd(
 ) -> None:
     """Fit the free disease-model parameters to the `calibration` targets only (Ctrl-C keeps the best so far)."""
     from isamm._io import atomic_write_text
-    from isamm.trials._calibrate import calibrate, parameter_file_text
+    from isamm.trials import calibrate, parameter_file_text
 
     if output.suffix.lower() != ".toml":
         raise InputError("the parameter file is TOML", option="--output", expected="a path ending in .toml", got=str(output))
@@ -207,7 +207,7 @@ def sensitivity_cmd(
 ) -> None:
     """How a trial's main outputs move with one parameter (common random numbers across values)."""
     from isamm.cli._common import parse_float_list
-    from isamm.trials._sensitivity import sensitivity
+    from isamm.trials import sensitivity
 
     vals = parse_float_list(values, "--values")
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=err_console,
@@ -246,9 +246,8 @@ def validate_cmd(
     as_json: bool = _JSON,
 ) -> None:
     """Predict every `validation` number of the evidence base (never fitted) and show hits and misses."""
-    from isamm.trials._report import _fmt_val, _quantity_label, write_validation_outputs
-    from isamm.trials._validate import validate
-
+    from isamm.trials import format_value, quantity_label, validate, write_validation_outputs
+    
     if output_dir is not None and output_dir.exists() and not output_dir.is_dir():
         raise InputError("output exists and is not a folder", option="--output", got=str(output_dir))
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -269,9 +268,9 @@ def validate_cmd(
         table.add_column(col)
     for r in doc["targets"]:
         q = r["quantity"]
-        pi = "–".join(_fmt_val(x, q) for x in r["prediction_interval"])
-        table.add_row(r["trial"], r["arm"] or "—", _quantity_label(r), _fmt_val(r["published"], q),
-                      f"{_fmt_val(r['predicted'], q)} ({pi})", {True: "yes", False: "MISS", None: "—"}[r["covered"]])
+        pi = "–".join(format_value(x, q) for x in r["prediction_interval"])
+        table.add_row(r["trial"], r["arm"] or "—", quantity_label(r), format_value(r["published"], q),
+                      f"{format_value(r['predicted'], q)} ({pi})", {True: "yes", False: "MISS", None: "—"}[r["covered"]])
     console.print(table)
 
 

@@ -23,7 +23,7 @@ from isamm._table import rows_of
 from isamm.errors import InputError, ModelError
 from isamm.outcomes._coxfit import ITER_MAX, CoxFit, cox_newton
 from isamm.outcomes._coxrisk import concordance, zph
-from isamm.outcomes._design import check_collinear, model_frame
+from isamm.outcomes._design import check_collinear, model_frame, r_levels
 from isamm.outcomes._km import kaplan_meier
 from isamm.outcomes._surv import check_survival
 
@@ -153,7 +153,8 @@ def cox(frame, time: str, event: str, covariates, *, strata: str | None = None, 
     t, e, s = check_survival(rows[time], rows[event], None if entry is None else rows[entry])
     if e.sum() == 0:
         raise ModelError("no events among the complete rows: a Cox model cannot be fitted")
-    strata_codes = np.zeros(len(t), dtype=int) if strata is None else pd.factorize(rows[strata], sort=True)[0]
+    strata_codes = (np.zeros(len(t), dtype=int) if strata is None  # strata in R's factor order (r_levels)
+                    else pd.Categorical(rows[strata], categories=r_levels(rows[strata])).codes.astype(int))
     if strata is not None:
         check_collinear(design.X, strata_codes, strata)
     X = design.X.to_numpy(float)

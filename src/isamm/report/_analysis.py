@@ -18,7 +18,6 @@ import numpy as np
 import pandas as pd
 
 from isamm import outcomes
-from isamm.outcomes._design import r_label, r_levels
 from isamm.cohort import read_cohort
 from isamm.errors import InputError, ModelError
 from isamm.report._config import AnalysisConfig
@@ -182,8 +181,8 @@ def _response_by_group(cfg: AnalysisConfig, frame: pd.DataFrame):
     """ORR per group and the test of responders × group (seed 004: Fisher for 2×2, Pearson χ² otherwise)."""
     r = cfg.response
     data = frame[frame[cfg.group].notna()]
-    levels = r_levels(data[cfg.group])  # R factor order
-    by = {r_label(g): outcomes.orr(data.loc[data[cfg.group] == g, r.column], threshold=r.threshold,
+    levels = outcomes.r_levels(data[cfg.group])  # R factor order
+    by = {outcomes.r_label(g): outcomes.orr(data.loc[data[cfg.group] == g, r.column], threshold=r.threshold,
                                evaluable_only=r.evaluable_only) for g in levels}
     table = [[res.orr.k for res in by.values()], [res.orr.n - res.orr.k for res in by.values()]]
     if len(by) < 2 or min(sum(row) for row in table) == 0:
