@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from isamm._input import read_input_bytes
 from isamm.errors import InputError
 
 __all__ = ["Table", "read_table", "check_unique_header", "row_numbers", "rows_of", "SUFFIXES", "FIRST_DATA_ROW"]
@@ -140,12 +141,7 @@ def _bytes(source, name: str) -> bytes:
     path = Path(source)
     if path.is_dir():
         raise InputError("is a folder, not a file", file=name, expected="a table file (.csv, .xlsx, .parquet)")
-    if not path.exists():
-        raise InputError("file not found", file=name)
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read the file ({exc.strerror or type(exc).__name__})", file=name) from None
+    return read_input_bytes(path, name=name)  # a regular file only: a named pipe would hang, /dev/zero never end
 
 
 def _check_content(data: bytes, kind: str, name: str) -> None:

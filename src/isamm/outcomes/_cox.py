@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import chi2, norm
 
+from isamm._blas import one_thread, single_threaded
 from isamm._table import rows_of
 from isamm.errors import InputError, ModelError
 from isamm.outcomes._coxfit import ITER_MAX, CoxFit, cox_newton
@@ -93,7 +94,8 @@ class CoxResult:
             ``term, chisq, df, p``: one row per covariate (a factor is one term
             with ``levels − 1`` df) and a ``GLOBAL`` row.
         """
-        rows = zph(*self._zph_inputs, efron=self.ties == "efron")
+        with one_thread():  # isamm._blas
+            rows = zph(*self._zph_inputs, efron=self.ties == "efron")
         return pd.DataFrame(rows, columns=["term", "chisq", "df", "p"])
 
 
@@ -103,6 +105,7 @@ def zph_records(table: pd.DataFrame) -> list[dict]:
             for r in table.itertuples(index=False)]
 
 
+@single_threaded  # p × p algebra: threads only wait for busy cores (isamm._blas)
 def cox(frame, time: str, event: str, covariates, *, strata: str | None = None, entry: str | None = None,
         categorical=None, ties: str = "efron", conf_level: float = 0.95) -> CoxResult:
     """Fit a Cox proportional-hazards model, equal to R ``coxph``.

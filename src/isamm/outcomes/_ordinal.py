@@ -19,6 +19,7 @@ from scipy.stats import norm
 from statsmodels.miscmodels.ordinal_model import OrderedModel
 from statsmodels.tools.sm_exceptions import ConvergenceWarning, HessianInversionWarning
 
+from isamm._blas import single_threaded
 from isamm._table import rows_of
 from isamm.errors import InputError, ModelError
 from isamm.outcomes._design import model_frame, r_label, r_levels
@@ -61,6 +62,7 @@ class OrdinalResult:
                 "cutpoints": dict(zip(self.cutpoints["cut"], self.cutpoints["zeta"]))}
 
 
+@single_threaded  # p × p algebra: threads only wait for busy cores (isamm._blas)
 def ordinal_logit(frame, response: str, covariates, *, levels=None, categorical=None,
                   conf_level: float = 0.95) -> OrdinalResult:
     """Proportional-odds logistic regression of an ordered ``response`` on ``covariates``.
