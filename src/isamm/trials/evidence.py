@@ -486,6 +486,6 @@ def compare(id_a: str, id_b: str) -> dict:
         try:
             sides.append(get_evidence(trial_id))
         except InputError as exc:  # say which of the two ids is unknown
-            raise InputError(exc.detail, option=option, expected=exc.expected, got=exc.got) from None
+            raise exc.replace(option=option) from None
     a, b = sides
     return {"trials": [_side(a), _side(b)], "caveat": CAVEAT}

@@ -110,8 +110,7 @@ def _run(cohort, config_toml: bytes, config_name: str = "analysis.toml") -> dict
         except InputError as exc:  # name the upload as the user knows it, never the private folder
             if exc.file is None or not exc.file.startswith(str(tmp)):
                 raise
-            raise InputError(exc.detail, file=Path(exc.file).name, row=exc.row, column=exc.column, option=exc.option,
-                             expected=exc.expected, got=exc.got) from None
+            raise exc.replace(file=Path(exc.file).name) from None
         html = (tmp / "report" / "report.html").read_bytes()
         figures = {key: (tmp / "report" / paths[0]).read_bytes() for key, paths in results["figures"].items()}
     return {"results": results, "html": html, "figures": figures, "config_toml": config_toml, "upload": upload_id(cohort)}
