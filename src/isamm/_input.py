@@ -5,24 +5,59 @@ another program writes to it — the command hangs — and a device such as
 ``/dev/zero`` (or a link to it) never ends; both are refused before the first
 byte, as is a file too large for the memory budget (``ISAMM_MEMORY_GB``).
 Every failure is one :class:`~isamm.errors.InputError` naming the file.
+
+Inside :func:`guarding_inputs` (the CLI runs every command in it) the data
+tables read are remembered, and :func:`check_not_an_input` refuses an output
+that would replace one: ``isamm km cohort.csv … -o cohort.csv`` would have
+replaced the patients' data by the result table.
 """
 
 from __future__ import annotations
 
 import os
 import stat
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 from isamm._constraints import memory_budget_bytes
 from isamm.errors import InputError
 
-__all__ = ["read_input_bytes"]
+__all__ = ["read_input_bytes", "guarding_inputs", "check_not_an_input"]
+
+_DATA_READ: set[Path] | None = None  # resolved paths of the data tables read inside guarding_inputs()
 
 #: A file may take at most this share of the memory budget: parsing it makes several copies.
 BUDGET_SHARE = 0.25
 
 
-def read_input_bytes(path: str | os.PathLike[str], *, name: str | None = None, what: str = "file") -> bytes:
+@contextmanager
+def guarding_inputs() -> Iterator[None]:
+    """Remember the data tables read in the block; outputs may not replace them (:func:`check_not_an_input`)."""
+    global _DATA_READ
+    outer, _DATA_READ = _DATA_READ, set()
+    try:
+        yield
+    finally:
+        _DATA_READ = outer
+
+
+def check_not_an_input(target: str | os.PathLike[str]) -> None:
+    """InputError when ``target`` is a data table read in this :func:`guarding_inputs` block."""
+    if _DATA_READ and _resolved(target) in _DATA_READ:
+        raise InputError("the output would replace an input file", file=str(target),
+                         expected="another file name for the output (the input is data)")
+
+
+def _resolved(path) -> Path:
+    try:
+        return Path(path).resolve()
+    except (OSError, RuntimeError):  # a loop of links: compared as given
+        return Path(path).absolute()
+
+
+def read_input_bytes(path: str | os.PathLike[str], *, name: str | None = None, what: str = "file",
+                     data: bool = False) -> bytes:
     """The bytes of the regular file ``path``; InputError for anything else.
 
     Parameters
@@ -33,6 +68,8 @@ def read_input_bytes(path: str | os.PathLike[str], *, name: str | None = None, w
         How to name the file in messages (default: the path as given).
     what
         What the file is, for messages (``"config file not found"``).
+    data
+        A data table (cohort, labs, covariates): no output may replace it (:func:`guarding_inputs`).
     """
     name = str(path) if name is None else name
     path = Path(path)
@@ -54,6 +91,9 @@ def read_input_bytes(path: str | os.PathLike[str], *, name: str | None = None, w
                          f"{memory_budget_bytes() / 1e9:.1f} GB memory budget (ISAMM_MEMORY_GB)", file=name,
                          expected=f"at most {limit / 1e6:,.0f} MB (split the file, or raise ISAMM_MEMORY_GB)")
     try:
-        return path.read_bytes()
+        content = path.read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read the {what} ({exc.strerror or type(exc).__name__})", file=name) from None
+    if data and _DATA_READ is not None:
+        _DATA_READ.add(_resolved(path))
+    return content

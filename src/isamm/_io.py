@@ -25,6 +25,7 @@ from typing import Any, Iterator
 
 import pandas as pd
 
+from isamm._input import check_not_an_input
 from isamm.errors import InputError
 
 __all__ = ["atomic_path", "atomic_write_text", "write_json", "write_table", "table_stream", "TableStream", "writing",
@@ -90,6 +91,7 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
     :class:`InputError` naming ``target`` (:func:`writing`).
     """
     target = Path(target)
+    check_not_an_input(target)  # `-o cohort.csv` on the cohort read: its data would be gone
     parent = target.parent if str(target.parent) else Path(".")
     if not parent.exists():
         raise InputError("output directory does not exist", file=str(target))

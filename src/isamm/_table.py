@@ -141,7 +141,7 @@ def _bytes(source, name: str) -> bytes:
     path = Path(source)
     if path.is_dir():
         raise InputError("is a folder, not a file", file=name, expected="a table file (.csv, .xlsx, .parquet)")
-    return read_input_bytes(path, name=name)  # a regular file only: a named pipe would hang, /dev/zero never end
+    return read_input_bytes(path, name=name, data=True)  # a regular file only: a named pipe would hang, /dev/zero never end
 
 
 def _check_content(data: bytes, kind: str, name: str) -> None:

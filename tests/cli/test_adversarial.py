@@ -310,3 +310,33 @@ def test_cox_linear_algebra_runs_on_one_blas_thread():
 
     with one_thread():
         assert all(p["num_threads"] == 1 for p in threadpool_info() if p["user_api"] == "blas")
+
+
+# --- an output naming the input data file: `-o cohort.csv` replaced the patients' data by the result -----
+
+def test_an_output_never_replaces_the_data_file_read(cli, tmp_path, ids_file):
+    before = ids_file.read_bytes()
+    for args in (["km", ids_file, "--time", "t", "--event", "e", "-o", ids_file],
+                 ["table1", ids_file, "-o", tmp_path / "." / ids_file.name]):  # the same file by another path
+        line = _one_line(cli(*args))
+        assert "the output would replace an input file" in line
+    assert ids_file.read_bytes() == before
+    labs = tmp_path / "labs.csv"
+    labs.write_text("patient_id,day,serum_m_g_dl\nA,0,2\nA,28,1\n")
+    assert "replace an input file" in _one_line(cli("response", "assess", labs, "-o", labs))
+    r = cli("km", ids_file, "--time", "t", "--event", "e", "-o", tmp_path / "km.csv")  # another name: written
+    assert r.exit_code == 0 and (tmp_path / "km.csv").exists()
+
+
+def test_python_callers_may_write_where_they_read(tmp_path):
+    """Only the command line guards its inputs (a script may rewrite a table it read)."""
+    import pandas as pd
+
+    from isamm._io import write_table
+    from isamm.cohort import read_cohort
+
+    path = tmp_path / "c.csv"
+    path.write_text("t,e\n1,1\n2,0\n")
+    read_cohort(path, time="t", event="e")
+    write_table(path, pd.DataFrame({"t": [3], "e": [1]}))
+    assert path.read_text().startswith("t,e\n3,1")

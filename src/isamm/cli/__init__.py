@@ -28,6 +28,7 @@ except ImportError:  # pragma: no cover - older typer runs on Click itself
     import click.exceptions as click
 
 from isamm import __version__
+from isamm._input import guarding_inputs
 from isamm.cli._common import err_console
 from isamm.errors import InputError, IsammWarning, ModelError
 
@@ -45,7 +46,7 @@ class _IsammGroup(TyperGroup):
         """
         args = list(sys.argv[1:] if args is None else args)
         try:
-            with warnings.catch_warnings():
+            with warnings.catch_warnings(), guarding_inputs():  # no output replaces a data file read (isamm._input)
                 warnings.simplefilter("always", IsammWarning)
                 warnings.showwarning = _one_line_warning  # one line each, no source lines
                 rv = super().main(args=args, prog_name=prog_name, complete_var=complete_var, standalone_mode=False,
