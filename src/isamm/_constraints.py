@@ -27,7 +27,7 @@ from typing import Any, Callable
 
 from isamm.errors import InputError
 
-__all__ = ["Interval", "Each", "Dates", "constrained", "validate", "check_work", "memory_budget_bytes", "check_trial_work", "check_seconds", "SECONDS_PER_PATIENT_WEEK", "REGISTRY",
+__all__ = ["parse_float_list", "Interval", "Each", "Dates", "constrained", "validate", "check_work", "memory_budget_bytes", "check_trial_work", "check_seconds", "SECONDS_PER_PATIENT_WEEK", "REGISTRY",
            "BYTES_PER_VALUE", "BYTES_PER_TABLE_VALUE",
            "SEED", "PATIENTS", "MAX_PATIENTS", "MAX_TIME_H", "WEIGHT_KG", "HEIGHT_CM", "AGE_Y", "B2M_MG_L",
            "ALBUMIN_G_L", "PK_WEEKS", "CALENDAR_WEEKS", "CYCLES", "STEP_H", "TIME_H", "TIMES_H", "THRESHOLD_UG_ML",
@@ -240,8 +240,8 @@ def check_trial_work(replicates: int, patients_per_replicate: int, option: str =
         hours = total * 1.5e-3 / 3600
         raise InputError(f"{replicates:,} replicate(s) × {patients_per_replicate:,} patients = {total:,} virtual "
                          f"patients would take about {hours:.0f} hours on one core", option=option,
-                         expected=f"at most {MAX_TRIAL_PATIENTS:,} virtual patients per run: fewer replicates or a "
-                                  "smaller --n-per-arm, or several runs with different seeds")
+                         expected=f"at most {MAX_TRIAL_PATIENTS:,} virtual patients per run: fewer replicates or "
+                                  "fewer patients per arm, or several runs with different seeds", see="n_per_arm")
 
 
 # -- the domains, one place each ----------------------------------------------------------------
@@ -279,3 +279,28 @@ N_VIRTUAL = Interval(int, 20, 20_000, "virtual patients per arm")
 EVALUATIONS = Interval(int, 1, 100_000, "objective evaluations")
 VALUES = Each(Interval(float), max_len=20)
 CYCLE_WEIGHTS_KG = Each(WEIGHT_KG, max_len=260)
+
+
+def parse_float_list(text: str, option: str) -> list[float]:
+    """Parse ``"1,2.5,10"`` into floats, with an InputError naming the option.
+
+    An empty entry (``70,,66`` or a trailing comma) is an error, not skipped:
+    a dropped value would shift every later one (the weight of cycle 3 used
+    for cycle 2).
+    """
+    out = []
+    parts = text.split(",")
+    for i, part in enumerate(parts, start=1):
+        part = part.strip()
+        if not part and text.strip():
+            raise InputError(f"entry {i} of {len(parts)} is empty", option=option,
+                             expected="comma-separated numbers without empty entries", got=text)
+        if not part:
+            continue
+        try:
+            out.append(float(part))
+        except ValueError:
+            raise InputError("not a number", option=option, expected="comma-separated numbers", got=part) from None
+    if not out:
+        raise InputError("empty list", option=option, expected="comma-separated numbers", got=text)
+    return out

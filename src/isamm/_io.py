@@ -25,6 +25,7 @@ from typing import Any, Iterator
 
 import pandas as pd
 
+from isamm._input import check_not_an_input
 from isamm.errors import InputError
 
 __all__ = ["atomic_path", "atomic_write_text", "write_json", "write_table", "table_stream", "TableStream", "writing",
@@ -90,6 +91,7 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
     :class:`InputError` naming ``target`` (:func:`writing`).
     """
     target = Path(target)
+    check_not_an_input(target)  # `-o cohort.csv` on the cohort read: its data would be gone
     parent = target.parent if str(target.parent) else Path(".")
     if not parent.exists():
         raise InputError("output directory does not exist", file=str(target))
@@ -112,7 +114,7 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
 
 
 @contextmanager
-def staged_folder(output_dir: str | os.PathLike[str], option: str = "--output") -> Iterator[Path]:
+def staged_folder(output_dir: str | os.PathLike[str], option: str = "output_dir") -> Iterator[Path]:
     """Yield a private staging folder beside ``output_dir``; on success its contents become ``output_dir``.
 
     The one path of every multi-file output (trial and validation reports, cohort report, demo): nothing
@@ -206,6 +208,9 @@ def write_json(target: str | os.PathLike[str], obj: Any) -> None:
 def write_table(target: str | os.PathLike[str], frame: pd.DataFrame, fmt: str | None = None) -> None:
     """Write a table atomically as CSV, JSON (records) or Parquet, chosen by suffix or ``fmt``."""
     target = Path(target)
+    if fmt is not None and fmt not in TABLE_FORMATS.values():
+        raise InputError("unknown output format", option="fmt", expected=" or ".join(sorted(set(TABLE_FORMATS.values()))),
+                         got=fmt)
     fmt = fmt or TABLE_FORMATS.get(target.suffix.lower())
     if fmt is None:
         raise InputError(
@@ -219,10 +224,8 @@ def write_table(target: str | os.PathLike[str], frame: pd.DataFrame, fmt: str | 
             frame.to_csv(tmp, index=False)
         elif fmt == "json":
             tmp.write_text(to_json(frame.to_dict(orient="records")) + "\n", encoding="utf-8")
-        elif fmt == "parquet":
+        else:  # parquet
             frame.to_parquet(tmp, index=False)
-        else:  # pragma: no cover - guarded above
-            raise InputError("unknown output format", option="--format", got=fmt)
 
 
 

@@ -7,7 +7,13 @@ name (pandas would rename the second ``t`` to ``t.1`` without a word), a row
 with more cells than the header. Text is UTF-8 (with or without BOM), else
 Windows-1252, the encoding of Excel's plain "CSV" on Windows; a header with
 ``;`` between cells is a European export with decimal commas (R's
-``read.csv2``). Rows are numbered as a spreadsheet shows them: header = row 1.
+``read.csv2``).
+
+Rows are numbered by one rule, :func:`row_numbers`: in a file, as a spreadsheet
+shows them (header = row 1, first data row = row 2, blank lines counted, a
+quoted cell over several lines one row); in a DataFrame, from 1. Every reader
+and validator names a row by the number :attr:`Table.rows` (or
+:func:`row_numbers`) gives it, so "row N" is where the user finds it.
 """
 
 from __future__ import annotations
@@ -23,13 +29,35 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from isamm._input import read_input_bytes
 from isamm.errors import InputError
 
-__all__ = ["Table", "read_table", "check_unique_header", "SUFFIXES", "FIRST_DATA_ROW"]
+__all__ = ["Table", "read_table", "check_unique_header", "row_numbers", "rows_of", "SUFFIXES", "FIRST_DATA_ROW"]
 
 SUFFIXES = {".csv": "csv", ".txt": "csv", ".tsv": "tsv", ".xlsx": "excel", ".xls": "excel",
             ".parquet": "parquet", ".pq": "parquet"}
 FIRST_DATA_ROW = 2  # spreadsheet convention: the header is row 1
+
+
+def row_numbers(n: int, *, in_file: bool = True, first: int | None = None) -> np.ndarray:
+    """The numbers a user finds ``n`` consecutive data rows under: the one rule of every message.
+
+    In a file (``in_file``), as a spreadsheet shows them: the header is row 1, so the first data row
+    is :data:`FIRST_DATA_ROW` (2). In a DataFrame, from 1 (``frame.iloc[0]`` is row 1). ``first``
+    overrides the number of the first row (a table that starts lower in its file).
+    """
+    start = first if first is not None else (FIRST_DATA_ROW if in_file else 1)
+    return np.arange(int(start), int(start) + int(n))
+
+
+def rows_of(table) -> np.ndarray:
+    """The row number of each row of ``table``: its ``rows`` when it was read from a file (a
+    :class:`Table`, an :class:`isamm.cohort.Cohort`), else a DataFrame's, from 1 (:func:`row_numbers`)."""
+    rows = getattr(table, "rows", None)
+    data = getattr(table, "data", getattr(table, "frame", table))
+    if rows is not None and len(rows) == len(data):
+        return np.asarray(rows, dtype=int)
+    return row_numbers(len(data), in_file=False)
 
 _MAGIC = {b"PK\x03\x04": "a ZIP archive (an .xlsx workbook?)", b"PAR1": "a Parquet file",
           b"\xd0\xcf\x11\xe0": "an old Excel (.xls) or Word file", b"%PDF": "a PDF"}
@@ -39,11 +67,18 @@ _TOO_MANY = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 
 @dataclass(frozen=True)
 class Table:
-    """A table as read: ``frame`` (columns named as in the header, stripped) and ``name`` (the path as given,
-    for messages and titles; an upload's file name; ``"<DataFrame>"`` for a table given in memory)."""
+    """A table as read: ``frame`` (columns named as in the header, stripped, index 0 … n−1), ``name`` (the
+    path as given, for messages and titles; an upload's file name; ``"<DataFrame>"`` for a table given in
+    memory) and ``rows``, the number the user finds each row of ``frame`` under (:func:`row_numbers`; in a
+    CSV a blank line skipped by the parser still counts)."""
 
     frame: pd.DataFrame
     name: str
+    rows: np.ndarray
+
+    def row(self, position: int) -> int:
+        """The row number of ``frame.iloc[position]`` for a message."""
+        return int(self.rows[position])
 
 
 def read_table(source: Any, *, rows: str = "data rows", text: bool = False) -> Table:
@@ -62,6 +97,7 @@ def read_table(source: Any, *, rows: str = "data rows", text: bool = False) -> T
     if isinstance(source, pd.DataFrame):
         check_unique_header(source.columns, "<DataFrame>")
         frame, name = source.reset_index(drop=True).copy(), "<DataFrame>"
+        numbers = row_numbers(len(frame), in_file=False)
     else:
         name = _name(source)
         suffix = Path(name).suffix
@@ -73,6 +109,7 @@ def read_table(source: Any, *, rows: str = "data rows", text: bool = False) -> T
         _check_content(data, kind, name)
         try:
             frame = _PARSERS[kind](data, name, text)
+            frame, numbers = frame if isinstance(frame, tuple) else (frame, row_numbers(len(frame)))
         except InputError:
             raise
         except Exception as exc:  # the parser's own words say what is wrong with the file
@@ -83,7 +120,7 @@ def read_table(source: Any, *, rows: str = "data rows", text: bool = False) -> T
     frame = _without_trailing_empty_rows(frame)
     if frame.empty:  # a header alone: "n = 0" with exit 0 would look like a finished analysis
         raise InputError(f"no {rows}", file=name, expected="a header row and at least one data row")
-    return Table(frame, name)
+    return Table(frame.reset_index(drop=True), name, np.asarray(numbers[: len(frame)], dtype=int))
 
 
 def _name(source) -> str:
@@ -104,12 +141,7 @@ def _bytes(source, name: str) -> bytes:
     path = Path(source)
     if path.is_dir():
         raise InputError("is a folder, not a file", file=name, expected="a table file (.csv, .xlsx, .parquet)")
-    if not path.exists():
-        raise InputError("file not found", file=name)
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read the file ({exc.strerror or type(exc).__name__})", file=name) from None
+    return read_input_bytes(path, name=name, data=True)  # a regular file only: a named pipe would hang, /dev/zero never end
 
 
 def _check_content(data: bytes, kind: str, name: str) -> None:
@@ -157,30 +189,43 @@ def _csv(data: bytes, name: str, text_mode: bool, sep: str | None = None) -> pd.
     sep = sep or _sniff(header_line)
     header = next(csv.reader([header_line], delimiter=sep), [])
     check_unique_header(header, name)
-    _check_widths(text, sep, len(header), name)
+    rows = _data_rows(text, sep, len(header), name)
     decimal = "," if sep == ";" else "."
     try:
         with warnings.catch_warnings():  # extra cells were checked empty: pandas may drop them
             warnings.simplefilter("ignore", pd.errors.ParserWarning)
             if text_mode:
                 frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, index_col=False)
-                return _decimal_points(frame) if decimal == "," else frame
-            return pd.read_csv(io.StringIO(text), sep=sep, decimal=decimal, index_col=False)
+                frame = _decimal_points(frame) if decimal == "," else frame
+            else:
+                frame = pd.read_csv(io.StringIO(text), sep=sep, decimal=decimal, index_col=False)
     except pd.errors.ParserError as exc:
         m = _TOO_MANY.search(str(exc))
         if m is None:
             raise
         raise InputError("more cells than the header has names", file=name, row=int(m.group(2)),
                          expected=f"{m.group(1)} cells", got=int(m.group(3))) from None
+    if len(rows) != len(frame):  # pragma: no cover - a layout the record count does not foresee
+        rows = row_numbers(len(frame))
+    return frame, rows
 
 
-def _check_widths(text: str, sep: str, n_header: int, name: str) -> None:
-    """InputError at the first row with a filled cell beyond the header's width. pandas would read rows that
-    all have one cell more than the header with the first column as the index: every value one column off."""
+def _data_rows(text: str, sep: str, n_header: int, name: str) -> np.ndarray:
+    """The spreadsheet row of every data record pandas will read (blank lines are skipped by pandas but
+    keep their row), and an InputError at the first row with a filled cell beyond the header's width:
+    pandas would read rows that all have one cell more than the header with the first column as the
+    index, every value one column off."""
+    rows, header_seen = [], False
     for row, cells in enumerate(csv.reader(io.StringIO(text), delimiter=sep), start=1):
         if len(cells) > n_header and any(c.strip() for c in cells[n_header:]):
             raise InputError("more cells than the header has names", file=name, row=row,
                              expected=f"{n_header} cells", got=len(cells))
+        if len(cells) <= 1 and not "".join(cells).strip():  # a blank line: pandas skips it
+            continue
+        if header_seen:
+            rows.append(row)
+        header_seen = True
+    return np.asarray(rows, dtype=int)
 
 
 def _tsv(data: bytes, name: str, text_mode: bool) -> pd.DataFrame:

@@ -7,9 +7,11 @@ UTF-8 (a file saved as Windows-1252, a binary file), invalid TOML — is an
 
 from __future__ import annotations
 
+import os
 import tomllib
 from typing import Any
 
+from isamm._input import read_input_bytes
 from isamm.errors import InputError
 
 __all__ = ["load_toml", "parse_toml"]
@@ -28,7 +30,9 @@ def load_toml(path, *, what: str = "config file", name: str | None = None) -> di
         How to name the file in messages (default: the path as given).
     """
     name = str(path) if name is None else name
-    try:
+    if isinstance(path, (str, os.PathLike)):  # a user's file: a regular file only (a named pipe would hang)
+        return parse_toml(read_input_bytes(path, name=name, what=what), name)
+    try:  # a shipped resource (importlib.resources)
         data = path.read_bytes()
     except FileNotFoundError:
         raise InputError(f"{what} not found", file=name) from None

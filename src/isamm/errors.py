@@ -26,6 +26,10 @@ class InputError(ValueError):
         when ``file`` is given; callers state which convention they use.
     expected, got
         Optional structured detail; appended as "expected X, got Y".
+    see
+        Another parameter the fix involves (``dates`` when a time column holds
+        dates), appended as "(see option dates)". Like ``option`` it is the
+        Python parameter; the CLI names the flag instead (``--dates``).
     """
 
     def __init__(
@@ -38,6 +42,7 @@ class InputError(ValueError):
         option: str | None = None,
         expected: str | None = None,
         got: Any = None,
+        see: str | None = None,
     ) -> None:
         self.detail = message
         self.file = None if file is None else str(file)
@@ -46,7 +51,15 @@ class InputError(ValueError):
         self.option = option
         self.expected = expected
         self.got = got
+        self.see = see
         super().__init__(self._render())
+
+    def replace(self, **changes: Any) -> "InputError":
+        """A copy with some fields changed (``option``, ``see``, ``file`` …): the message re-rendered."""
+        fields = {"file": self.file, "row": self.row, "column": self.column, "option": self.option,
+                  "expected": self.expected, "got": self.got, "see": self.see}
+        message = changes.pop("message", self.detail)
+        return InputError(message, **{**fields, **changes})
 
     def _render(self) -> str:
         where = []
@@ -63,6 +76,8 @@ class InputError(ValueError):
             text += f": expected {self.expected}"
             if self.got is not None:
                 text += f", got {self.got!r}"
+        if self.see is not None:
+            text += f" (see {self.see if self.see.startswith('argument ') else 'option ' + self.see})"
         return (", ".join(where) + ": " + text) if where else text
 
 

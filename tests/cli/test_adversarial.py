@@ -138,12 +138,13 @@ def test_absurd_lab_days(cli, tmp_path, day):
 
 
 def test_cox_on_a_numerically_singular_information():
-    from isamm.outcomes._coxfit import _inverse, _solve
+    from isamm.outcomes._coxfit import TOLER_CHOL, _LDL
 
     singular = np.array([[1.0, 1.0], [1.0, 1.0]])
-    keep = np.array([True, True])
-    assert np.isfinite(_solve(singular, np.array([1.0, 1.0]), keep)).all()
-    assert np.isfinite(_inverse(singular, keep)).all()
+    factor = _LDL(singular, TOLER_CHOL)
+    assert factor.keep.tolist() == [True, False]  # R cholesky2: the second pivot is 0
+    assert np.isfinite(factor.solve(np.array([1.0, 1.0]))).all()
+    assert np.isfinite(factor.inverse()).all()
 
 
 # --- ids with Rich markup are data, printed as written ----------------------------------------------------
@@ -265,3 +266,77 @@ def test_a_positional_argument_is_named_as_an_argument(cli):
     assert "Traceback" not in res.stderr
     res = cli("regimens", "show", "NOPE")
     assert res.exit_code == 2 and "argument ID: unknown regimen" in res.stderr
+
+
+# --- inputs that are not regular files: a named pipe hung the command, /dev/zero never ended -----------
+
+@pytest.mark.parametrize("command", [
+    ["km", "{fifo}.csv", "--time", "t", "--event", "e"],
+    ["response", "assess", "{good}", "--config", "{fifo}.toml"],
+    ["cohort", "report", "{good}", "--config", "{fifo}.toml", "-o", "{out}"],
+    ["pk", "simulate", "--regimen", "ISA-PD", "--weeks", "2", "--covariates", "{fifo}.csv"],
+    ["trial", "show", "{fifo}.yaml"],
+])
+def test_a_named_pipe_is_refused_before_reading(cli, tmp_path, command):
+    import os
+
+    for suffix in (".csv", ".toml", ".yaml"):
+        os.mkfifo(tmp_path / f"pipe{suffix}")  # reading one blocks until a writer comes: a hang
+    good = tmp_path / "labs.csv"
+    good.write_text("patient_id,day,serum_m_g_dl\nA,0,2\nA,28,1\n")
+    args = [a.format(fifo=tmp_path / "pipe", good=good, out=tmp_path / "out") for a in command]
+    line = _one_line(cli(*args))
+    assert "not a regular file (a named pipe)" in line
+
+
+def test_a_link_to_a_device_and_a_file_over_the_budget(cli, tmp_path, monkeypatch):
+    import os
+
+    os.symlink("/dev/zero", tmp_path / "zero.csv")  # read_bytes would never end
+    assert "zero.csv: not a regular file (a device)" in _one_line(cli("km", tmp_path / "zero.csv", "--time", "t",
+                                                                     "--event", "e"))
+    big = tmp_path / "big.csv"
+    big.write_text("t,e\n" + "1,1\n" * 100_000)
+    monkeypatch.setenv("ISAMM_MEMORY_GB", "0.001")
+    line = _one_line(cli("km", big, "--time", "t", "--event", "e"))
+    assert "big.csv: file of" in line and "memory budget (ISAMM_MEMORY_GB)" in line
+
+
+def test_cox_linear_algebra_runs_on_one_blas_thread():
+    """p × p solves on a busy machine: OpenBLAS threads waiting for a core made a 300-term cox.zph take minutes."""
+    from threadpoolctl import threadpool_info
+
+    from isamm._blas import one_thread
+
+    with one_thread():
+        assert all(p["num_threads"] == 1 for p in threadpool_info() if p["user_api"] == "blas")
+
+
+# --- an output naming the input data file: `-o cohort.csv` replaced the patients' data by the result -----
+
+def test_an_output_never_replaces_the_data_file_read(cli, tmp_path, ids_file):
+    before = ids_file.read_bytes()
+    for args in (["km", ids_file, "--time", "t", "--event", "e", "-o", ids_file],
+                 ["table1", ids_file, "-o", tmp_path / "." / ids_file.name]):  # the same file by another path
+        line = _one_line(cli(*args))
+        assert "the output would replace an input file" in line
+    assert ids_file.read_bytes() == before
+    labs = tmp_path / "labs.csv"
+    labs.write_text("patient_id,day,serum_m_g_dl\nA,0,2\nA,28,1\n")
+    assert "replace an input file" in _one_line(cli("response", "assess", labs, "-o", labs))
+    r = cli("km", ids_file, "--time", "t", "--event", "e", "-o", tmp_path / "km.csv")  # another name: written
+    assert r.exit_code == 0 and (tmp_path / "km.csv").exists()
+
+
+def test_python_callers_may_write_where_they_read(tmp_path):
+    """Only the command line guards its inputs (a script may rewrite a table it read)."""
+    import pandas as pd
+
+    from isamm._io import write_table
+    from isamm.cohort import read_cohort
+
+    path = tmp_path / "c.csv"
+    path.write_text("t,e\n1,1\n2,0\n")
+    read_cohort(path, time="t", event="e")
+    write_table(path, pd.DataFrame({"t": [3], "e": [1]}))
+    assert path.read_text().startswith("t,e\n3,1")

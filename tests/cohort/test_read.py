@@ -64,23 +64,26 @@ def _frame(**cols):
     return pd.DataFrame(base)
 
 
+# a DataFrame's rows are numbered from 1 (isamm._table.row_numbers); a file's as a spreadsheet shows
+# them (tests/test_row_numbers.py)
 @pytest.mark.parametrize(
     ("frame", "kwargs", "message"),
     [
-        (_frame(e=[1, 2, 0]), {}, "row 3, column 'e': event must be 0 or 1: expected 0 (censored) or 1 (event), got 2"),
-        (_frame(e=[1, 2, 1]), {}, "row 3, column 'e': event must be 0 or 1: expected 0 (censored) or 1 (event); "
+        (_frame(e=[1, 2, 0]), {}, "row 2, column 'e': event must be 0 or 1: expected 0 (censored) or 1 (event), got 2"),
+        (_frame(e=[1, 2, 1]), {}, "row 2, column 'e': event must be 0 or 1: expected 0 (censored) or 1 (event); "
                                   "this column looks coded 1 = censored, 2 = event (R's alternative): recode it, got 2"),
-        (_frame(e=[1, None, 0]), {}, "row 3, column 'e': missing event: expected 0 (censored) or 1 (event); "
+        (_frame(e=[1, None, 0]), {}, "row 2, column 'e': missing event: expected 0 (censored) or 1 (event); "
                                      "survival columns cannot be empty"),
-        (_frame(t=[5.0, -1.0, 2.0]), {}, "row 3, column 't': negative follow-up time"),
-        (_frame(t=[5.0, "abc", 2.0]), {}, "row 3, column 't': not a number: expected a number, got 'abc'"),
-        (_frame(t=[5.0, "2024-03-01", 2.0]), {}, "row 3, column 't': not a number: expected a number (for a time "
-                                                   "between two dates use --dates START,END), got '2024-03-01'"),
-        (_frame(t=[5.0, None, 2.0]), {}, "row 3, column 't': missing value"),
-        (_frame(s=[0.0, 3.0, 1.0]), {"entry": "s"}, "row 3, column 's': entry is not before exit"),
-        (_frame(c=["a", "a", "a"]), {"categorical": ["c"]}, "column 'c', option --categorical: covariate has a single"),
-        (_frame(), {"continuous": ["nope"]}, "column 'nope', option --continuous: no such column"),
-        (_frame(), {"time": "time"}, "column 'time', option --time: no such column"),
+        (_frame(t=[5.0, -1.0, 2.0]), {}, "row 2, column 't': negative follow-up time"),
+        (_frame(t=[5.0, "abc", 2.0]), {}, "row 2, column 't': not a number: expected a number, got 'abc'"),
+        (_frame(t=[5.0, "2024-03-01", 2.0]), {}, "row 2, column 't': not a number: expected a number (a date? the "
+                                                   "time between two date columns is computed from them), got "
+                                                   "'2024-03-01' (see option dates)"),
+        (_frame(t=[5.0, None, 2.0]), {}, "row 2, column 't': missing value"),
+        (_frame(s=[0.0, 3.0, 1.0]), {"entry": "s"}, "row 2, column 's': entry is not before exit"),
+        (_frame(c=["a", "a", "a"]), {"categorical": ["c"]}, "column 'c', option categorical: covariate has a single"),
+        (_frame(), {"continuous": ["nope"]}, "column 'nope', option continuous: no such column"),
+        (_frame(), {"time": "time"}, "column 'time', option time: no such column"),
     ],
 )
 def test_errors_name_row_and_column(frame, kwargs, message):
@@ -104,7 +107,7 @@ def test_bad_date_is_named(tmp_path):
 
 def test_end_before_start_is_named():
     d = pd.DataFrame({"start": ["2024-05-01"], "end": ["2024-03-01"], "e": [1]})
-    with pytest.raises(InputError, match="row 2, column 'end': end date before start date"):
+    with pytest.raises(InputError, match="row 1, column 'end': end date before start date"):
         read_cohort(d, event="e", dates=("start", "end"))
 
 
@@ -127,7 +130,7 @@ def test_valid_survival_data_round_trips(rows):
 
 def test_ambiguous_dates_are_refused():
     d = pd.DataFrame({"start": ["03/04/2024"], "end": ["2024-06-01"], "e": [1]})
-    with pytest.raises(InputError, match="row 2, column 'start': not a date: expected an ISO date"):
+    with pytest.raises(InputError, match="row 1, column 'start': not a date: expected an ISO date"):
         read_cohort(d, event="e", dates=("start", "end"))
 
 
@@ -145,7 +148,7 @@ def test_excel_datetimes_and_entry_dates(tmp_path):
 
 def test_dates_never_overwrite_a_column():
     d = pd.DataFrame({"start": ["2024-01-01"], "end": ["2024-02-01"], "e": [1], "futime": [3.0]})
-    with pytest.raises(InputError, match="column 'futime', option --time: the time computed from dates"):
+    with pytest.raises(InputError, match="column 'futime', option time: the time computed from dates"):
         read_cohort(d, time="futime", event="e", dates=("start", "end"))
     assert read_cohort(d, time="os_months", event="e", dates=("start", "end")).time == "os_months"
 

@@ -236,7 +236,8 @@ def test_text_in_numbers_from_python_names_the_index():
 
     d = pd.DataFrame({"t": [1.0, 2, 3, 4, 5, 6], "e": [1, 0, 1, 1, 0, 1], "x": ["1.5", "2", "<1", "3", "4", "2"]},
                      index=list("abcdef"))
-    with pytest.raises(InputError, match=r"text in a numeric column \(index 'c'\).*got '<1'"):
+    # a DataFrame's rows are numbered from 1 (isamm._table.row_numbers); its own index label is named too
+    with pytest.raises(InputError, match=r"row 3, column 'x': text in a numeric column \(index 'c'\).*got '<1'"):
         cox(d, "t", "e", ["x"])
     with pytest.raises(InputError, match=r"column 'x'.*got '<1'"):
         table1(d, variables=["x"])

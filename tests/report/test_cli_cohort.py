@@ -77,7 +77,7 @@ def test_output_is_a_file(cli, cohort, tmp_path):
     (tmp_path / "taken").write_text("x")
     r = cli("cohort", "report", cohort, "--config", write(tmp_path, CONFIG), "-o", tmp_path / "taken")
     assert r.exit_code == 2
-    assert "option --output: output exists and is not a folder" in r.stderr
+    assert "option -o: output exists and is not a folder" in r.stderr  # the flag as typed
 
 
 def test_missing_files(cli, cohort, tmp_path):

@@ -53,9 +53,10 @@ def test_missing_file_and_unknown_type(tmp_path):
         read_labs(write(tmp_path, GOOD, "labs.tsvx"))
 
 
-def test_dataframe_rows_use_the_same_convention():
+def test_dataframe_rows_are_numbered_from_1():
+    """The one rule (isamm._table.row_numbers): a file's rows as a spreadsheet shows them, a DataFrame's from 1."""
     frame = pd.DataFrame({"patient_id": ["A", "A"], "day": [0, 28], "serum_m_g_dl": [2.0, -1.0]})
-    with pytest.raises(InputError, match=r"<DataFrame>, row 3, column 'serum_m_g_dl': negative value"):
+    with pytest.raises(InputError, match=r"<DataFrame>, row 2, column 'serum_m_g_dl': negative value"):
         assess(frame)
 
 
@@ -111,12 +112,13 @@ def test_numeric_frame_fast_path_names_the_cell():
     from isamm.errors import InputError
     from isamm.response import read_labs
 
-    cases = [({"serum_m_g_dl": [2.0, -1.0]}, r"row 3, column 'serum_m_g_dl': negative value.*got -1\.0"),
-             ({"serum_m_g_dl": [2.0, 30.0]}, r"row 3, column 'serum_m_g_dl': .*g/L"),
-             ({"serum_m_g_dl": [2.0, np.inf]}, r"row 3, column 'serum_m_g_dl': not a number"),
-             ({"bm_pc_pct": [20.0, 120.0]}, r"row 3, column 'bm_pc_pct': not a percentage"),
-             ({"new_lesion": [0, 2]}, r"row 3, column 'new_lesion': not a yes/no value.*got 2\.0"),
-             ({"day": [0.0, np.nan]}, r"row 3, column 'day': missing day")]
+    # a DataFrame: rows from 1 (isamm._table.row_numbers)
+    cases = [({"serum_m_g_dl": [2.0, -1.0]}, r"row 2, column 'serum_m_g_dl': negative value.*got -1\.0"),
+             ({"serum_m_g_dl": [2.0, 30.0]}, r"row 2, column 'serum_m_g_dl': .*g/L"),
+             ({"serum_m_g_dl": [2.0, np.inf]}, r"row 2, column 'serum_m_g_dl': not a number"),
+             ({"bm_pc_pct": [20.0, 120.0]}, r"row 2, column 'bm_pc_pct': not a percentage"),
+             ({"new_lesion": [0, 2]}, r"row 2, column 'new_lesion': not a yes/no value.*got 2\.0"),
+             ({"day": [0.0, np.nan]}, r"row 2, column 'day': missing day")]
     for extra, message in cases:
         frame = pd.DataFrame({"patient_id": ["A", "A"], "day": [0.0, 28.0], "serum_m_g_dl": [2.0, 1.0]} | extra)
         with pytest.raises(InputError, match=message):
@@ -125,3 +127,20 @@ def test_numeric_frame_fast_path_names_the_cell():
                                  "new_lesion": [0, 1]}))
     assert list(ok["patient_id"]) == ["7", "7"] and list(ok["new_lesion"]) == [False, True]
     assert np.isnan(ok["serum_m_g_dl"].iloc[1])
+
+
+def test_cr_marrow_and_r2_urine_thresholds_come_from_the_config():
+    """IMWG thresholds live in the TOML (imwg2016.toml), not in code: the CR marrow limit (R1) and the
+    urine limit of serum VGPR (R2) follow the config."""
+    from isamm.response import assess
+
+    labs = pd.DataFrame({"patient_id": ["A"] * 3, "day": [0, 28, 56], "serum_m_g_dl": [2.0, 0.0, 0.0],
+                         "urine_m_mg_24h": [50.0, 0.0, 0.0], "serum_ife": [None, "negative", "negative"],
+                         "urine_ife": [None, "negative", "negative"], "bm_pc_pct": [40.0, 7.0, 7.0]})
+    best = lambda result: result.to_frame()["best_response"].iloc[0]  # noqa: E731
+    assert best(assess(labs)) == "VGPR"  # marrow 7% ≥ 5%: not CR
+    assert best(assess(labs, None, cr_marrow_pc_max_pct=10.0)) in ("CR", "sCR")
+    labs2 = labs.assign(serum_m_g_dl=[2.0, 0.1, 0.1], urine_m_mg_24h=[50.0, 120.0, 120.0],
+                        serum_ife=[None, "positive", "positive"])
+    assert best(assess(labs2)) == "PR"  # urine 120 ≥ 100 mg/24 h: not VGPR (R2)
+    assert best(assess(labs2, None, resp_urine_vgpr_mg_24h=150.0)) == "VGPR"

@@ -28,6 +28,7 @@ except ImportError:  # pragma: no cover - older typer runs on Click itself
     import click.exceptions as click
 
 from isamm import __version__
+from isamm._input import guarding_inputs
 from isamm.cli._common import err_console
 from isamm.errors import InputError, IsammWarning, ModelError
 
@@ -45,7 +46,7 @@ class _IsammGroup(TyperGroup):
         """
         args = list(sys.argv[1:] if args is None else args)
         try:
-            with warnings.catch_warnings():
+            with warnings.catch_warnings(), guarding_inputs():  # no output replaces a data file read (isamm._input)
                 warnings.simplefilter("always", IsammWarning)
                 warnings.showwarning = _one_line_warning  # one line each, no source lines
                 rv = super().main(args=args, prog_name=prog_name, complete_var=complete_var, standalone_mode=False,
@@ -97,13 +98,36 @@ def _error(message: str, code: int = 2) -> int:
 def as_typed_option(exc: InputError, group, args: list[str]) -> InputError:
     """The library names its Python parameter (``option times_h``); say the flag the user typed (``--times-h``).
 
-    The command is found from ``args`` (``pk simulate …``); a parameter of that
+    The one place where a library parameter becomes a command-line name. The
+    command is found from ``args`` (``pk simulate …``); a parameter of that
     command whose Python name is ``exc.option`` is named as typed (``-o`` or
-    ``--output``). Anything else is returned unchanged.
+    ``--output``, ``argument ID``). Parameters named together (``cycles/weeks``,
+    ``categorical/continuous``) are translated one by one (``--cycles/--weeks``).
+    A CLI command names each of its parameters as the library function it calls
+    does, so no table of names is needed. Anything else is returned unchanged.
     """
+    command = _command_of(group, args)
+    changes = {}
+    if exc.see and not exc.see.startswith("-"):
+        changes["see"] = _as_flags(command, exc.see, args)
     name = exc.option
-    if not name or name.startswith("-"):
-        return exc
+    if name and not name.startswith("-"):
+        if "/" in name:
+            changes["option"] = _as_flags(command, name, args)
+        elif (param := _param(command, name)) is not None:
+            where, typed = _as_typed(param, args)
+            changes.update(option=where.removeprefix("option "), got=_as_written(exc.got, typed))
+    return exc.replace(**changes) if changes else exc
+
+
+def _as_flags(command, names: str, args: list[str]) -> str:
+    """``cycles/weeks`` → ``--cycles/--weeks``: each parameter of ``command`` as typed, others unchanged."""
+    return "/".join(_as_typed(p, args)[0].removeprefix("option ") if (p := _param(command, name)) else name
+                    for name in names.split("/"))
+
+
+def _command_of(group, args: list[str]):
+    """The (sub)command ``args`` runs: ``pk simulate …`` → the ``simulate`` command of ``pk``."""
     command = group
     for token in args:
         sub = getattr(command, "commands", {}).get(token)
@@ -112,13 +136,13 @@ def as_typed_option(exc: InputError, group, args: list[str]) -> InputError:
                 break
             continue
         command = sub
-    param = next((p for p in getattr(command, "params", []) if p.name == name
-                  and p.param_type_name in ("option", "argument")), None)
-    if param is None:
-        return exc
-    where, typed = _as_typed(param, args)
-    return InputError(exc.detail, file=exc.file, row=exc.row, column=exc.column, option=where.removeprefix("option "),
-                      expected=exc.expected, got=_as_written(exc.got, typed))
+    return command
+
+
+def _param(command, name: str):
+    """The option or argument of ``command`` whose Python name is ``name`` (None if it has none)."""
+    return next((p for p in getattr(command, "params", []) if p.name == name
+                 and p.param_type_name in ("option", "argument")), None)
 
 
 class _Written(str):
@@ -166,7 +190,8 @@ _EXPECTED = {int: "a whole number", float: "a number", bool: "true or false"}
 def _as_typed(param, args: list[str]) -> tuple[str, str | None]:
     """(``option -o`` as the user typed it, or ``argument FILE``; the value given, when it can be found)."""
     if param.param_type_name != "option":
-        return f"argument {getattr(param, 'human_readable_name', None) or param.name.upper()}", None
+        name = getattr(param, "metavar", None) or getattr(param, "human_readable_name", None) or param.name.upper()
+        return f"argument {name}", None
     names = [*param.opts, *param.secondary_opts]
     for i, token in enumerate(args):
         for name in names:

@@ -25,7 +25,7 @@ def report(
     # existence is checked by the library, so a missing file is one InputError line like every other mistake
     cohort: Path = typer.Argument(..., help="Cohort file (CSV, Excel or Parquet), one row per patient."),
     config: Path = typer.Option(..., "--config", "-c", help="Analysis configuration (TOML)."),
-    output: Path = typer.Option(..., "--output", "-o",
+    output_dir: Path = typer.Option(..., "--output", "-o",
                                 help="Output folder (created if needed; files in it are replaced)."),
     json_out: bool = typer.Option(False, "--json", help="Print results.json on stdout instead of a summary."),
 ) -> None:
@@ -33,7 +33,7 @@ def report(
     from isamm.report import cohort_report, load_config
 
     cfg = load_config(config)
-    results = cohort_report(cfg, output, cohort=cohort)
+    results = cohort_report(cfg, output_dir, cohort=cohort)
     if json_out:
         emit_json(results)
         return
@@ -49,8 +49,8 @@ def report(
             label = "all patients" if g["group"] == "all" else g["group"]
             table.add_row(*(escape(str(x)) for x in (ep["label"], label, g["n"], g["events"], _median_text(g))))
     console.print(table)
-    err_console.print(f"wrote {output / 'report.html'}, {output / 'results.json'} and "
-                      f"{len(results['figures'])} figures (PNG + SVG) in {output / 'figures'}",
+    err_console.print(f"wrote {output_dir / 'report.html'}, {output_dir / 'results.json'} and "
+                      f"{len(results['figures'])} figures (PNG + SVG) in {output_dir / 'figures'}",
                       highlight=False, markup=False)
 
 

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from isamm._constraints import parse_float_list  # noqa: F401 (the CLI modules import it from here)
 from isamm._io import to_json, write_json, write_table
 
 __all__ = ["console", "err_console", "more_rows", "MAX_TERMINAL_ROWS", "emit_json", "print_frame", "write_output", "parse_float_list"]
@@ -60,33 +61,6 @@ def write_output(path: Path, frame: pd.DataFrame | None = None, obj: Any = None)
     else:
         write_json(path, obj)
     err_console.print(f"wrote {path}", highlight=False)
-
-
-def parse_float_list(text: str, option: str) -> list[float]:
-    """Parse ``"1,2.5,10"`` into floats, with an InputError naming the option.
-
-    An empty entry (``70,,66`` or a trailing comma) is an error, not skipped:
-    a dropped value would shift every later one (the weight of cycle 3 used
-    for cycle 2).
-    """
-    from isamm.errors import InputError
-
-    out = []
-    parts = text.split(",")
-    for i, part in enumerate(parts, start=1):
-        part = part.strip()
-        if not part and text.strip():
-            raise InputError(f"entry {i} of {len(parts)} is empty", option=option,
-                             expected="comma-separated numbers without empty entries", got=text)
-        if not part:
-            continue
-        try:
-            out.append(float(part))
-        except ValueError:
-            raise InputError("not a number", option=option, expected="comma-separated numbers", got=part) from None
-    if not out:
-        raise InputError("empty list", option=option, expected="comma-separated numbers", got=text)
-    return out
 
 
 def dask_option(what: str):

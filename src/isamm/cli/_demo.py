@@ -132,7 +132,7 @@ def register(app: typer.Typer) -> None:
         with writing(output_dir):
             output_dir.parent.mkdir(parents=True, exist_ok=True)
         manifest = {"isamm_version": __version__, "patient": EXAMPLE_PATIENT, "steps": {}}
-        with staged_folder(output_dir, option="--output-dir") as staging:  # the whole set, or nothing
+        with staged_folder(output_dir) as staging:  # the whole set, or nothing
             summary, cal = run_calendar(staging)
             manifest["steps"]["calendar"] = summary
             manifest["steps"]["pk"] = run_pk(staging, cal)

@@ -11,6 +11,7 @@ from rich.table import Table
 from isamm.cli._common import console, emit_json, write_output
 from isamm.errors import InputError
 from isamm.trials import evidence as ev
+from isamm.trials import number_text, prior_lines_text, refractory_text, side_cells
 
 _JSON = typer.Option(False, "--json", help="Print machine-readable JSON on stdout (keys documented in the README).")
 _LABELS = {
@@ -28,81 +29,8 @@ _LABELS = {
 }
 
 
-_OPTION = {"drug": "--drug", "setting": "--setting", "role": "--role", "trial": "ID"}
-
-
-def _as_cli(exc: InputError) -> InputError:
-    """The same error, naming the command-line option instead of the Python argument."""
-    if exc.option not in _OPTION:
-        return exc
-    return InputError(exc.detail, file=exc.file, row=exc.row, column=exc.column, option=_OPTION[exc.option],
-                      expected=exc.expected, got=exc.got)  # fmt: skip
-
-
-def _call(fn, *args, **kwargs):
-    try:
-        return fn(*args, **kwargs)
-    except InputError as exc:
-        raise _as_cli(exc) from None
-
-
-def _fmt(num: dict | None, pct: bool, role: bool = True) -> str:
-    """``60.4% [calibration]``, ``11.53 (8.94–13.9)``, ``NR``, ``0.531 (99% CI 0.318–0.889)``; ``—`` if absent."""
-    if not num:
-        return "—"
-    if num.get("not_reached"):
-        text = "NR"
-    else:
-        f = (lambda v: f"{100 * v:.3g}%") if pct else (lambda v: f"{v:.4g}")
-        text = f(num["value"])
-        if num.get("ci_low") is not None and num.get("ci_high") is not None:
-            level = num.get("ci_level")
-            lead = f"{100 * level:g}% CI " if level and level != 0.95 else ""
-            text += f" ({lead}{f(num['ci_low'])}–{f(num['ci_high'])})"
-    return f"{text} [{num['role']}]" if role and num.get("role") else text
-
-
-def _lines(prior: dict | None) -> str:
-    if not prior:
-        return "—"
-    if prior.get("median") is None:
-        return prior.get("note") or "—"
-    text = f"{prior['median']:g}"
-    if prior.get("min") is not None and prior.get("max") is not None:
-        text += f" ({prior['min']}–{prior['max']})"
-    return text
-
-
-def _refr(shares: dict) -> str:
-    return ", ".join(f"{k.replace('_', ' ')} {100 * v:.3g}%" for k, v in shares.items()) or "—"
-
-
-def _side_cells(side: dict) -> dict[str, str]:
-    arms = side["arms"]
-
-    def vs(fn) -> str:
-        return " vs ".join(fn(a) for a in arms)
-
-    return {
-        "trial": f"{side['id']} ({side['drug']}, {side['setting']})",
-        "design": side["design"],
-        "analysis": side["analysis"],
-        "source": side["source"],
-        "arms": vs(lambda a: a["id"]),
-        "regimen": " | ".join(f"{a['id']}: {a['regimen']}" for a in arms),
-        "partner drugs": vs(lambda a: "+".join(a["partner_drugs"]) or "none"),
-        "n": vs(lambda a: "—" if a["n"] is None else str(a["n"])),
-        "prior lines, median (range)": vs(lambda a: _lines(a["prior_lines"])),
-        "refractory": " | ".join(f"{a['id']}: {_refr(a['refractory'])}" for a in arms),
-        "ORR": vs(lambda a: _fmt(a["orr"], True)),
-        "≥VGPR": vs(lambda a: _fmt(a["vgpr_or_better"], True)),
-        "median PFS, months": vs(lambda a: _fmt(a["median_pfs_months"], False)),
-        "HR PFS (first arm vs second)": _fmt(side["hr_pfs"], False),
-    }
-
-
 def _print_compare(result: dict) -> None:
-    a, b = (_side_cells(s) for s in result["trials"])
+    a, b = (side_cells(s) for s in result["trials"])
     table = Table(title=escape("Published results side by side (values [role in isamm])"), show_lines=True)
     table.add_column("")
     table.add_column(result["trials"][0]["id"])
@@ -122,9 +50,9 @@ def _print_show(t: ev.EvidenceTrial) -> None:
     for arm in t.arms:
         base = [f"n {arm.n}" if arm.n else "", "partner drugs: " + ("+".join(arm.partner_drugs) or "none")]
         if arm.prior_lines:
-            base.append("prior lines " + _lines(arm.prior_lines.model_dump()))
+            base.append("prior lines " + prior_lines_text(arm.prior_lines.model_dump()))
         if arm.refractory:
-            base.append("refractory: " + _refr(arm.refractory))
+            base.append("refractory: " + refractory_text(arm.refractory))
         console.print(f"  arm {arm.id}: {arm.regimen}; " + "; ".join(b for b in base if b), highlight=False, markup=False,
                       soft_wrap=True)  # fmt: skip
     later = {la.analysis: f"later {i}" for i, la in enumerate(t.later_analyses, start=1)}
@@ -137,7 +65,7 @@ def _print_show(t: ev.EvidenceTrial) -> None:
         label = _LABELS[metric].format(t=landmark)
         pct = metric in ev.PROPORTIONS
         cells = (later.get(analysis, "main"), arm or "(first vs second)", label,
-                 _fmt(num.model_dump(), pct, role=False), num.role, num.source + (f" — {num.note}" if num.note else ""))
+                 number_text(num.model_dump(), pct, role=False), num.role, num.source + (f" — {num.note}" if num.note else ""))
         table.add_row(*(escape(c) for c in cells))
     console.print(table)
 
@@ -156,7 +84,7 @@ def register(app: typer.Typer) -> None:
         json_out: bool = _JSON,
     ) -> None:
         """List the trials of the evidence base."""
-        items = _call(ev.list_evidence, drug=drug, setting=setting, role=role)
+        items = ev.list_evidence(drug=drug, setting=setting, role=role)
         if json_out:
             emit_json(items)
             return
@@ -174,7 +102,7 @@ def register(app: typer.Typer) -> None:
     def show_cmd(trial_id: str = typer.Argument(..., metavar="ID", help="Trial id, e.g. ICARIA-MM (case ignored)."),
                  json_out: bool = _JSON) -> None:  # fmt: skip
         """Show one trial: arms, baseline and every published number with its role and source."""
-        t = _call(ev.get_evidence, trial_id)
+        t = ev.get_evidence(trial_id)
         if json_out:
             emit_json(t.model_dump(mode="json") | {"published": ev.published_summary(t.id), "roles": t.roles()})
             return
@@ -182,8 +110,8 @@ def register(app: typer.Typer) -> None:
 
     @evidence_app.command("compare")
     def compare_cmd(
-        trial_a: str = typer.Argument(..., metavar="ID_A", help="First trial id, e.g. ICARIA-MM."),
-        trial_b: str = typer.Argument(..., metavar="ID_B", help="Second trial id, e.g. APOLLO."),
+        id_a: str = typer.Argument(..., metavar="ID_A", help="First trial id, e.g. ICARIA-MM."),
+        id_b: str = typer.Argument(..., metavar="ID_B", help="Second trial id, e.g. APOLLO."),
         json_out: bool = _JSON,
         output: Path = typer.Option(None, "-o", "--output", help="Write the comparison as JSON (.json)."),
     ) -> None:
@@ -191,7 +119,7 @@ def register(app: typer.Typer) -> None:
         if output is not None and output.suffix.lower() != ".json":
             raise InputError("unknown output format", option="--output", expected="a file name ending in .json",
                              got=output.name)  # fmt: skip
-        result = _call(ev.compare, trial_a, trial_b)
+        result = ev.compare(id_a, id_b)
         if output is not None:
             write_output(output, obj=result)
         if json_out:

@@ -333,7 +333,7 @@ def orr_command(
 
     cohort = read_cohort(file)
     result = orr(cohort.column(response, option="--response"), threshold=threshold,
-                 evaluable_only=evaluable_only, source=cohort.source, column=response)
+                 evaluable_only=evaluable_only, source=cohort.source, column=response, rows=cohort.rows)
 
     def render():
         table = Table(title=escape(f"Best response: {cohort.source}, n = {result.n}"),
@@ -393,8 +393,7 @@ def crosstab_command(
 ) -> None:
     """Cross-table of two columns with Fisher's exact test (2×2) or Pearson's chi-square (larger)."""
     from isamm.cohort import read_cohort
-    from isamm.outcomes import association_test, chisq_test, crosstab
-    from isamm.outcomes._design import r_label
+    from isamm.outcomes import FisherResult, association_test, chisq_test, crosstab, r_label
 
     cohort = read_cohort(file)
     counts = crosstab(cohort.column(rows, option="--rows"), cohort.column(cols, option="--cols"))
@@ -405,7 +404,8 @@ def crosstab_command(
     result = association_test(table, correction=correction)
     payload = {**result.to_dict(), "rows": [r_label(v) for v in counts.index],
                "cols": [r_label(v) for v in counts.columns]}
-    if table.shape == (2, 2):  # report the chi-square as well, as SPSS/STATA users expect to see it
+    fisher = isinstance(result, FisherResult)  # the library chose the test (association_test): one rule
+    if fisher:  # report the chi-square as well, as SPSS/STATA users expect to see it
         payload["chisq"] = chisq_test(table, correction=correction).to_dict()
 
     def render():
@@ -416,7 +416,7 @@ def crosstab_command(
         for label, r in counts.iterrows():
             t.add_row(escape(r_label(label)), *(str(int(v)) for v in r))
         console.print(t)
-        if table.shape == (2, 2):
+        if fisher:
             console.print(f"Fisher exact: {p_text(result.p)}; odds ratio {result.odds_ratio:.3g} "
                           f"(95% CI {result.ci[0]:.3g}–{result.ci[1]:.3g}, conditional MLE)", highlight=False)
         else:

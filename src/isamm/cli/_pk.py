@@ -64,11 +64,11 @@ def _patients(model, typical: bool, n: int | None, seed: int, covariates: dict, 
             raise InputError(f"covariate not used by {model.id}", option=_OPT_NAME[name],
                              expected="one of " + ", ".join(_OPT_NAME[c] for c in model.covariates))
     if table is not None:
-        frame = read_table(table, rows="patients").frame  # the reader of cohort and lab files
-        _check_time(len(frame), weeks, "covariates")
+        read = read_table(table, rows="patients")  # the reader of cohort and lab files
+        _check_time(len(read.frame), weeks, "covariates")
         if covariates:
             raise InputError("give covariates as options or as a table, not both", option="--covariates")
-        cov = pk.covariate_frame(model, frame, source=str(table), first_row=2)  # header = row 1
+        cov = pk.covariate_frame(model, read.frame, source=read.name, rows=read.rows)
         return pk.Population(model, len(cov), seed, cov, iiv=not typical)
     if typical or n is None:
         return pk.typical_patients(model, **covariates)

@@ -14,35 +14,8 @@ from isamm._io import atomic_path, write_json, write_table
 from isamm.cli._common import MAX_TERMINAL_ROWS, more_rows, console, emit_json, err_console, parse_float_list
 from isamm.errors import InputError
 
-_OPTION = {
-    "weight_kg": "--weight-kg",
-    "height_cm": "--height-cm",
-    "age_y": "--age",
-    "sex": "--sex",
-    "cycles": "--cycles",
-    "weeks": "--weeks",
-    "cycles/weeks": "--cycles/--weeks",
-    "start_date": "--start-date",
-    "weight_kg_by_cycle": "--cycle-weights-kg",
-    "regimen": "argument ID",
-}
 _OUTPUT_SUFFIXES = (".csv", ".json", ".parquet", ".ics")
 _JSON = typer.Option(False, "--json", help="Print machine-readable JSON on stdout (keys documented in the README).")
-
-
-def _as_cli(exc: InputError) -> InputError:
-    """The same error, naming the command-line option instead of the Python argument."""
-    if exc.option not in _OPTION:
-        return exc
-    return InputError(exc.detail, file=exc.file, row=exc.row, column=exc.column, option=_OPTION[exc.option],
-                      expected=exc.expected, got=exc.got)  # fmt: skip
-
-
-def _get(regimen_id: str) -> rg.Regimen:
-    try:
-        return rg.get(regimen_id)
-    except InputError as exc:
-        raise _as_cli(exc) from None
 
 
 def _clock(hours: float) -> str:
@@ -113,10 +86,10 @@ def register(app: typer.Typer) -> None:
         console.print(table)
 
     @regimens_app.command("show")
-    def show_cmd(regimen_id: str = typer.Argument(..., metavar="ID", help="Regimen id or alias, e.g. ISA-PD or IsaPd."),
+    def show_cmd(regimen: str = typer.Argument(..., metavar="ID", help="Regimen id or alias, e.g. ISA-PD or IsaPd."),
                  json_out: bool = _JSON) -> None:  # fmt: skip
         """Show one regimen: sources, cycles, drugs, dose blocks and rules."""
-        reg = _get(regimen_id)
+        reg = rg.get(regimen)  # its errors name the parameter regimen: the CLI says argument ID
         if json_out:
             emit_json(reg.summary() | {"spec": reg.spec.model_dump(mode="json")})
             return
@@ -142,26 +115,26 @@ def register(app: typer.Typer) -> None:
             console.print(f"  rule: {r.drug} {r.from_mg:g} mg → {r.to_mg:g} mg if {r.when_age} ({r.source})", highlight=False, markup=False)
 
     @app.command("schedule")
-    @constrained(weight_kg=WEIGHT_KG, height_cm=HEIGHT_CM, age=AGE_Y, cycles=CYCLES, weeks=CALENDAR_WEEKS,
-                 start_date=START_DATE, cycle_weights=CYCLE_WEIGHTS_KG)
-    def schedule_cmd(
-        regimen_id: str = typer.Argument(..., metavar="ID", help="Regimen id or alias (see `isamm regimens list`)."),
+    @constrained(weight_kg=WEIGHT_KG, height_cm=HEIGHT_CM, age_y=AGE_Y, cycles=CYCLES, weeks=CALENDAR_WEEKS,
+                 start_date=START_DATE, weight_kg_by_cycle=CYCLE_WEIGHTS_KG)
+    def schedule_cmd(  # parameters named as in rg.Patient and Regimen.schedule: their errors need no translation
+        regimen: str = typer.Argument(..., metavar="ID", help="Regimen id or alias (see `isamm regimens list`)."),
         weight_kg: float = typer.Option(None, "--weight-kg", help="Actual body weight (kg)."),
         height_cm: float = typer.Option(None, "--height-cm", help="Height (cm), for mg/m² doses (Mosteller BSA)."),
-        age: float = typer.Option(None, "--age", help="Age (years); dexamethasone rules at 75 y."),
+        age_y: float = typer.Option(None, "--age", help="Age (years); dexamethasone rules at 75 y."),
         sex: str = typer.Option(None, "--sex", help="F or M (optional)."),
         cycles: int = typer.Option(None, "--cycles", help="Number of cycles (give this or --weeks)."),
         weeks: int = typer.Option(None, "--weeks", help="Number of weeks from day 1 (give this or --cycles)."),
         start_date: str = typer.Option(None, "--start-date", help="Date of study day 1, YYYY-MM-DD (adds dates)."),
-        cycle_weights: str = typer.Option(
+        weight_kg_by_cycle: str = typer.Option(
             None, "--cycle-weights-kg", help="Weights (kg) before cycles 1, 2, ... for mg/kg doses, e.g. 70,68,66 (last carried forward)."
         ),
         json_out: bool = _JSON,
         output: Path = typer.Option(None, "-o", "--output", help="Write the calendar: .csv, .json, .parquet or .ics."),
     ) -> None:
         """Dosing calendar of a regimen for one patient: every administration with day, dose and route."""
-        reg = _get(regimen_id)
-        for value, option, what in ((weight_kg, "--weight-kg", "a body weight in kg"), (age, "--age", "an age in years")):
+        reg = rg.get(regimen)
+        for value, option, what in ((weight_kg, "--weight-kg", "a body weight in kg"), (age_y, "--age", "an age in years")):
             if value is None:
                 raise InputError("missing", option=option, expected=what)
         suffix = None if output is None else output.suffix.lower()
@@ -169,12 +142,9 @@ def register(app: typer.Typer) -> None:
             raise InputError("unknown output format", option="--output", expected="a file name ending in " + ", ".join(_OUTPUT_SUFFIXES), got=output.name)
         if suffix == ".ics" and start_date is None:
             raise InputError("an iCalendar file needs calendar dates", option="--start-date", expected="a start date (YYYY-MM-DD) with -o FILE.ics")
-        try:
-            patient = rg.Patient(weight_kg=weight_kg, height_cm=height_cm, age_y=age, sex=sex)
-            series = None if cycle_weights is None else parse_float_list(cycle_weights, "--cycle-weights-kg")
-            cal = reg.schedule(patient, cycles=cycles, weeks=weeks, start_date=start_date, weight_kg_by_cycle=series)
-        except InputError as exc:
-            raise _as_cli(exc) from None
+        patient = rg.Patient(weight_kg=weight_kg, height_cm=height_cm, age_y=age_y, sex=sex)
+        series = None if weight_kg_by_cycle is None else parse_float_list(weight_kg_by_cycle, "--cycle-weights-kg")
+        cal = reg.schedule(patient, cycles=cycles, weeks=weeks, start_date=start_date, weight_kg_by_cycle=series)
         payload = {
             "regimen": reg.id,
             "name": reg.name,

@@ -13,7 +13,6 @@ from isamm._io import TABLE_FORMATS, figure_format, write_json, write_table
 from isamm.cli._common import more_rows, console, emit_json, err_console
 from isamm.errors import InputError
 
-_OPTION = {"serum_measurable_g_dl": "--serum-measurable-g-dl"}
 
 
 class NadirRule(str, Enum):
@@ -81,7 +80,7 @@ def register(app: typer.Typer) -> None:
                                            help="Write one row per assessment (.csv/.parquet) or the JSON (.json)."),
         config: Path | None = typer.Option(None, "--config", help="TOML file of thresholds and choices."),
         plot: Path | None = typer.Option(None, "--plot", help="Write a swimmer plot (.png, .svg or .pdf)."),
-        serum_measurable: float | None = typer.Option(None, "--serum-measurable-g-dl",
+        serum_measurable_g_dl: float | None = typer.Option(None, "--serum-measurable-g-dl",
                                                       help="Serum M-protein measurable at baseline (IMWG 1.0; many trials 0.5)."),
         nadir_rule: NadirRule | None = typer.Option(None, "--nadir-rule", help="Nadir for progression (default running_minimum)."),
         count_unconfirmed_pd: bool | None = typer.Option(None, "--count-unconfirmed-pd/--no-count-unconfirmed-pd",
@@ -103,20 +102,16 @@ def register(app: typer.Typer) -> None:
             if path is not None and not path.resolve().parent.is_dir():
                 raise InputError("output directory does not exist", option=option, got=str(path))
         overrides = {
-            "serum_measurable_g_dl": serum_measurable,
+            "serum_measurable_g_dl": serum_measurable_g_dl,
             "nadir_rule": None if nadir_rule is None else nadir_rule.value,
             "count_unconfirmed_pd": count_unconfirmed_pd,
             "anti_cd38_ife": None if anti_cd38_ife is None else anti_cd38_ife.value,
             "waive_urine_ife": waive_urine_ife,
         }
-        try:  # options first, so that an error names the option rather than the setting
-            load_config(None, **overrides)
-        except InputError as exc:
-            raise InputError(exc.detail, option=_OPTION.get(exc.option, exc.option), expected=exc.expected,
-                             got=exc.got) from None  # fmt: skip
+        load_config(None, **overrides)  # options first, so that an error names the option rather than the setting
         result = assess(labs, config, **overrides)
         if plot is not None:  # drawn before any file is written: a failure leaves nothing behind
-            from isamm.report._swimmer import save_swimmer_plot, swimmer_plot
+            from isamm.report import save_swimmer_plot, swimmer_plot
 
             fig = swimmer_plot(result)
         if output is not None:

@@ -15,7 +15,7 @@ from isamm._constraints import (BUDGET_MINUTES, EVALUATIONS, FOLLOW_UP_MONTHS, N
                                 SEED, VALUES, constrained)
 from isamm.errors import InputError
 from isamm.parallel import client_for
-from isamm.report._html import fmt_num, fmt_pct
+from isamm.report import fmt_num, fmt_pct
 
 trial_app = typer.Typer(name="trial", help="Virtual trials: dose -> PK -> M-protein -> IMWG response -> PFS/OS.",
                         no_args_is_help=True)
@@ -78,14 +78,14 @@ def run_cmd(
                                                   help="Override the data cut-off (months after the first patient)."),
     parameters: str | None = typer.Option(None, "--parameters", help=_PARAMS_HELP),
     backend: str = _backend_option(),
-    output: Path | None = typer.Option(None, "-o", "--output",
+    output_dir: Path | None = typer.Option(None, "-o", "--output",
                                        help="Folder for report.html, result.json, cohort.csv, labs.csv and figures/."),
     dask: str | None = dask_option("the replicates"),
     as_json: bool = _JSON,
 ) -> None:
     """Simulate a trial: every arm from dose to best response, PFS and OS, beside the published results."""
-    if output is not None and output.exists() and not output.is_dir():
-        raise InputError("output exists and is not a folder", option="--output", got=str(output))
+    if output_dir is not None and output_dir.exists() and not output_dir.is_dir():
+        raise InputError("output exists and is not a folder", option="--output", got=str(output_dir))
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   TimeRemainingColumn(), console=err_console, transient=True, disable=not err_console.is_terminal) as bar:
         task = bar.add_task("simulating arms", total=None)
@@ -94,11 +94,11 @@ def run_cmd(
                                   follow_up_months=follow_up_months, parameters=parameters, backend=backend,
                                   progress=lambda done, total: bar.update(task, completed=done, total=total),
                                   client=client)
-    if output is not None:
+    if output_dir is not None:
         from isamm.trials import write_trial_outputs
 
-        data = write_trial_outputs(result, output)
-        err_console.print(f"wrote {output}/report.html, result.json, cohort.csv, labs.csv", highlight=False)
+        data = write_trial_outputs(result, output_dir)
+        err_console.print(f"wrote {output_dir}/report.html, result.json, cohort.csv, labs.csv", highlight=False)
     else:
         data = result.to_dict()
     if "uncalibrated" in result.parameters.status:
@@ -159,7 +159,7 @@ def calibrate_cmd(
 ) -> None:
     """Fit the free disease-model parameters to the `calibration` targets only (Ctrl-C keeps the best so far)."""
     from isamm._io import atomic_write_text
-    from isamm.trials._calibrate import calibrate, parameter_file_text
+    from isamm.trials import calibrate, parameter_file_text
 
     if output.suffix.lower() != ".toml":
         raise InputError("the parameter file is TOML", option="--output", expected="a path ending in .toml", got=str(output))
@@ -207,7 +207,7 @@ def sensitivity_cmd(
 ) -> None:
     """How a trial's main outputs move with one parameter (common random numbers across values)."""
     from isamm.cli._common import parse_float_list
-    from isamm.trials._sensitivity import sensitivity
+    from isamm.trials import sensitivity
 
     vals = parse_float_list(values, "--values")
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=err_console,
@@ -241,18 +241,17 @@ def validate_cmd(
     replicates: int = typer.Option(100, "--replicates", help="Replicate trials of each published size."),
     parameters: str | None = typer.Option(None, "--parameters", help=_PARAMS_HELP),
     backend: str = _backend_option(),
-    output: Path | None = typer.Option(None, "-o", "--output", help="Folder for validation.html, validation.json, figures/."),
+    output_dir: Path | None = typer.Option(None, "-o", "--output", help="Folder for validation.html, validation.json, figures/."),
     dask: str | None = dask_option("the replicates"),
     role: str = typer.Option("validation", "--role", help="validation (predictions, never fitted) or calibration "
                              "(the numbers the parameters were fitted on, rerun at each trial's real size)."),
     as_json: bool = _JSON,
 ) -> None:
     """Predict every `validation` number of the evidence base (never fitted) and show hits and misses."""
-    from isamm.trials._report import _fmt_val, _published_label, _quantity_label, write_validation_outputs
-    from isamm.trials._validate import validate
+    from isamm.trials import format_value, published_label, quantity_label, validate, write_validation_outputs
 
-    if output is not None and output.exists() and not output.is_dir():
-        raise InputError("output exists and is not a folder", option="--output", got=str(output))
+    if output_dir is not None and output_dir.exists() and not output_dir.is_dir():
+        raise InputError("output exists and is not a folder", option="--output", got=str(output_dir))
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=err_console, transient=True, disable=not err_console.is_terminal) as bar:
         task = bar.add_task("validation trials", total=None)
@@ -260,9 +259,9 @@ def validate_cmd(
             result = validate(seed=seed, replicates=replicates, parameters=parameters, backend=backend,
                               progress=lambda done, total: bar.update(task, completed=done, total=total), client=client,
                               role=role)
-    doc = write_validation_outputs(result, output) if output is not None else result.to_dict()
-    if output is not None:
-        err_console.print(f"wrote {output}/{role}.html, {role}.json", highlight=False)
+    doc = write_validation_outputs(result, output_dir) if output_dir is not None else result.to_dict()
+    if output_dir is not None:
+        err_console.print(f"wrote {output_dir}/{role}.html, {role}.json", highlight=False)
     if as_json:
         emit_json(doc)
         return
@@ -273,9 +272,9 @@ def validate_cmd(
         table.add_column(col)
     for r in doc["targets"]:
         q = r["quantity"]
-        pi = "–".join(_fmt_val(x, q) for x in r["prediction_interval"])
-        table.add_row(r["trial"], r["arm"] or "—", _quantity_label(r), _published_label(r),
-                      f"{_fmt_val(r['predicted'], q)} ({pi})", {True: "yes", False: "MISS", None: "—"}[r["covered"]])
+        pi = "–".join(format_value(x, q) for x in r["prediction_interval"])
+        table.add_row(r["trial"], r["arm"] or "—", quantity_label(r), published_label(r),
+                      f"{format_value(r['predicted'], q)} ({pi})", {True: "yes", False: "MISS", None: "—"}[r["covered"]])
     console.print(table)
 
 

@@ -2,7 +2,8 @@
 
 One row per patient. The survival columns (time, event, optional delayed-entry
 time) are checked row by row, so every mistake is reported with the file, the
-spreadsheet row (header = row 1, first patient = row 2) and the column.
+spreadsheet row (header = row 1, first patient = row 2, blank lines counted; a
+DataFrame's rows from 1: :func:`isamm._table.row_numbers`) and the column.
 Dates become months with 1 month = 30.4375 days (:mod:`isamm.units`).
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -18,7 +19,7 @@ import pandas as pd
 
 from isamm.cohort._config import CohortConfig, load_cohort_config
 from isamm._columns import is_categorical
-from isamm._table import FIRST_DATA_ROW, read_table
+from isamm._table import read_table, rows_of
 from isamm.errors import InputError
 from isamm.units import DAYS_PER_MONTH
 
@@ -43,6 +44,9 @@ class Cohort:
         Covariate columns by type (detected, or as the user declared them).
     source : str
         File name the cohort came from (``"<DataFrame>"`` for an in-memory table).
+    rows : tuple of int
+        Row number of each patient for messages (:func:`isamm._table.row_numbers`: in a file as a
+        spreadsheet shows it, header = row 1; in a DataFrame from 1).
     time_unit : str
         ``"months"`` when computed from dates (1 month = 30.4375 days), else
         ``"as given"``.
@@ -57,6 +61,7 @@ class Cohort:
     source: str = "<DataFrame>"
     time_unit: str = "as given"
     ids: tuple[str, ...] = field(default=())
+    rows: tuple[int, ...] = field(default=(), repr=False)
 
     @property
     def n(self) -> int:
@@ -71,14 +76,21 @@ class Cohort:
     def column(self, name: str, *, option: str | None = None) -> pd.Series:
         """A column by name, with an InputError listing the columns when it is absent.
 
-        ``option`` is the CLI option that named the column, with or without ``--``.
+        ``option`` is the parameter that named the column (``"time"``; the CLI
+        translates it to the flag the user typed).
         """
         _require_column(self.data, name, self.source, option)
         return self.data[name]
 
     def row_of(self, index: int) -> int:
-        """Spreadsheet row number (header = 1) of the patient at ``data.index`` position ``index``."""
-        return int(index) + FIRST_DATA_ROW
+        """The row number (``rows``) of the patient at position ``index`` of ``data``."""
+        return int(rows_of(self)[int(index)])
+
+    def subset(self, keep) -> "Cohort":
+        """The patients where ``keep`` (a boolean mask over ``data``) is true, each keeping its row number."""
+        keep = np.asarray(keep, dtype=bool)
+        return replace(self, data=self.data[keep].reset_index(drop=True),
+                       rows=tuple(int(r) for r in rows_of(self)[keep]))
 
 
 def read_cohort(
@@ -148,7 +160,7 @@ def read_cohort(
     continuous = continuous if continuous is not None else cfg.continuous
 
     table = read_table(path_or_df, rows="patients")
-    frame, source = table.frame.reset_index(drop=True), table.name
+    frame, source, rows = table.frame, table.name, table.rows
 
     time_unit = "as given"
     if dates is not None:
@@ -157,40 +169,39 @@ def read_cohort(
         time = time or "time_months"
         if time in frame.columns:
             raise InputError("the time computed from dates would overwrite a column", file=source, column=time,
-                             option="--time", expected="a new name for the computed time (or no --time)")
-        frame[time] = _months_between(frame, dates[0], dates[1], source)
+                             option="time", expected="a new name for the computed time (or none: time_months)")
+        frame[time] = _months_between(frame, dates[0], dates[1], source, rows)
         time_unit = "months"
     if time is not None:
         _require_column(frame, time, source, "time")
-        frame[time] = _numeric(frame, time, source)
-        _check_time(frame, time, source)
+        frame[time] = _numeric(frame, time, source, rows)
+        _check_time(frame, time, source, rows)
     if event is not None:
         _require_column(frame, event, source, "event")
-        frame[event] = _event(frame, event, source)
+        frame[event] = _event(frame, event, source, rows)
     if entry is not None:
         if time is None:
             raise InputError("an entry column needs a time column", option="entry", expected="time=... as well")
         _require_column(frame, entry, source, "entry")
         if dates is not None and not pd.api.types.is_numeric_dtype(frame[entry]):
             # an entry date: months from the start date, like the follow-up time
-            frame[entry] = _months_from(_parse_dates(frame, dates[0], source, "dates"),
-                                        _parse_dates(frame, entry, source, "entry"))
+            frame[entry] = _months_from(_parse_dates(frame, dates[0], source, rows, "dates"),
+                                        _parse_dates(frame, entry, source, rows, "entry"))
         else:
-            frame[entry] = _numeric(frame, entry, source)
-        _check_entry(frame, entry, time, source)
+            frame[entry] = _numeric(frame, entry, source, rows)
+        _check_entry(frame, entry, time, source, rows)
 
     survival_cols = {c for c in (time, event, entry) if c} | set(dates or ())
-    cats, conts, ids = _roles(frame, survival_cols, categorical, continuous, source)
-    _check_magnitudes(frame, [c for c in frame.columns if c not in ids], source)
+    cats, conts, ids = _roles(frame, survival_cols, categorical, continuous, source, rows)
+    _check_magnitudes(frame, [c for c in frame.columns if c not in ids], source, rows)
     return Cohort(data=frame, time=time, event=event, entry=entry, categorical=cats, continuous=conts,
-                  source=source, time_unit=time_unit, ids=ids)
+                  source=source, time_unit=time_unit, ids=ids, rows=tuple(int(r) for r in rows))
 
 
 def _require_column(frame: pd.DataFrame, name: str, source: str, option: str | None) -> None:
     if name not in frame.columns:
         cols = ", ".join(map(str, frame.columns[:20])) + (" ..." if len(frame.columns) > 20 else "")
-        raise InputError("no such column", file=source, column=name,
-                         option=None if option is None else "--" + option.lstrip("-"), expected=f"one of {cols}")
+        raise InputError("no such column", file=source, column=name, option=option, expected=f"one of {cols}")
 
 
 def _py(value):
@@ -211,21 +222,22 @@ def _to_numeric(raw: pd.Series) -> tuple[pd.Series, int | None]:
     return values, (_first_bad(bad) if bad.any() else None)
 
 
-def _numeric(frame: pd.DataFrame, col: str, source: str) -> pd.Series:
+def _numeric(frame: pd.DataFrame, col: str, source: str, rows: np.ndarray) -> pd.Series:
     raw = frame[col]
     values, i = _to_numeric(raw)
     if i is not None:
         looks_like_date = not pd.isna(pd.to_datetime(str(raw.iloc[i]), errors="coerce", format="ISO8601"))
-        raise InputError("not a number", file=source, row=i + FIRST_DATA_ROW, column=col,
-                         expected="a number" + (" (for a time between two dates use --dates START,END)"
-                                                if looks_like_date else ""), got=_py(raw.iloc[i]))
+        raise InputError("not a number", file=source, row=int(rows[i]), column=col,
+                         expected="a number" + (" (a date? the time between two date columns is computed from them)"
+                                                if looks_like_date else ""), got=_py(raw.iloc[i]),
+                         see="dates" if looks_like_date else None)
     missing = values.isna().to_numpy()
     if missing.any():
-        raise InputError("missing value", file=source, row=_first_bad(missing) + FIRST_DATA_ROW, column=col,
+        raise InputError("missing value", file=source, row=int(rows[_first_bad(missing)]), column=col,
                          expected="a number (survival columns cannot be empty)")
     if not np.isfinite(values.to_numpy(float)).all():
         i = _first_bad(~np.isfinite(values.to_numpy(float)))
-        raise InputError("not finite", file=source, row=i + FIRST_DATA_ROW, column=col,
+        raise InputError("not finite", file=source, row=int(rows[i]), column=col,
                          expected="a finite number", got=_py(raw.iloc[i]))
     return values.astype(float)
 
@@ -233,7 +245,7 @@ def _numeric(frame: pd.DataFrame, col: str, source: str) -> pd.Series:
 MAX_ABS = 1e15  # beyond it a value is a data-entry slip, and sums of squares in the statistics overflow
 
 
-def _check_magnitudes(frame: pd.DataFrame, columns, source: str) -> None:
+def _check_magnitudes(frame: pd.DataFrame, columns, source: str, rows: np.ndarray) -> None:
     """InputError at the first infinite or absurdly large number (``inf``, ``1e308``) in a numeric column."""
     for col in columns:
         if not pd.api.types.is_numeric_dtype(frame[col]) or pd.api.types.is_bool_dtype(frame[col]):
@@ -243,34 +255,34 @@ def _check_magnitudes(frame: pd.DataFrame, columns, source: str) -> None:
             bad = np.isinf(values) | (np.abs(values) > MAX_ABS)
         if bad.any():
             i = _first_bad(bad)
-            raise InputError("number out of range", file=source, row=i + FIRST_DATA_ROW, column=col,
+            raise InputError("number out of range", file=source, row=int(rows[i]), column=col,
                              expected=f"a finite number within ±{MAX_ABS:.0e} (empty for a missing value)",
                              got=_py(frame[col].iloc[i]))
 
 
-def _check_time(frame: pd.DataFrame, col: str, source: str) -> None:
+def _check_time(frame: pd.DataFrame, col: str, source: str, rows: np.ndarray) -> None:
     neg = (frame[col] < 0).to_numpy()
     if neg.any():
         i = _first_bad(neg)
-        raise InputError("negative follow-up time", file=source, row=i + FIRST_DATA_ROW, column=col,
+        raise InputError("negative follow-up time", file=source, row=int(rows[i]), column=col,
                          expected="a time >= 0", got=float(frame[col].iloc[i]))
 
 
-def _check_entry(frame: pd.DataFrame, entry: str, time: str, source: str) -> None:
+def _check_entry(frame: pd.DataFrame, entry: str, time: str, source: str, rows: np.ndarray) -> None:
     neg = (frame[entry] < 0).to_numpy()
     if neg.any():
         i = _first_bad(neg)
-        raise InputError("negative entry time", file=source, row=i + FIRST_DATA_ROW, column=entry,
+        raise InputError("negative entry time", file=source, row=int(rows[i]), column=entry,
                          expected="an entry time >= 0", got=float(frame[entry].iloc[i]))
     late = (frame[entry] >= frame[time]).to_numpy()
     if late.any():
         i = _first_bad(late)
         raise InputError(f"entry is not before exit ({time} = {frame[time].iloc[i]:g})", file=source,
-                         row=i + FIRST_DATA_ROW, column=entry, expected=f"{entry} < {time}",
+                         row=int(rows[i]), column=entry, expected=f"{entry} < {time}",
                          got=float(frame[entry].iloc[i]))
 
 
-def _event(frame: pd.DataFrame, col: str, source: str) -> pd.Series:
+def _event(frame: pd.DataFrame, col: str, source: str, rows: np.ndarray) -> pd.Series:
     raw = frame[col]
     if raw.dtype == bool:
         return raw.astype(int)
@@ -284,11 +296,11 @@ def _event(frame: pd.DataFrame, col: str, source: str) -> pd.Series:
                 else "; this column looks coded 1 = censored, 2 = event (R's alternative): recode it" if one_two
                 else "")
         raise InputError("event must be 0 or 1" if got is not None else "missing event", file=source,
-                         row=i + FIRST_DATA_ROW, column=col, expected="0 (censored) or 1 (event)" + hint, got=got)
+                         row=int(rows[i]), column=col, expected="0 (censored) or 1 (event)" + hint, got=got)
     return values.astype(int)
 
 
-def _parse_dates(frame: pd.DataFrame, col: str, source: str, option: str) -> pd.Series:
+def _parse_dates(frame: pd.DataFrame, col: str, source: str, rows: np.ndarray, option: str) -> pd.Series:
     """A date column: datetimes (Excel, Parquet) or ISO 8601 text; day/month order is never guessed."""
     _require_column(frame, col, source, option)
     raw = frame[col]
@@ -300,9 +312,9 @@ def _parse_dates(frame: pd.DataFrame, col: str, source: str, option: str) -> pd.
     if bad.any():
         i = _first_bad(bad)
         if pd.isna(raw.iloc[i]):
-            raise InputError("missing date", file=source, row=i + FIRST_DATA_ROW, column=col,
+            raise InputError("missing date", file=source, row=int(rows[i]), column=col,
                              expected="a date in every row (for a patient still followed, the last follow-up date)")
-        raise InputError("not a date", file=source, row=i + FIRST_DATA_ROW, column=col,
+        raise InputError("not a date", file=source, row=int(rows[i]), column=col,
                          expected="an ISO date such as 2024-03-01 (03/04/2024 could be March or April)",
                          got=_py(raw.iloc[i]))
     # an observed date cannot lie ahead (2099 for 2019, or a planned visit): it would add years of follow-up
@@ -310,7 +322,7 @@ def _parse_dates(frame: pd.DataFrame, col: str, source: str, option: str) -> pd.
     future = (values >= today).to_numpy()
     if future.any():
         i = _first_bad(future)
-        raise InputError("date in the future", file=source, row=i + FIRST_DATA_ROW, column=col,
+        raise InputError("date in the future", file=source, row=int(rows[i]), column=col,
                          expected=f"an observed date, on or before today ({(today - pd.Timedelta(days=1)):%Y-%m-%d})",
                          got=_py(raw.iloc[i]))
     return values
@@ -320,34 +332,34 @@ def _months_from(start: pd.Series, end: pd.Series) -> pd.Series:
     return (end - start).dt.total_seconds() / 86400.0 / DAYS_PER_MONTH
 
 
-def _months_between(frame: pd.DataFrame, start: str, end: str, source: str) -> pd.Series:
-    begin, stop = _parse_dates(frame, start, source, "dates"), _parse_dates(frame, end, source, "dates")
+def _months_between(frame: pd.DataFrame, start: str, end: str, source: str, rows: np.ndarray) -> pd.Series:
+    begin, stop = _parse_dates(frame, start, source, rows, "dates"), _parse_dates(frame, end, source, rows, "dates")
     months = _months_from(begin, stop)
     neg = (months < 0).to_numpy()
     if neg.any():
         i = _first_bad(neg)
         raise InputError(f"end date before start date ({start} = {frame[start].iloc[i]})", file=source,
-                         row=i + FIRST_DATA_ROW, column=end, expected=f"{end} on or after {start}",
+                         row=int(rows[i]), column=end, expected=f"{end} on or after {start}",
                          got=_py(frame[end].iloc[i]))
     return months
 
 
-def _roles(frame, survival_cols, categorical, continuous, source):
+def _roles(frame, survival_cols, categorical, continuous, source, rows):
     declared_cat = list(categorical or ())
     declared_cont = list(continuous or ())
     for opt, cols in (("categorical", declared_cat), ("continuous", declared_cont)):
         for col in cols:
             _require_column(frame, col, source, opt)
             if frame[col].dropna().nunique() < 2:
-                raise InputError("covariate has a single level", file=source, column=col, option=f"--{opt}",
+                raise InputError("covariate has a single level", file=source, column=col, option=opt,
                                  expected="at least two distinct values",
                                  got=sorted(map(str, frame[col].dropna().unique())))
     both = set(declared_cat) & set(declared_cont)
     if both:
         raise InputError("column declared both categorical and continuous", file=source,
-                         column=sorted(both)[0], option="--categorical/--continuous")
+                         column=sorted(both)[0], option="categorical/continuous")
     for col in declared_cont:
-        frame[col] = _continuous(frame, col, source)
+        frame[col] = _continuous(frame, col, source, rows)
     ids, cats, conts = [], [], []
     for col in frame.columns:
         if col in survival_cols:
@@ -365,10 +377,10 @@ def _roles(frame, survival_cols, categorical, continuous, source):
     return tuple(cats), tuple(conts), tuple(ids)
 
 
-def _continuous(frame: pd.DataFrame, col: str, source: str) -> pd.Series:
+def _continuous(frame: pd.DataFrame, col: str, source: str, rows: np.ndarray) -> pd.Series:
     raw = frame[col]
     values, i = _to_numeric(raw)
     if i is not None:
-        raise InputError("not a number", file=source, row=i + FIRST_DATA_ROW, column=col,
+        raise InputError("not a number", file=source, row=int(rows[i]), column=col,
                          expected="a number (declared continuous; empty cells are allowed)", got=_py(raw.iloc[i]))
     return values.astype(float)

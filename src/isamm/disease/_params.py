@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from isamm._toml import parse_toml
 from isamm._pydantic import input_error
+from isamm._input import read_input_bytes
 from isamm.errors import InputError
 
 __all__ = ["DiseaseParameters", "load_parameters", "PARTNER_DRUGS", "REQUIRED", "OPTIONAL", "SHIPPED", "DEFAULT"]
@@ -160,10 +161,10 @@ def load_parameters(source: str | os.PathLike[str] | DiseaseParameters | None = 
     if isinstance(source, str) and source in SHIPPED and not Path(source).is_file():
         return _shipped(source)
     path = Path(source)
-    if not path.is_file():
+    if not path.exists():
         raise InputError("parameter file not found", file=str(path),
                          expected="a TOML file or a shipped name (" + ", ".join(SHIPPED) + ")")
-    return _parse(path.read_bytes(), str(path))
+    return _parse(read_input_bytes(path, what="parameter file"), str(path))  # a regular file only
 
 
 @lru_cache(maxsize=None)

@@ -23,9 +23,13 @@ ordinal_logit, OrdinalResult
     Proportional-odds regression (``MASS::polr``).
 table1, Table1Result
     Baseline characteristics by group with the appropriate tests.
+r_levels, r_label
+    R's factor-level order and level labels (the one rule, shared by models, tables and reports).
 """
 
 from isamm.outcomes._cox import CoxResult as CoxResult
+from isamm.outcomes._design import r_label as r_label
+from isamm.outcomes._design import r_levels as r_levels
 from isamm.outcomes._cox import cox as cox
 from isamm.outcomes._cox import zph_records as zph_records
 from isamm.outcomes._km import KMGroup as KMGroup
@@ -51,7 +55,7 @@ from isamm.outcomes._tables import crosstab as crosstab
 from isamm.outcomes._tables import fisher_exact as fisher_exact
 from isamm.outcomes._tables import proportion_ci as proportion_ci
 
-__all__ = [
+__all__ = ["r_label", "r_levels", 
     "ChisqResult", "CoxResult", "CutoffResult", "FisherResult", "KMGroup", "KMResult", "LogrankResult",
     "ORRResult", "OrdinalResult", "ProportionResult", "RESPONSE_ORDER", "Table1Result", "association_test",
     "chisq_test", "cox", "zph_records",

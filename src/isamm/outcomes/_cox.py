@@ -19,10 +19,12 @@ import numpy as np
 import pandas as pd
 from scipy.stats import chi2, norm
 
+from isamm._blas import one_thread, single_threaded
+from isamm._table import rows_of
 from isamm.errors import InputError, ModelError
 from isamm.outcomes._coxfit import ITER_MAX, CoxFit, cox_newton
 from isamm.outcomes._coxrisk import concordance, zph
-from isamm.outcomes._design import check_collinear, model_frame
+from isamm.outcomes._design import check_collinear, model_frame, r_levels
 from isamm.outcomes._km import kaplan_meier
 from isamm.outcomes._surv import check_survival
 
@@ -92,7 +94,8 @@ class CoxResult:
             ``term, chisq, df, p``: one row per covariate (a factor is one term
             with ``levels − 1`` df) and a ``GLOBAL`` row.
         """
-        rows = zph(*self._zph_inputs, efron=self.ties == "efron")
+        with one_thread():  # isamm._blas
+            rows = zph(*self._zph_inputs, efron=self.ties == "efron")
         return pd.DataFrame(rows, columns=["term", "chisq", "df", "p"])
 
 
@@ -102,6 +105,7 @@ def zph_records(table: pd.DataFrame) -> list[dict]:
             for r in table.itertuples(index=False)]
 
 
+@single_threaded  # p × p algebra: threads only wait for busy cores (isamm._blas)
 def cox(frame, time: str, event: str, covariates, *, strata: str | None = None, entry: str | None = None,
         categorical=None, ties: str = "efron", conf_level: float = 0.95) -> CoxResult:
     """Fit a Cox proportional-hazards model, equal to R ``coxph``.
@@ -147,12 +151,13 @@ def cox(frame, time: str, event: str, covariates, *, strata: str | None = None, 
     if ties not in ("efron", "breslow"):
         raise InputError("unknown ties method", option="ties", expected="'efron' or 'breslow'", got=ties)
     needed = [time, event, *covariates] + [c for c in (strata, entry) if c]
-    design = model_frame(data, list(dict.fromkeys(needed)), covariates, categorical, source)
+    design = model_frame(data, list(dict.fromkeys(needed)), covariates, categorical, source, rows_of(frame))
     rows = design.rows
     t, e, s = check_survival(rows[time], rows[event], None if entry is None else rows[entry])
     if e.sum() == 0:
         raise ModelError("no events among the complete rows: a Cox model cannot be fitted")
-    strata_codes = np.zeros(len(t), dtype=int) if strata is None else pd.factorize(rows[strata], sort=True)[0]
+    strata_codes = (np.zeros(len(t), dtype=int) if strata is None  # strata in R's factor order (r_levels)
+                    else pd.Categorical(rows[strata], categories=r_levels(rows[strata])).codes.astype(int))
     if strata is not None:
         check_collinear(design.X, strata_codes, strata)
     X = design.X.to_numpy(float)

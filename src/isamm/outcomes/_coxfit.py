@@ -23,8 +23,9 @@ R survival fits ``coxph`` in C (``src/coxfit6.c`` for right-censored data,
 
 Ties are Efron's (R's default) or Breslow's. The risk set at time t is
 ``entry < t <= exit`` within a stratum. The sums over risk sets are suffix sums
-over subjects sorted by time (O(n·p²) per iteration, O(n + events·p) memory
-beyond the data), so simulated cohorts of 10⁵ subjects fit in seconds.
+over subjects sorted by time and the information is one weighted cross-product
+(:mod:`isamm.outcomes._risksets`: O(n·p²) flops in BLAS per iteration, O(n·p)
+memory), so 200 terms on a few thousand rows fit in about a second.
 """
 
 from __future__ import annotations
@@ -32,9 +33,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.linalg import solve_triangular
 
 from isamm._constraints import memory_budget_bytes
 from isamm.errors import InputError
+from isamm.outcomes._risksets import RiskData, death_moments, information
 
 __all__ = ["CoxFit", "RiskData", "cox_newton"]
 
@@ -42,6 +45,7 @@ EPS = 1e-9                        # R coxph.control(eps)
 TOLER_CHOL = np.finfo(float).eps ** 0.75  # R coxph.control(toler.chol)
 TOLER_INF = np.sqrt(EPS)          # R coxph.control(toler.inf)
 ITER_MAX = 20                     # R coxph.control(iter.max)
+WORK_COPIES = 10                  # n × p arrays alive at once while fitting (memory estimate)
 
 
 @dataclass(frozen=True)
@@ -81,66 +85,12 @@ class CoxFit:
     infinite: np.ndarray
 
 
-class RiskData:
-    """Subjects grouped for the partial likelihood: strata, sorted exits and entries, tied deaths.
-
-    Parameters
-    ----------
-    t, e : ndarray (n,)
-        Exit time (any unit) and event (1/0).
-    s : ndarray (n,) or None
-        Entry time (delayed entry; the subject is at risk on ``s < time <= t``).
-    strata : ndarray (n,) of int
-        Stratum codes.
-    """
-
-    def __init__(self, t, e, s, strata):
-        t = np.asarray(t, float)
-        e = np.asarray(e).astype(bool)
-        self.n = len(t)
-        self.strata = []
-        for code in np.unique(strata):
-            ins = np.flatnonzero(strata == code)
-            self.strata.append(_Stratum(t[ins], e[ins], None if s is None else np.asarray(s, float)[ins], ins))
-        self.deaths = np.flatnonzero(e)
-
-
-class _Stratum:
-    """One stratum: exit order, entry order, and each death's tie group and rank within it."""
-
-    def __init__(self, t, e, s, rows):
-        self.rows = rows
-        self.exit_order = np.argsort(t, kind="stable")
-        t_sorted = t[self.exit_order]
-        times, d = np.unique(t[e], return_counts=True)  # distinct event times, deaths at each
-        self.d = d.astype(float)
-        # risk set at time τ: exit >= τ (a suffix of the exit order) ...
-        self.exit_start = np.searchsorted(t_sorted, times, side="left")
-        self.entry_order = self.entry_start = None
-        if s is not None:  # ... minus entry >= τ (a suffix of the entry order)
-            self.entry_order = np.argsort(s, kind="stable")
-            self.entry_start = np.searchsorted(s[self.entry_order], times, side="left")
-        dead = np.flatnonzero(e)
-        dead = dead[np.argsort(t[dead], kind="stable")]
-        self.dead = dead                                     # local indices of deaths, by time
-        self.dead_group = np.searchsorted(times, t[dead])    # their tie group
-        first = np.searchsorted(self.dead_group, np.arange(len(times)), side="left")
-        self.dead_rank = np.arange(len(dead)) - first[self.dead_group]  # 0 … d−1 within a tie group
-
-
-def _suffix_at(values: np.ndarray, order: np.ndarray, start: np.ndarray) -> np.ndarray:
-    """Σ values[order[k:]] for each k in ``start`` (values may be (n,) or (n, m))."""
-    v = values[order]
-    suffix = np.zeros((len(v) + 1,) + v.shape[1:])
-    suffix[:-1] = np.cumsum(v[::-1], axis=0)[::-1]
-    return suffix[start]
-
-
 def partial_likelihood(beta: np.ndarray, X: np.ndarray, data: RiskData, efron: bool = True):
     """Log partial likelihood, score vector and information matrix at ``beta``.
 
     Efron: the k-th (k = 0 … d−1) of d deaths tied at a time sees the risk-set
-    sums less k/d of the deaths' own sums; Breslow: the full risk set for all d.
+    sums less k/d of the deaths' own sums; Breslow: the full risk set for all d
+    (:mod:`isamm.outcomes._risksets`: O(n·p²) flops in two matrix products, O(n·p) memory).
 
     Returns
     -------
@@ -149,79 +99,62 @@ def partial_likelihood(beta: np.ndarray, X: np.ndarray, data: RiskData, efron: b
     imat : ndarray (p, p)
         Minus the Hessian of the log partial likelihood.
     """
-    p = X.shape[1]
-    with np.errstate(over="ignore", invalid="ignore"):
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         eta = X @ beta
         w = np.exp(eta)
-    loglik, u, imat = 0.0, np.zeros(p), np.zeros((p, p))
-    pairs = [(a, b) for a in range(p) for b in range(a + 1)]
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        for st in data.strata:
-            xs, ws = X[st.rows], w[st.rows]
-            wx = ws[:, None] * xs
-            wxx = np.stack([wx[:, a] * xs[:, b] for a, b in pairs], axis=1)
-            sums = [_suffix_at(v, st.exit_order, st.exit_start) for v in (ws, wx, wxx)]
-            if st.entry_order is not None:
-                sums = [r - _suffix_at(v, st.entry_order, st.entry_start) for r, v in zip(sums, (ws, wx, wxx))]
-            r0, r1, r2 = sums
-            g, dead = st.dead_group, st.dead
-            k = len(st.d)
-            d0 = np.bincount(g, ws[dead], minlength=k)
-            d1 = np.stack([np.bincount(g, wx[dead, j], minlength=k) for j in range(p)], axis=1)
-            d2 = np.stack([np.bincount(g, wxx[dead, j], minlength=k) for j in range(len(pairs))], axis=1)
-            f = st.dead_rank / st.d[g] if efron else np.zeros(len(dead))
-            denom = r0[g] - f * d0[g]                       # one per death
-            a = (r1[g] - f[:, None] * d1[g]) / denom[:, None]  # the weighted mean of x it sees
-            loglik += eta[st.rows][dead].sum() - np.log(denom).sum()
-            u += xs[dead].sum(axis=0) - a.sum(axis=0)
-            # Σ_deaths C/denom, with C = r2 − f·d2, grouped by tie group
-            alpha = np.bincount(g, 1.0 / denom, minlength=k)
-            beta_f = np.bincount(g, f / denom, minlength=k)
-            c = alpha @ r2 - beta_f @ d2
-            second = np.zeros((p, p))
-            for j, (ia, ib) in enumerate(pairs):
-                second[ia, ib] = second[ib, ia] = c[j]
-            imat += second - a.T @ a
+        m = death_moments(X, w, data, efron)
+        loglik = eta[m.rows].sum() - np.log(m.denom).sum()
+        u = X[m.rows].sum(axis=0) - m.xbar.sum(axis=0)
+        imat = information(X, w, data, m, efron=efron)
     return float(loglik), u, imat
 
 
-def _cholesky_rank(imat: np.ndarray, toler: float) -> np.ndarray:
-    """Columns R's ``cholesky2`` keeps: LDLᵀ without pivoting, a pivot below toler·max(diag) is dropped."""
-    m = imat.astype(float).copy()
-    p = len(m)
-    diag = np.abs(np.diag(m))
-    eps = toler * (diag.max() if p and np.isfinite(diag).all() else 1.0)
-    keep = np.zeros(p, dtype=bool)
-    for i in range(p):
-        pivot = m[i, i]
-        if not np.isfinite(pivot) or pivot < eps:
-            continue
-        keep[i] = True
-        col = m[i + 1:, i] / pivot
-        m[i + 1:, i + 1:] -= np.outer(col, m[i, i + 1:])
-    return keep
+class _LDL:
+    """R's ``cholesky2``: LDLᵀ without pivoting; a pivot below toler·max(diag) marks its column singular.
 
+    The one factorisation of an information matrix: it gives the rank (``keep``),
+    the Newton step (R ``chsolve2``) and the inverse (R ``chinv2``), 0 for
+    singular columns.
+    """
 
-def _solve(imat: np.ndarray, u: np.ndarray, keep: np.ndarray) -> np.ndarray:
-    """Newton step on the kept columns; 0 for singular ones (R ``chsolve2``)."""
-    out = np.zeros_like(u)
-    if keep.any():
-        try:
-            out[keep] = np.linalg.solve(imat[np.ix_(keep, keep)], u[keep])
-        except np.linalg.LinAlgError:  # singular to working precision although the Cholesky test passed
-            out[keep] = np.linalg.lstsq(imat[np.ix_(keep, keep)], u[keep], rcond=None)[0]
-    return out
+    def __init__(self, imat: np.ndarray, toler: float):
+        m = np.array(imat, dtype=float)
+        p = len(m)
+        diag = np.abs(np.diag(m))
+        eps = toler * (diag.max() if p and np.isfinite(diag).all() else 1.0)
+        self.keep = np.zeros(p, dtype=bool)
+        lower = np.eye(p)
+        d = np.zeros(p)
+        for i in range(p):
+            pivot = m[i, i]
+            if not np.isfinite(pivot) or pivot < eps:
+                continue
+            self.keep[i] = True
+            d[i] = pivot
+            col = m[i + 1:, i] / pivot
+            lower[i + 1:, i] = col
+            m[i + 1:, i + 1:] -= np.outer(col, m[i, i + 1:])
+        k = self.keep
+        self._lower, self._d = lower[np.ix_(k, k)], d[k]
 
+    def solve(self, u: np.ndarray) -> np.ndarray:
+        """The Newton step ``imat⁻¹ u`` on the kept columns, 0 for the others."""
+        out = np.zeros(len(u))
+        if self.keep.any():
+            y = solve_triangular(self._lower, u[self.keep], lower=True, unit_diagonal=True, check_finite=False)
+            out[self.keep] = solve_triangular(self._lower.T, y / self._d, lower=False, unit_diagonal=True,
+                                              check_finite=False)
+        return out
 
-def _inverse(imat: np.ndarray, keep: np.ndarray) -> np.ndarray:
-    """Inverse on the kept columns, 0 rows/columns for singular ones (R ``chinv2``)."""
-    out = np.zeros_like(imat)
-    if keep.any():
-        try:
-            out[np.ix_(keep, keep)] = np.linalg.inv(imat[np.ix_(keep, keep)])
-        except np.linalg.LinAlgError:
-            out[np.ix_(keep, keep)] = np.linalg.pinv(imat[np.ix_(keep, keep)])
-    return out
+    def inverse(self) -> np.ndarray:
+        """``imat⁻¹`` on the kept columns, 0 rows and columns for the others."""
+        p = len(self.keep)
+        out = np.zeros((p, p))
+        if self.keep.any():
+            inv_lower = solve_triangular(self._lower, np.eye(len(self._d)), lower=True, unit_diagonal=True,
+                                         check_finite=False)
+            out[np.ix_(self.keep, self.keep)] = inv_lower.T @ (inv_lower / self._d[:, None])
+        return out
 
 
 def cox_newton(X, t, e, s=None, strata=None, *, efron: bool = True, eps: float = EPS,
@@ -245,11 +178,11 @@ def cox_newton(X, t, e, s=None, strata=None, *, efron: bool = True, eps: float =
     """
     X = np.asarray(X, float)
     n, p = X.shape
-    need = 3 * n * p * p * 8  # the information sums hold an n × p × p array (and two working copies)
+    need = WORK_COPIES * n * p * 8  # the design, its scaled copy and the risk-set sums, n × p each
     if need > memory_budget_bytes():
         raise InputError(f"a Cox model of {p} terms on {n:,} rows needs ~{need / 1e9:.1f} GB, over the "
                          f"{memory_budget_bytes() / 1e9:.1f} GB budget (ISAMM_MEMORY_GB)", option="covariates",
-                         expected=f"at most {max(1, int((memory_budget_bytes() / (24 * n)) ** 0.5))} terms for "
+                         expected=f"at most {max(1, int(memory_budget_bytes() / (WORK_COPIES * 8 * n)))} terms for "
                                   f"{n:,} rows")
     strata = np.zeros(n, dtype=int) if strata is None else np.asarray(strata)
     data = RiskData(t, e, s, strata)
@@ -265,8 +198,9 @@ def cox_newton(X, t, e, s=None, strata=None, *, efron: bool = True, eps: float =
     beta = np.zeros(p)
     ll0, u, imat = partial_likelihood(beta, Xs, data, efron)
     info0 = imat / np.outer(scale, scale)
-    keep = keep0 = _cholesky_rank(imat, toler_chol)
-    step = _solve(imat, u, keep)
+    factor = _LDL(imat, toler_chol)
+    keep = keep0 = factor.keep
+    step = factor.solve(u)
     score_test = float(u @ step)
     best = ll0
     new = beta + step
@@ -275,24 +209,25 @@ def cox_newton(X, t, e, s=None, strata=None, *, efron: bool = True, eps: float =
     iterations = 0
     for iterations in range(1, iter_max + 1):
         newlk, u, imat = partial_likelihood(new, Xs, data, efron)
-        keep_new = _cholesky_rank(imat, toler_chol) if np.isfinite(imat).all() else None
+        factor_new = _LDL(imat, toler_chol) if np.isfinite(imat).all() else None
+        keep_new = None if factor_new is None else factor_new.keep
         finite = np.isfinite(newlk) and np.isfinite(u).all() and keep_new is not None
         if counting and finite:
             finite = bool((keep_new == keep).all())  # agfit4: a change of rank is a failed step
         if finite and (halving == 0 or not counting) and abs(1 - best / newlk) <= eps:
-            beta, best, converged, keep = new, newlk, True, keep_new
+            beta, best, converged, keep, factor = new, newlk, True, keep_new, factor_new
             break
         if not finite or newlk < best:
             halving += 1  # step halving, more aggressive each time
             new = (new + halving * beta) / (halving + 1.0)
         else:
             halving = 0
-            best, keep = newlk, keep_new
-            beta, new = new, new + _solve(imat, u, keep_new)
+            best, keep, factor = newlk, keep_new, factor_new
+            beta, new = new, new + factor.solve(u)
     if not converged:  # the last good β, its u and information (R recomputes them)
         best, u, imat = partial_likelihood(beta, Xs, data, efron)
-        keep = _cholesky_rank(imat, toler_chol)
-    var_s = _inverse(imat, keep)
+        factor = _LDL(imat, toler_chol)
+    var_s = factor.inverse()
     coef = beta * scale
     u = u / scale
     var = var_s * np.outer(scale, scale)

@@ -14,6 +14,7 @@ import numpy as np
 from scipy.stats import chi2
 
 from isamm.errors import ModelError
+from isamm.outcomes._risksets import RiskData, death_moments, information
 
 __all__ = ["concordance", "zph"]
 
@@ -120,37 +121,16 @@ def zph(t, e, s, strata, X, eta, gtime, terms: dict[str, list[int]], efron: bool
     -------
     list of (name, chisq, df, p)
     """
-    n, p = X.shape
+    p = X.shape[1]
     Xc = X - X.mean(axis=0)  # shift-invariant; centring keeps the running sums well conditioned
     w = np.exp(eta - eta.max())
-    wx = w[:, None] * Xc
-    wxx = wx[:, :, None] * Xc[:, None, :]
+    data = RiskData(t, e, s, strata)
+    m = death_moments(Xc, w, data, efron)
+    g = np.asarray(gtime, float)[m.rows]  # g(t) of each death (tied deaths share it)
     u = np.zeros(2 * p)
-    imat = np.zeros((2 * p, 2 * p))
-    for stratum in np.unique(strata):
-        ins = strata == stratum
-        sums = _RiskSums(t[ins], None if s is None else s[ins], w[ins], wx[ins], wxx[ins])
-        ts, es, xs = t[ins], e[ins], Xc[ins]
-        ws, wxs, wxxs, gs = w[ins], wx[ins], wxx[ins], gtime[ins]
-        for time in np.unique(ts[es == 1]):
-            dead = (ts == time) & (es == 1)
-            d = int(dead.sum())
-            g = gs[dead][0]
-            r0, r1, r2 = sums.at(time)
-            d0, d1, d2 = ws[dead].sum(), wxs[dead].sum(axis=0), wxxs[dead].sum(axis=0)
-            sum_x = np.zeros(p)
-            info = np.zeros((p, p))
-            for k in range(d):
-                f = k / d if efron else 0.0  # Efron: the k-th of d tied deaths sees their weights cut by k/d
-                s0, s1, s2 = r0 - f * d0, r1 - f * d1, r2 - f * d2
-                xbar = s1 / s0
-                sum_x += xbar
-                info += s2 / s0 - np.outer(xbar, xbar)
-            u[p:] += g * (xs[dead].sum(axis=0) - sum_x)
-            imat[:p, :p] += info
-            imat[:p, p:] += g * info
-            imat[p:, :p] += g * info
-            imat[p:, p:] += g * g * info
+    u[p:] = g @ (Xc[m.rows] - m.xbar)
+    info, info_g, info_gg = (information(Xc, w, data, m, h, efron) for h in (None, g, g * g))
+    imat = np.block([[info, info_g], [info_g, info_gg]])
     rows = []
     for name, cols in terms.items():
         kk = list(range(p)) + [p + j for j in cols]
@@ -176,31 +156,3 @@ def _solve(a: np.ndarray, b: np.ndarray, term: str) -> np.ndarray:
                          "is singular, e.g. a covariate that no longer varies after the first event times "
                          "(R cox.zph stops with 'system is computationally singular')")
     return np.linalg.solve(a, b)
-
-
-class _RiskSums:
-    """Sums of w, w·x and w·x·xᵀ over the risk set ``entry < t <= exit``, by suffix sums (O(n) memory)."""
-
-    def __init__(self, t, s, w, wx, wxx):
-        order = np.argsort(t, kind="stable")
-        self.t = t[order]
-        self.exit = [self._suffix(a[order]) for a in (w, wx, wxx)]
-        self.s = None
-        if s is not None:
-            order = np.argsort(s, kind="stable")
-            self.s = s[order]
-            self.entry = [self._suffix(a[order]) for a in (w, wx, wxx)]
-
-    @staticmethod
-    def _suffix(a):
-        out = np.zeros((len(a) + 1,) + a.shape[1:])
-        out[:-1] = np.cumsum(a[::-1], axis=0)[::-1]
-        return out
-
-    def at(self, time):
-        i = np.searchsorted(self.t, time, side="left")  # exit >= time
-        sums = [c[i] for c in self.exit]
-        if self.s is not None:
-            j = np.searchsorted(self.s, time, side="left")  # minus entry >= time
-            sums = [a - c[j] for a, c in zip(sums, self.entry)]
-        return sums

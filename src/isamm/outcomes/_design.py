@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from isamm._columns import first_text_in_numbers
-from isamm._table import FIRST_DATA_ROW
+from isamm._table import row_numbers
 from isamm.errors import InputError, ModelError
 
 __all__ = ["Design", "check_collinear", "check_numbers", "model_frame", "r_label", "r_levels"]
@@ -71,23 +71,27 @@ def _is_categorical(series: pd.Series, forced: set[str]) -> bool:
             or pd.api.types.is_bool_dtype(series))
 
 
-def check_numbers(series: pd.Series, source: str, column: str) -> None:
-    """InputError at the first text cell of a column that is otherwise numbers (see ``first_text_in_numbers``)."""
+def check_numbers(series: pd.Series, source: str, column: str, rows: np.ndarray | None = None) -> None:
+    """InputError at the first text cell of a column that is otherwise numbers (see ``first_text_in_numbers``).
+
+    ``rows``: the row number of each cell (:func:`isamm._table.rows_of`); default a DataFrame's, from 1.
+    """
     i = first_text_in_numbers(series)
     if i is not None:
-        # a Cohort's rows are numbered 0..n-1 in file order, so the index label gives the spreadsheet
-        # row even after rows were filtered out
-        label = series.index[i]
-        in_file = source != "<DataFrame>" and isinstance(label, (int, np.integer))
-        raise InputError("text in a numeric column" + ("" if in_file else f" (index {label!r})"),
-                         file=source, row=int(label) + FIRST_DATA_ROW if in_file else None, column=column,
+        rows = row_numbers(len(series), in_file=False) if rows is None else rows
+        label = series.index[i]  # a DataFrame's own index label too, when it is not the position
+        named = source == "<DataFrame>" and not (isinstance(label, (int, np.integer)) and label == i)
+        raise InputError("text in a numeric column" + (f" (index {label!r})" if named else ""), file=source,
+                         row=int(rows[i]), column=column,
                          expected="a number or an empty cell for a missing value (or declare the column "
                                   "categorical)", got=str(series.iloc[i]))
 
 
 def model_frame(frame: pd.DataFrame, needed: list[str], covariates: list[str],
-                categorical=None, source: str = "<DataFrame>") -> Design:
+                categorical=None, source: str = "<DataFrame>", rows: np.ndarray | None = None) -> Design:
     """Drop rows with a missing value in ``needed`` (as R ``na.omit``) and build the design matrix.
+
+    ``rows`` numbers the rows of ``frame`` in messages (:func:`isamm._table.rows_of`).
 
     Raises
     ------
@@ -107,7 +111,7 @@ def model_frame(frame: pd.DataFrame, needed: list[str], covariates: list[str],
                          expected=f"one of {covariates}", got=sorted(unknown))
     for cov in covariates:
         if cov not in forced:
-            check_numbers(frame[cov], source, cov)
+            check_numbers(frame[cov], source, cov, rows)
     complete = frame[needed].notna().all(axis=1)
     rows = frame.loc[complete, needed].reset_index(drop=True)
     if rows.empty:

@@ -19,6 +19,8 @@ from scipy.stats import norm
 from statsmodels.miscmodels.ordinal_model import OrderedModel
 from statsmodels.tools.sm_exceptions import ConvergenceWarning, HessianInversionWarning
 
+from isamm._blas import single_threaded
+from isamm._table import rows_of
 from isamm.errors import InputError, ModelError
 from isamm.outcomes._design import model_frame, r_label, r_levels
 from isamm.outcomes._orr import RESPONSE_ORDER
@@ -60,6 +62,7 @@ class OrdinalResult:
                 "cutpoints": dict(zip(self.cutpoints["cut"], self.cutpoints["zeta"]))}
 
 
+@single_threaded  # p × p algebra: threads only wait for busy cores (isamm._blas)
 def ordinal_logit(frame, response: str, covariates, *, levels=None, categorical=None,
                   conf_level: float = 0.95) -> OrdinalResult:
     """Proportional-odds logistic regression of an ordered ``response`` on ``covariates``.
@@ -85,7 +88,8 @@ def ordinal_logit(frame, response: str, covariates, *, levels=None, categorical=
     source = getattr(frame, "source", "<DataFrame>")
     data = getattr(frame, "data", frame)
     covariates = [covariates] if isinstance(covariates, str) else list(covariates)
-    design = model_frame(data, list(dict.fromkeys([response, *covariates])), covariates, categorical, source)
+    design = model_frame(data, list(dict.fromkeys([response, *covariates])), covariates, categorical, source,
+                         rows_of(frame))
     y = design.rows[response]
     levels = _levels(y, levels, source, response)
     if len(levels) < 3:
@@ -133,5 +137,5 @@ def _levels(y: pd.Series, levels, source, column) -> list:
         odd = sorted(str(v) for v, ok in is_code.items() if not ok)
         raise InputError("response values outside the IMWG order", file=source, column=column,
                          expected="sCR, CR, VGPR, PR, MR, SD or PD (leave NE / not evaluable cells empty, "
-                                  "or give the order with --levels)", got=odd)
+                                  "or give the order of the levels)", got=odd, see="levels")
     return r_levels(y)

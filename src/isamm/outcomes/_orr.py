@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from isamm._table import row_numbers
 from isamm.errors import InputError
 from isamm.outcomes._tables import ProportionResult, proportion_ci
 
@@ -63,7 +64,7 @@ class ORRResult:
 
 
 def orr(responses, *, threshold: str = "PR", evaluable_only: bool = False, conf_level: float = 0.95,
-        source: str | None = None, column: str | None = None) -> ORRResult:
+        source: str | None = None, column: str | None = None, rows=None) -> ORRResult:
     """Overall response rate (at least ``threshold``) with the Clopper–Pearson CI.
 
     Parameters
@@ -78,7 +79,11 @@ def orr(responses, *, threshold: str = "PR", evaluable_only: bool = False, conf_
     conf_level : float
         CI level (exact binomial, R ``binom.test``).
     source, column
-        File and column, named in errors (rows counted as in a spreadsheet, header = row 1).
+        File and column, named in errors.
+    rows
+        Row number of each response in ``source`` (a :class:`isamm.cohort.Cohort`'s ``rows``); default
+        :func:`isamm._table.row_numbers`: as a spreadsheet shows a file (header = row 1) when ``source``
+        is given, else from 1.
 
     Returns
     -------
@@ -90,11 +95,11 @@ def orr(responses, *, threshold: str = "PR", evaluable_only: bool = False, conf_
     threshold = _CANONICAL[threshold.lower()]
     raw = pd.Series(np.asarray(responses, dtype=object).ravel())
     codes = []
+    rows = row_numbers(len(raw), in_file=source is not None) if rows is None else np.asarray(rows)
     for i, value in enumerate(raw):
         key = None if pd.isna(value) else str(value).strip().lower()
         if key not in _CANONICAL:
-            row = i + 2 if source is not None else None
-            raise InputError("unknown response category", file=source, row=row, column=column,
+            raise InputError("unknown response category", file=source, row=int(rows[i]), column=column,
                              option=None if source is not None else f"responses[{i}]",
                              expected="one of " + ", ".join(RESPONSE_ORDER) + " (NE = not evaluable)",
                              got=None if key is None else str(value))

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import kruskal, mannwhitneyu
 
+from isamm._table import rows_of
 from isamm.errors import InputError
 from isamm._columns import is_categorical
 from isamm.outcomes._design import check_numbers, r_label, r_levels
@@ -99,7 +100,7 @@ def table1(frame, by: str | None = None, variables=None, *, categorical=None, co
     variables = [v for v in variables if v != by]
     if len(variables) > MAX_VARIABLES:  # a wide export (lab panels, genes): minutes of tests nobody reads
         raise InputError(f"{len(variables):,} columns would be rows of the table", file=source, option="variables",
-                         expected=f"at most {MAX_VARIABLES} variables: name them (--variables a,b,c)")
+                         expected=f"at most {MAX_VARIABLES} variables: name the ones to show")
     for col in [*variables, *([by] if by else [])]:
         if col not in data.columns:
             raise InputError("no such column", file=source, column=col,
@@ -107,10 +108,11 @@ def table1(frame, by: str | None = None, variables=None, *, categorical=None, co
     cats = set(categorical or ()) | (cohort_cats - set(continuous or ()))
     conts = set(continuous or ())
     n_missing_by = 0
+    numbers = rows_of(frame)  # each row's number in messages, kept through the subset below
     if by is not None:
         missing = data[by].isna()
         n_missing_by = int(missing.sum())
-        data = data.loc[~missing]
+        data, numbers = data.loc[~missing], numbers[~missing.to_numpy()]
         levels = r_levels(data[by])
         if len(levels) < 2:
             raise InputError("grouping column has a single level", file=source, column=by, option="by",
@@ -134,8 +136,9 @@ def table1(frame, by: str | None = None, variables=None, *, categorical=None, co
             values = pd.to_numeric(col, errors="coerce")
             if (values.isna() & col.notna()).any():
                 i = int(np.flatnonzero((values.isna() & col.notna()).to_numpy())[0])
-                check_numbers(col, source, var)  # mostly numbers: names the row
-                raise InputError("not a number in a continuous variable", file=source, column=var,
+                check_numbers(col, source, var, numbers)  # mostly numbers: names the row
+                raise InputError("not a number in a continuous variable", file=source, row=int(numbers[i]),
+                                 column=var,
                                  expected="numbers (or declare the column categorical)", got=str(col.iloc[i]))
             _continuous(var, values, group_masks, add, stats)
     return Table1Result(rows=pd.DataFrame(rows), stats=pd.DataFrame(stats), by=by, groups=groups,

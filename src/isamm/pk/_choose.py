@@ -30,7 +30,7 @@ def regimen_model(regimen: str, weeks: int, drug: str | None = None, model_id: s
     Raises
     ------
     InputError
-        Naming the CLI option (``--regimen``, ``--drug``, ``--weeks``, ``--model``).
+        Naming the parameter (``regimen``, ``drug``, ``weeks``, ``model_id``; the CLI names its flag).
     """
     reg = get_regimen(regimen)
     drugs = [d for d in ("isatuximab", "daratumumab") if d in reg.drugs]

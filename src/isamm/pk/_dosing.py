@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from isamm._table import row_numbers
 from isamm.errors import InputError
 from isamm.regimens import validate_dose_events
 
@@ -51,7 +52,7 @@ def build_dosing(events: pd.DataFrame, n: int, drug: str, routes: list[str], sou
         raise InputError("dose events must be a table", file=source, expected="a pandas DataFrame", got=type(events).__name__)
     # each row's place in the table as given (1-based, as validate_dose_events and the covariate tables of a
     # DataFrame count), kept through the sorting by time and the filtering by drug
-    ev = validate_dose_events(events.assign(_row=np.arange(1, len(events) + 1)), source=source)
+    ev = validate_dose_events(events.assign(_row=row_numbers(len(events), in_file=False)), source=source)
     ev = ev[ev["drug"].astype(str).str.lower() == drug]
     if ev.empty:
         raise InputError(f"no {drug} doses", file=source, column="drug", expected=f"at least one row with drug {drug!r}")

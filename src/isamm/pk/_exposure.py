@@ -33,7 +33,7 @@ import pandas as pd
 
 from isamm.errors import InputError
 from isamm.pk._dosing import build_dosing
-from isamm.pk._simulate import Patients, simulate
+from isamm.pk._simulate import Patients, population_band, simulate
 from isamm.pk._structural import STRUCTURES
 
 __all__ = ["Exposure", "exposure_chunk", "summarise", "linear_half_life_h", "METRICS"]
@@ -72,10 +72,11 @@ def summarise(values) -> dict[str, float]:
         return {"median": None, "p5": None, "p95": None, "gmean": None, "gcv_pct": None, "n": 0}
     pos = x[x > 0]
     logs = np.log(pos) if pos.size == x.size else None
+    med, p5, p95 = population_band(x, 90.0)
     return {
-        "median": float(np.median(x)),
-        "p5": float(np.percentile(x, 5)),
-        "p95": float(np.percentile(x, 95)),
+        "median": float(med[0]),
+        "p5": float(p5[0]),
+        "p95": float(p95[0]),
         "gmean": float(np.exp(logs.mean())) if logs is not None else None,
         "gcv_pct": float(np.sqrt(np.expm1(logs.var(ddof=1))) * 100) if logs is not None and x.size > 1 else None,
         "n": int(x.size),

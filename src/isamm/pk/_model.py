@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from isamm._table import row_numbers
 from isamm._constraints import WEIGHT_KG
 from isamm.errors import InputError
 
@@ -226,13 +227,13 @@ class PKModel(_Frozen):
 
 
 def covariate_frame(model: PKModel, table: pd.DataFrame | None = None, n: int | None = None, source: str = "covariates",
-                    first_row: int = 1) -> pd.DataFrame:
+                    rows=None) -> pd.DataFrame:
     """Validate a covariate table for ``model``; missing columns take the model's defaults.
 
     Unknown column names, non-finite values, non-positive continuous values and
     binary values other than 0/1 raise :class:`InputError` naming the row and
-    column. Rows are numbered from ``first_row`` (1 = first data row; pass 2 for a
-    file read from disk, where the header is row 1 as a spreadsheet shows it).
+    column. ``rows`` numbers the rows in messages (a file's :attr:`isamm._table.Table.rows`,
+    as a spreadsheet shows them); default a DataFrame's, from 1 (:func:`isamm._table.row_numbers`).
     """
     if table is None:
         table = pd.DataFrame(index=range(1 if n is None else n))
@@ -259,7 +260,8 @@ def covariate_frame(model: PKModel, table: pd.DataFrame | None = None, n: int | 
         if not ok.all():
             i = int(np.flatnonzero(~ok)[0])
             got = table[name].iloc[i]
-            raise InputError("invalid covariate", file=source, row=i + first_row, column=name, expected=expected,
+            row = int((row_numbers(len(table), in_file=False) if rows is None else rows)[i])
+            raise InputError("invalid covariate", file=source, row=row, column=name, expected=expected,
                              got=got.item() if hasattr(got, "item") else got)  # -5, not np.int64(-5)
         out[name] = values
     return out

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from isamm._table import row_numbers
 from isamm._constraints import SEED, TIME_H, check_work, constrained
 from isamm.errors import InputError, IntegrationWarning, ModelError
 from isamm.pk._dosing import build_dosing
@@ -58,15 +59,20 @@ def band_limits(coverage_pct: float = 90.0) -> tuple[float, float]:
     return (100 - coverage_pct) / 2, 100 - (100 - coverage_pct) / 2
 
 
-def population_band(values: np.ndarray, coverage_pct: float = 90.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def population_band(values: np.ndarray, coverage_pct: float = 90.0, *,
+                    skip_nan: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Median and the central ``coverage_pct`` % band over patients (axis 0) of ``values[patient, time]``.
 
-    The one definition of isamm's population bands (profiles, washout curves, plots, demo, CLI JSON):
-    NumPy's default percentiles (R's type 7).
+    The one definition of isamm's population bands (profiles, washout curves and concentrations,
+    exposure summaries, plots, trial reports, demo, CLI JSON): NumPy's default percentiles (R's type 7).
+    A 1-D ``values`` is one time point. ``skip_nan`` leaves NaN out (a simulated patient no longer
+    followed after the trial's cut-off); otherwise a NaN propagates, never silently dropped.
     """
     lo, hi = band_limits(coverage_pct)
-    v = np.atleast_2d(values)
-    return np.median(v, axis=0), np.percentile(v, lo, axis=0), np.percentile(v, hi, axis=0)
+    v = np.asarray(values, dtype=float)
+    v = v[:, None] if v.ndim == 1 else np.atleast_2d(v)
+    median, percentile = (np.nanmedian, np.nanpercentile) if skip_nan else (np.median, np.percentile)
+    return median(v, axis=0), percentile(v, lo, axis=0), percentile(v, hi, axis=0)
 
 
 def typical_patients(model: PKModel | str, covariates: pd.DataFrame | None = None, **values: float) -> Patients:
@@ -275,7 +281,7 @@ def simulate_parameters(
             ok = np.isfinite(v)
         if not ok.all():
             i = int(np.flatnonzero(~ok)[0])
-            raise InputError("invalid individual parameter", row=i + 1, column=name,
+            raise InputError("invalid individual parameter", row=int(row_numbers(len(v), in_file=False)[i]), column=name,
                              expected="a finite number " + (">= 0" if name in _MAY_BE_ZERO else "> 0"), got=float(v[i]))
         params[name] = v
     times = check_times(times_h)

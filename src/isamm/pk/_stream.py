@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterator
 import numpy as np
 import pandas as pd
 
+from isamm._table import row_numbers
 from isamm._constraints import PATIENTS, STEP_H, THRESHOLD_UG_ML, constrained
 from isamm.errors import InputError
 from isamm.parallel import imap_ordered
@@ -52,7 +53,8 @@ class _EventRows:
         bad = ~np.isfinite(pat) | (pat < 0) | (pat >= n) | (pat != np.round(pat))
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise InputError("invalid patient index", file="dose events", row=i + 1, column="patient",
+            raise InputError("invalid patient index", file="dose events", row=int(row_numbers(len(pat), in_file=False)[i]),
+                             column="patient",
                              expected=f"an integer in [0, {n - 1}]", got=events["patient"].iloc[i])
         self.pat = pat.astype(np.int64)
         self.order = np.argsort(self.pat, kind="stable")

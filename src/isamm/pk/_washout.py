@@ -45,8 +45,8 @@ class ModelWashout:
         i = int(np.argmin(np.abs(self.days_after_last_dose - day)))
         if abs(self.days_after_last_dose[i] - day) > 1e-9:
             raise InputError("day not on the washout grid", option="at_days", got=day)
-        c = self.conc_ug_ml[:, i]
-        return {"median": float(np.median(c)), "p5": float(np.percentile(c, 5)), "p95": float(np.percentile(c, 95))}
+        med, p5, p95 = population_band(self.conc_ug_ml[:, i], 90.0)
+        return {"median": float(med[0]), "p5": float(p5[0]), "p95": float(p95[0])}
 
     def band(self) -> pd.DataFrame:
         """Median and 90% prediction interval (5th–95th percentile) of the concentration at each grid day."""
@@ -155,7 +155,7 @@ def washout(
     for mid in models:
         model = load_model(mid)
         if model.drug != "daratumumab":
-            raise InputError("the washout planner is for daratumumab models", option="--model", got=mid)
+            raise InputError("the washout planner is for daratumumab models", option="models", got=mid)
         pats = _patients(model, n_patients, seed, covariates)
         ev = events(pats.covariates["weight_kg"].to_numpy()) if callable(events) else events
         dosing = build_dosing(ev, len(pats), model.drug, list(model.model.routes))

@@ -26,6 +26,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from isamm._table import row_numbers
 from isamm.errors import InputError
 
 __all__ = ["DOSE_EVENT_COLUMNS", "ROUTES", "validate_dose_events", "dose_events"]
@@ -53,9 +54,10 @@ def validate_dose_events(events: pd.DataFrame, source: str = "dose events") -> p
         i = min(rows)
         col = next(c for c, m in bad.items() if m[i])
         got = events[col].iloc[i]
+        row = int(row_numbers(len(events), in_file=False)[i])
         if col == "route":
-            raise InputError("unknown route", file=source, row=i + 1, column="route", expected=" or ".join(ROUTES), got=got)
-        raise InputError("invalid value", file=source, row=i + 1, column=col, expected="a finite number ≥ 0", got=got)
+            raise InputError("unknown route", file=source, row=row, column="route", expected=" or ".join(ROUTES), got=got)
+        raise InputError("invalid value", file=source, row=row, column=col, expected="a finite number ≥ 0", got=got)
     out = events.copy()
     if "profile" not in out.columns:
         out["profile"] = None

@@ -18,7 +18,6 @@ import numpy as np
 import pandas as pd
 
 from isamm import outcomes
-from isamm.outcomes._design import r_label, r_levels
 from isamm.cohort import read_cohort
 from isamm.errors import InputError, ModelError
 from isamm.report._config import AnalysisConfig
@@ -90,6 +89,32 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+@dataclass(frozen=True)
+class _Numbered:
+    """A table of the cohort file with each row's number in it (``rows``) and the file's name (``source``):
+    what the statistics are given, so that an error inside one names the row where the user finds it,
+    also in a subset (NE patients left out, a missing marker dropped)."""
+
+    data: pd.DataFrame
+    rows: tuple[int, ...]
+    source: str
+
+    def __getitem__(self, column: str) -> pd.Series:
+        return self.data[column]
+
+    def subset(self, keep) -> "_Numbered":
+        keep = np.asarray(keep, dtype=bool)
+        return _Numbered(self.data[keep].reset_index(drop=True), tuple(np.asarray(self.rows)[keep]), self.source)
+
+    def assign(self, **columns) -> "_Numbered":
+        return _Numbered(self.data.assign(**columns), self.rows, self.source)
+
+
+def _numbered(cohort: Path, **columns) -> _Numbered:
+    c = read_cohort(cohort, **columns)
+    return _Numbered(c.data, c.rows, cohort.name)
+
+
 def read_configured_cohort(cfg: AnalysisConfig, cohort: Path) -> pd.DataFrame:
     """Read the cohort file and check that every column the config names exists."""
     frame = read_cohort(cohort).data
@@ -106,23 +131,24 @@ def run_analysis(cfg: AnalysisConfig, cohort: Path) -> CohortAnalysis:
     """Run every analysis the config asks for; return the result objects."""
     cohort = Path(cohort)
     frame = read_configured_cohort(cfg, cohort)
+    numbered = _numbered(cohort)
     out = CohortAnalysis(config=cfg, cohort_file=cohort, sha256=_sha256(cohort), frame=frame)
     if cfg.table1 is not None:
         by = cfg.table1.by or cfg.group
         with _section(cfg, "table1", cohort):
-            out.table1 = outcomes.table1(frame, by=by, variables=cfg.table1.variables,
+            out.table1 = outcomes.table1(numbered, by=by, variables=cfg.table1.variables,
                                          categorical=cfg.table1.categorical or None,
                                          continuous=cfg.table1.continuous or None)
     with _section(cfg, "response", cohort):
-        _run_response(cfg, cohort, frame, out)
+        _run_response(cfg, cohort, numbered, out)
     for key, ep in cfg.endpoints.items():
         # row-by-row checks of this endpoint's columns (event 0/1, time >= 0, entry < exit), naming file and row
-        data = read_cohort(cohort, time=ep.time, event=ep.event, entry=ep.entry).data
+        data = _numbered(cohort, time=ep.time, event=ep.event, entry=ep.entry)
         with _section(cfg, f"endpoints.{key}", cohort):
             out.endpoints[key] = _run_endpoint(cfg, key, data)
     if cfg.cutoff is not None:
         ep = cfg.endpoints[cfg.cutoff.endpoint]
-        data = read_cohort(cohort, time=ep.time, event=ep.event, entry=ep.entry).data
+        data = _numbered(cohort, time=ep.time, event=ep.event, entry=ep.entry)
         with _section(cfg, "cutoff", cohort):
             out.cutoff = _run_cutoff(cfg, data)
     return out
@@ -140,23 +166,23 @@ def _section(cfg: AnalysisConfig, key: str, cohort: Path):
                          else exc.file, row=exc.row, column=exc.column, expected=exc.expected, got=exc.got) from None
 
 
-def _run_response(cfg: AnalysisConfig, cohort: Path, frame: pd.DataFrame, out) -> None:
+def _run_response(cfg: AnalysisConfig, cohort: Path, numbered: _Numbered, out) -> None:
     if cfg.response is not None:
         r = cfg.response
-        out.response = outcomes.orr(frame[r.column], threshold=r.threshold, evaluable_only=r.evaluable_only,
-                                    source=cohort.name, column=r.column)
+        out.response = outcomes.orr(numbered[r.column], threshold=r.threshold, evaluable_only=r.evaluable_only,
+                                    source=cohort.name, column=r.column, rows=numbered.rows)
         if r.covariates:
-            out.response_model, out.n_not_evaluable = _run_ordinal(cfg, frame)
+            out.response_model, out.n_not_evaluable = _run_ordinal(cfg, numbered)
         if cfg.group:
-            out.response_by_group, out.response_test = _response_by_group(cfg, frame)
+            out.response_by_group, out.response_test = _response_by_group(cfg, numbered.data)
 
 
 def _response_by_group(cfg: AnalysisConfig, frame: pd.DataFrame):
     """ORR per group and the test of responders × group (seed 004: Fisher for 2×2, Pearson χ² otherwise)."""
     r = cfg.response
     data = frame[frame[cfg.group].notna()]
-    levels = r_levels(data[cfg.group])  # R factor order
-    by = {r_label(g): outcomes.orr(data.loc[data[cfg.group] == g, r.column], threshold=r.threshold,
+    levels = outcomes.r_levels(data[cfg.group])  # R factor order
+    by = {outcomes.r_label(g): outcomes.orr(data.loc[data[cfg.group] == g, r.column], threshold=r.threshold,
                                evaluable_only=r.evaluable_only) for g in levels}
     table = [[res.orr.k for res in by.values()], [res.orr.n - res.orr.k for res in by.values()]]
     if len(by) < 2 or min(sum(row) for row in table) == 0:
@@ -165,31 +191,31 @@ def _response_by_group(cfg: AnalysisConfig, frame: pd.DataFrame):
     return by, test
 
 
-def _run_ordinal(cfg: AnalysisConfig, frame: pd.DataFrame):
+def _run_ordinal(cfg: AnalysisConfig, frame: _Numbered):
     r = cfg.response
     # NE has no place on the response scale (IMWG): left out of the ordered outcome, and counted
     ne = frame[r.column].astype(str).str.strip().str.upper() == "NE"
     try:
-        model = outcomes.ordinal_logit(frame[~ne], r.column, r.covariates,
+        model = outcomes.ordinal_logit(frame.subset(~ne), r.column, r.covariates,
                                        categorical=[c for c in r.categorical if c in r.covariates] or None)
     except ModelError as exc:
         model = NotEstimable(tuple(r.covariates), str(exc))
     return model, int(ne.sum())
 
 
-def _km(data: pd.DataFrame, ep, landmarks, group: str | None = None):
+def _km(data, ep, landmarks, group: str | None = None):
     entry = data[ep.entry] if ep.entry else None
     return outcomes.kaplan_meier(data[ep.time], data[ep.event], entry=entry, at=landmarks,
                                  group=None if group is None else data[group])
 
 
-def _run_endpoint(cfg: AnalysisConfig, key: str, data: pd.DataFrame) -> EndpointAnalysis:
+def _run_endpoint(cfg: AnalysisConfig, key: str, data: _Numbered) -> EndpointAnalysis:
     ep = cfg.endpoints[key]
     km = _km(data, ep, cfg.landmarks)
     km_g = None
     if cfg.group:
         # like R survfit(Surv(t, e) ~ g), patients with a missing group are left out of the comparison
-        km_g = _km(data[data[cfg.group].notna()], ep, cfg.landmarks, cfg.group)
+        km_g = _km(data.subset(data[cfg.group].notna()), ep, cfg.landmarks, cfg.group)
     # median follow-up by the reverse Kaplan–Meier method (Schemper & Smith, Control Clin Trials 1996;17:343)
     entry = data[ep.entry] if ep.entry else None
     follow_up = outcomes.kaplan_meier(data[ep.time], 1 - data[ep.event], entry=entry)
@@ -205,7 +231,7 @@ def _run_endpoint(cfg: AnalysisConfig, key: str, data: pd.DataFrame) -> Endpoint
     return ea
 
 
-def _cox(cfg: AnalysisConfig, data: pd.DataFrame, ep, covariates: list[str], categorical=None):
+def _cox(cfg: AnalysisConfig, data: _Numbered, ep, covariates: list[str], categorical=None):
     categorical = categorical if categorical is not None else [c for c in cfg.cox.categorical if c in covariates]
     try:
         return outcomes.cox(data, time=ep.time, event=ep.event, covariates=covariates, entry=ep.entry,
@@ -214,7 +240,7 @@ def _cox(cfg: AnalysisConfig, data: pd.DataFrame, ep, covariates: list[str], cat
         return NotEstimable(tuple(covariates), str(exc))
 
 
-def _run_cutoff(cfg: AnalysisConfig, data: pd.DataFrame) -> CutoffAnalysis:
+def _run_cutoff(cfg: AnalysisConfig, data: _Numbered) -> CutoffAnalysis:
     c = cfg.cutoff
     ep = cfg.endpoints[c.endpoint]
     roc = outcomes.roc_cutoff(data[c.marker], data[ep.event], direction=c.direction)
@@ -228,7 +254,7 @@ def _run_cutoff(cfg: AnalysisConfig, data: pd.DataFrame) -> CutoffAnalysis:
     group_column = f"{name} cut-off"
     # R factor with the reference level first, so the Cox term is "at risk vs reference"
     groups = pd.Categorical(np.where(marker < value, low, high), categories=[reference, at_risk])
-    grouped = data.assign(**{group_column: groups})[marker.notna()]
+    grouped = data.assign(**{group_column: groups}).subset(marker.notna())
     km = _km(grouped, ep, cfg.landmarks, group_column)
     try:
         cx = outcomes.cox(grouped, time=ep.time, event=ep.event, covariates=[group_column], entry=ep.entry)

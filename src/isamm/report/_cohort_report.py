@@ -61,13 +61,13 @@ def cohort_report(config: AnalysisConfig | str | os.PathLike[str], output_dir: s
     cfg = config if isinstance(config, AnalysisConfig) else load_config(config)
     path = Path(cohort) if cohort is not None else cfg.cohort
     if path is None:
-        raise InputError("no cohort file given", option="COHORT",
+        raise InputError("no cohort file given", option="cohort",
                          expected="a cohort file argument or 'cohort' in the config")
     if not path.is_file():
         raise InputError("cohort file not found", file=str(path))
     output_dir = Path(output_dir)
     if output_dir.exists() and not output_dir.is_dir():
-        raise InputError("output exists and is not a folder", option="--output", got=str(output_dir))
+        raise InputError("output exists and is not a folder", option="output_dir", got=str(output_dir))
 
     analysis = run_analysis(cfg, path)
     generated = datetime.now(timezone.utc).replace(microsecond=0)

@@ -90,6 +90,7 @@ class ResponseConfig(BaseModel):
     resp_dflc_vgpr_fall: float = _default("resp_dflc_vgpr_fall")
     resp_dflc_pr_fall: float = _default("resp_dflc_pr_fall")
     resp_marrow_pr_fall: float = _default("resp_marrow_pr_fall")
+    cr_marrow_pc_max_pct: float = _default("cr_marrow_pc_max_pct")
     flc_ratio_low: float = _default("flc_ratio_low")
     flc_ratio_high: float = _default("flc_ratio_high")
     pd_relative_increase: float = _default("pd_relative_increase")

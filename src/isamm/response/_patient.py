@@ -14,7 +14,7 @@ import pandas as pd
 from isamm.response._config import ResponseConfig
 from isamm.response._result import Assessment, PatientResponse
 from isamm.response._rules import (
-    RANK, dflc_level, flc_ratio_normal, ge, marrow_level, progression_reasons, serum_level, urine_level,
+    EPS, RANK, dflc_level, flc_ratio_normal, ge, marrow_level, progression_reasons, serum_level, urine_level,
 )  # fmt: skip
 
 __all__ = ["assess_patient"]
@@ -140,10 +140,11 @@ def assess_patient(rows: list, cfg: ResponseConfig) -> PatientResponse:
         if len(levels) > 1:
             reason += " (lowest of the followed parameters, U2)"
         urine = values["urine"]
-        if track == "serum" and level == "VGPR" and not math.isnan(urine) and ge(urine, 100):
+        if track == "serum" and level == "VGPR" and not math.isnan(urine) and ge(urine, cfg.resp_urine_vgpr_mg_24h):
             # R2: VGPR is a >= 90% serum fall "plus urine M-protein < 100 mg/24 h", measurable urine or not
             level = "PR"
-            reason = f"PR: {reason.split(': ', 1)[1]}; urine M {urine:g} mg/24h ≥ 100, not VGPR (R2)"
+            reason = (f"PR: {reason.split(': ', 1)[1]}; urine M {urine:g} mg/24h ≥ {cfg.resp_urine_vgpr_mg_24h:g}, "
+                      "not VGPR (R2)")
         level, extra, more_flags = _complete_response(
             level, track, values, row, involved, heavy, anti_cd38, marrow_pc, marrow_clonal,
             urine_seen_positive, cfg,
@@ -181,7 +182,8 @@ def _complete_response(level, track, values, row, involved, heavy, anti_cd38, ma
     followed = _FOLLOWED[track]
     corrected = row.serum_ife_mab_corrected
     serum_ife = corrected or row.serum_ife  # I2: a corrected IFE replaces the plain one
-    marrow_low = not math.isnan(marrow_pc) and marrow_pc < 5
+    cr_pc = cfg.cr_marrow_pc_max_pct
+    marrow_low = not math.isnan(marrow_pc) and marrow_pc < cr_pc - EPS
     flags: list[str] = []
 
     # I1: on an anti-CD38 antibody, an IgG-kappa band below 0.25 g/dL with a positive plain IFE
@@ -219,9 +221,9 @@ def _complete_response(level, track, values, row, involved, heavy, anti_cd38, ma
         return level, f"{which} IFE missing, CR not assessable (M2)", flags + [_MISSING]
     if math.isnan(marrow_pc):
         return level, "IFE negative but no post-baseline marrow, CR not assessable (M2)", flags + [_MISSING]
-    if marrow_pc >= 5:
-        return level, f"IFE negative but marrow PC {marrow_pc:g}% ≥ 5%, not CR (R1)", flags
-    text = f"serum and urine IFE negative{waived}, marrow PC {marrow_pc:g}% < 5% (R1)"
+    if ge(marrow_pc, cr_pc):
+        return level, f"IFE negative but marrow PC {marrow_pc:g}% ≥ {cr_pc:g}%, not CR (R1)", flags
+    text = f"serum and urine IFE negative{waived}, marrow PC {marrow_pc:g}% < {cr_pc:g}% (R1)"
     if track == "flc":
         text += ", normal FLC ratio"
     if ratio_normal is True and marrow_clonal is False:

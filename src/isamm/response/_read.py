@@ -1,7 +1,8 @@
 """Reading and validating a long lab table (one row per patient per assessment).
 
 Every problem is an :class:`~isamm.errors.InputError` naming the file, the
-spreadsheet row (header = row 1, first data row = row 2) and the column, while
+row (:func:`isamm._table.row_numbers`: as a spreadsheet shows a file, header = row 1; a
+DataFrame's from 1) and the column, while
 they are known; nothing is coerced silently.
 """
 
@@ -87,7 +88,7 @@ def read_labs(source: str | os.PathLike[str] | pd.DataFrame | BinaryIO, config: 
     table = read_table(source, rows="assessments", text=True)  # a header alone: an error, not "n = 0"
     raw, name = table.frame, table.name
     _check_columns(raw, name)
-    rows = np.arange(len(raw)) + 2
+    rows = table.rows  # as a spreadsheet shows a file (header = row 1), a DataFrame's from 1
     # Cleaned cells kept as Python objects (a DataFrame would turn None back into NaN); numeric columns
     # (a DataFrame from a simulation, Parquet) stay float arrays, NaN = empty: the same checks, vectorized.
     text = {col: (raw[col].to_numpy(dtype=float) if _is_number_column(raw[col], col)

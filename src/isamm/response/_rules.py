@@ -140,7 +140,7 @@ def progression_reasons(values: dict[str, float], nadirs: dict[str, float], trac
         if _rise(v, n, cfg.pd_serum_increase_g_dl, cfg):
             out.append(("biochemical", f"serum M {v:g} g/dL, +{inc:.3g} from nadir {n:g} (P1)"))
         elif ge(n, cfg.pd_serum_high_nadir_g_dl) and ge(inc, cfg.pd_serum_high_nadir_increase_g_dl):
-            out.append(("biochemical", f"serum M {v:g} g/dL, +{inc:.3g} from nadir {n:g} ≥ 5 g/dL (P3)"))
+            out.append(("biochemical", f"serum M {v:g} g/dL, +{inc:.3g} from nadir {n:g} ≥ {cfg.pd_serum_high_nadir_g_dl:g} g/dL (P3)"))
     v, n = values.get("urine", math.nan), nadirs.get("urine", math.nan)
     if not (math.isnan(v) or math.isnan(n)) and _rise(v, n, cfg.pd_urine_increase_mg_24h, cfg):
         out.append(("biochemical", f"urine M {v:g} mg/24h, +{v - n:.4g} from nadir {n:g} (P7)"))

@@ -28,9 +28,8 @@ import numpy as np
 from isamm import __version__
 from isamm._io import staged_folder, to_json
 from isamm.outcomes import kaplan_meier
-from isamm.report._figures import house_style, save_figure
-from isamm.report._html import Block, FigureRef, Section, Table, fmt_num, fmt_pct, render_html
-from isamm.report._km import km_plot
+from isamm.pk import population_band
+from isamm.report import Block, FigureRef, Section, Table, fmt_num, fmt_pct, house_style, km_plot, render_html, save_figure
 from isamm.trials._trial import TrialResult
 
 __all__ = ["write_trial_outputs"]
@@ -155,8 +154,9 @@ def _pk_figure(result: TrialResult, folder: Path) -> FigureRef | None:
         for arm, t, c in curves:
             followed = np.isfinite(c).sum(axis=0) >= max(5, c.shape[0] // 10)  # NaN after a patient's cut-off
             t, c = t[followed], c[:, followed]
-            (line,) = ax.plot(t / 7.0, np.nanmedian(c, axis=0), lw=1.4, label=f"{arm}: median")
-            ax.fill_between(t / 7.0, np.nanpercentile(c, 5, axis=0), np.nanpercentile(c, 95, axis=0),
+            med, p5, p95 = population_band(c, 90.0, skip_nan=True)
+            (line,) = ax.plot(t / 7.0, med, lw=1.4, label=f"{arm}: median")
+            ax.fill_between(t / 7.0, p5, p95,
                             color=line.get_color(), alpha=0.2, lw=0, label=f"{arm}: 5th–95th percentile")
         ax.set_xlabel("Weeks from the first dose")
         ax.set_ylabel("Isatuximab (µg/mL)")
@@ -306,10 +306,10 @@ def write_validation_outputs(result, output_dir: str | os.PathLike[str]) -> dict
                 plt.close(fig)
                 figures.append(FigureRef(f"km-{key}-{trial}", f"{trial}: Kaplan–Meier {label} of replicate 1; "
                                          "diamonds: published medians", paths[0], [f"figures/{p.name}" for p in paths]))
-        rows = [[r["trial"], r["arm"] or "—", _quantity_label(r), _published_label(r),
-                 "—" if r["published_ci"] is None else "–".join(_fmt_val(x, r["quantity"]) for x in r["published_ci"]),
-                 _fmt_val(r["predicted"], r["quantity"]),
-                 "–".join(_fmt_val(x, r["quantity"]) for x in r["prediction_interval"]),
+        rows = [[r["trial"], r["arm"] or "—", quantity_label(r), published_label(r),
+                 "—" if r["published_ci"] is None else "–".join(format_value(x, r["quantity"]) for x in r["published_ci"]),
+                 format_value(r["predicted"], r["quantity"]),
+                 "–".join(format_value(x, r["quantity"]) for x in r["prediction_interval"]),
                  {True: "yes", False: "MISS", None: "—"}[r["covered"]]] for r in doc["targets"]]
         table = Table(["trial", "arm", "quantity", "published", "published CI", "predicted", "prediction interval",
                        "covered"], rows, caption=f"{'Calibration' if fitted else 'Validation'} targets: {doc['summary']['covered']} of "
@@ -343,14 +343,14 @@ def write_validation_outputs(result, output_dir: str | os.PathLike[str]) -> dict
     return doc
 
 
-def _published_label(r: dict) -> str:
+def published_label(r: dict) -> str:
     """The published value as printed: a median not reached reads "> bound"."""
     if r.get("published_greater_than") is not None:
-        return "> " + _fmt_val(r["published_greater_than"], r["quantity"])
-    return _fmt_val(r["published"], r["quantity"])
+        return "> " + format_value(r["published_greater_than"], r["quantity"])
+    return format_value(r["published"], r["quantity"])
 
 
-def _quantity_label(r: dict) -> str:
+def quantity_label(r: dict) -> str:
     q = r["quantity"]
     sg = r.get("subgroup")
     if sg:
@@ -359,7 +359,7 @@ def _quantity_label(r: dict) -> str:
     return q
 
 
-def _fmt_val(x, quantity: str) -> str:
+def format_value(x, quantity: str) -> str:
     if x is None:
         return "NR" if quantity.startswith("median") else "—"
     if quantity.startswith(("orr", "vgpr", "cr_", "dcr", "pfs_at", "os_at")):
@@ -398,7 +398,7 @@ def _forest(doc: dict, folder: Path) -> FigureRef:
                         ax.plot(r["published_ci"], [y, y], color="black", lw=1)
                     ax.plot([r["published"]], [y], "D", color="black" if r["covered"] else "#cb181d", ms=5,
                             label="published (red: outside)" if y == 0 else None)
-            ax.set_yticks(range(len(items)), [f"{r['trial']} {r['arm'] or ''} {_quantity_label(r)}" for r in items],
+            ax.set_yticks(range(len(items)), [f"{r['trial']} {r['arm'] or ''} {quantity_label(r)}" for r in items],
                           fontsize=7)
             ax.invert_yaxis()
             ax.set_xlabel(unit)

@@ -29,7 +29,7 @@ from isamm.disease import (
     m_protein,
     nonm_progression_days,
 )
-from isamm.disease._prior_dara import residual_daratumumab
+from isamm.disease import residual_daratumumab
 from isamm.errors import ModelError
 from isamm.population import sample_baseline
 from isamm.response import assess, load_config

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from isamm._constraints import FOLLOW_UP_MONTHS, N_PER_ARM, validate
 from isamm._ids import catalog_key
 from isamm._pydantic import input_error
+from isamm._input import read_input_bytes
 from isamm.errors import InputError
 from isamm.population import BaselineSpec
 
@@ -178,10 +179,10 @@ def load_trial(source: str | os.PathLike[str] | TrialSpec) -> TrialSpec:
         path = Path(text)
         if path.is_dir():
             raise InputError("is a folder, not a file", file=text, expected="a YAML trial definition")
-        if not path.is_file():
+        if not path.exists():
             raise InputError("trial file not found", file=text, expected="a YAML file or a shipped trial id")
         try:
-            body = path.read_text(encoding="utf-8")
+            body = read_input_bytes(path, name=text, what="trial file").decode("utf-8")
         except UnicodeDecodeError:
             raise InputError("not a UTF-8 text file", file=text, expected="a YAML trial definition") from None
         return _parse(body, text, path.resolve().parent)

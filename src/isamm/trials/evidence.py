@@ -362,7 +362,7 @@ def get_evidence(trial_id: str) -> EvidenceTrial:
     if tid is None:
         close = difflib.get_close_matches(_key(trial_id), list(keys), n=4, cutoff=0.5)
         ids = sorted({keys[c] for c in close}) or list(trials)
-        raise InputError("unknown trial in the evidence base", option="trial",
+        raise InputError("unknown trial in the evidence base", option="trial_id",
                          expected=("a close match: " if close else "one of ") + ", ".join(ids), got=trial_id)
     return trials[tid]
 
@@ -481,5 +481,11 @@ def compare(id_a: str, id_b: str) -> dict:
     Returns ``{"trials": [a, b], "caveat": CAVEAT}``. Numbers keep their role and source. The caveat is part of
     the result on purpose: these are different populations, lines, eras and follow-up, not a randomised comparison.
     """
-    a, b = get_evidence(id_a), get_evidence(id_b)
+    sides = []
+    for option, trial_id in (("id_a", id_a), ("id_b", id_b)):
+        try:
+            sides.append(get_evidence(trial_id))
+        except InputError as exc:  # say which of the two ids is unknown
+            raise exc.replace(option=option) from None
+    a, b = sides
     return {"trials": [_side(a), _side(b)], "caveat": CAVEAT}

@@ -19,7 +19,7 @@ import tomli_w
 
 from isamm.cohort import read_cohort
 from isamm.errors import InputError
-from isamm.report import cohort_report, load_config
+from isamm.report import cohort_report, load_config, p_text
 from isamm.web._common import json_bytes, plain, recall, remember, show_table, text, upload, upload_id, user_errors
 
 __all__ = ["render"]
@@ -32,7 +32,7 @@ _MAP, _TOML = "Map the columns here", "Load an analysis TOML (as `isamm cohort r
 
 def _landmarks(text_value: str) -> list[float]:
     """``"12, 60"`` → floats (InputError naming the field)."""
-    from isamm.cli._common import parse_float_list
+    from isamm._constraints import parse_float_list
 
     return parse_float_list(text_value, "landmarks") if text_value.strip() else []
 
@@ -110,8 +110,7 @@ def _run(cohort, config_toml: bytes, config_name: str = "analysis.toml") -> dict
         except InputError as exc:  # name the upload as the user knows it, never the private folder
             if exc.file is None or not exc.file.startswith(str(tmp)):
                 raise
-            raise InputError(exc.detail, file=Path(exc.file).name, row=exc.row, column=exc.column, option=exc.option,
-                             expected=exc.expected, got=exc.got) from None
+            raise exc.replace(file=Path(exc.file).name) from None
         html = (tmp / "report" / "report.html").read_bytes()
         figures = {key: (tmp / "report" / paths[0]).read_bytes() for key, paths in results["figures"].items()}
     return {"results": results, "html": html, "figures": figures, "config_toml": config_toml, "upload": upload_id(cohort)}
@@ -165,7 +164,7 @@ def _show(res: dict) -> None:
             show_table(_km(ep["km_by_group"]), key=f"cohort-kmg-{key}")
         if ep.get("logrank"):
             lr = ep["logrank"]
-            text(f"log-rank: chi-square {lr['chisq']:.3f} on {lr['df']} df, p = {lr['p']:.3g}")
+            text(f"log-rank: chi-square {lr['chisq']:.3f} on {lr['df']} df, {p_text(lr['p'])}")
         for kind in ("univariable", "multivariable"):
             table = _cox(ep.get(f"cox_{kind}"))
             if table is not None:

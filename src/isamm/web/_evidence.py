@@ -2,7 +2,7 @@
 ``isamm evidence compare``).
 
 Library calls: :func:`isamm.trials.evidence.list_evidence`, :func:`isamm.trials.evidence.compare`; the
-side-by-side rows are the CLI's own (:func:`isamm.cli._evidence._side_cells`).
+side-by-side rows are the CLI's own (:func:`isamm.trials.side_cells`).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from isamm.cli._evidence import _side_cells
+from isamm.trials import side_cells
 from isamm.trials import evidence as ev
 from isamm.web._common import json_bytes, plain, show_table, user_errors
 
@@ -32,7 +32,7 @@ def render() -> None:
         a = c1.selectbox("First trial", ids, index=ids.index("ICARIA-MM") if "ICARIA-MM" in ids else 0, key="evidence-a")
         b = c2.selectbox("Second trial", ids, index=ids.index("IKEMA") if "IKEMA" in ids else 1, key="evidence-b")
         result = ev.compare(a, b)
-    left, right = (_side_cells(s) for s in result["trials"])
+    left, right = (side_cells(s) for s in result["trials"])
     show_table(pd.DataFrame({"": list(left), a: list(left.values()), b: list(right.values())}), key="evidence-compare")
     st.caption(plain(f"Caveat: {result['caveat']}"))
     st.download_button("Download the comparison (JSON)", json_bytes(result), f"{a}_vs_{b}.json", "application/json",

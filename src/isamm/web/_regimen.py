@@ -12,7 +12,7 @@ import datetime as dt
 import streamlit as st
 
 import isamm.regimens as rg
-from isamm.cli._common import parse_float_list
+from isamm._constraints import parse_float_list
 from isamm.report import calendar_figure
 from isamm.web._common import csv_bytes, form_page, json_bytes, plain, show_figure, show_table, text
 

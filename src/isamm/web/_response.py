@@ -36,7 +36,7 @@ def _form(file) -> dict | None:
 def _compute(inputs: dict) -> dict:
     result = assess(inputs["file"], serum_measurable_g_dl=inputs["serum_measurable_g_dl"],
                     nadir_rule=inputs["nadir_rule"], anti_cd38_ife=inputs["anti_cd38_ife"])
-    from isamm.report._swimmer import swimmer_plot
+    from isamm.report import swimmer_plot
 
     return {"file": inputs["file"].name, "upload": upload_id(inputs["file"]), "patients": result.patients_frame(), "visits": result.to_frame(),
             "summary": result.summary(), "json": result.to_dict(), "swimmer": swimmer_plot(result)}  # fmt: skip

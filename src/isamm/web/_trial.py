@@ -17,7 +17,7 @@ import streamlit as st
 import yaml
 
 import isamm.trials as tr
-from isamm.report._html import fmt_num, fmt_pct
+from isamm.report import fmt_num, fmt_pct
 from isamm.web._common import form_page, json_bytes, plain, show_table, text
 
 __all__ = ["render"]
