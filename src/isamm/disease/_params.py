@@ -57,7 +57,8 @@ OPTIONAL = {
         "value": 0.0, "unit": "log-SD", "tag": "project choice", "role": "fixed",
         "description": "between-patient SD of a log sensitivity multiplier of each drug of its own, on top of the "
                        "common one (0: one sensitivity for every drug)",
-        "source": "default of files written before the parameter existed: the common sensitivity alone",
+        "source": "disease_models.md §4.5 [PROJECT CHOICE]: a common sensitivity multiplier on every kill term; "
+                  "also the value of files written before the parameter existed",
     },
 }  # fmt: skip
 
