@@ -161,6 +161,11 @@ def integrate_jax(structure, k, bioavailability, dosing, times_h, *, rtol: float
     workers = _workers(n, slots)
     chunk = next((c for c in CHUNKS if c >= -(-n // workers)), CHUNKS[-1])
     _use_persistent_cache()
+    # the queue, slowest patients first (each core's share dealt round-robin from that order): the tail of a chunk,
+    # where slots idle while its last patients finish, then holds fast patients. A patient's numbers do not depend
+    # on its place in the queue (tested), so the order only changes the time.
+    order = _queue_order(structure, k, float(stops[-1]) - dosing.first_dose_h.astype(float), workers)
+    tables = {name: v[order] for name, v in tables.items()}
 
     def run_part(lo: int, hi: int) -> None:  # patients [lo, hi) chunk by chunk, results written in place
         with _x64():  # thread-local: entered in each worker
@@ -187,7 +192,7 @@ def integrate_jax(structure, k, bioavailability, dosing, times_h, *, rtol: float
                 n_acc[a:b] = np.asarray(st["n_acc"])[:b - a]
                 n_rej[a:b] = np.asarray(st["n_rej"])[:b - a]
 
-    edges = np.linspace(0, n, workers + 1).round().astype(int)
+    edges = np.concatenate([[0], np.cumsum([-(-(n - w) // workers) for w in range(workers)])])  # _queue_order's shares
     if workers == 1:
         run_part(0, n)
     else:  # one kernel call per core at a time (XLA runs calls from several threads concurrently)
@@ -199,7 +204,24 @@ def integrate_jax(structure, k, bioavailability, dosing, times_h, *, rtol: float
         with ThreadPoolExecutor(workers) as pool:
             for f in [pool.submit(run_part, lo, hi) for lo, hi in zip(edges[:-1], edges[1:])]:
                 f.result()
-    return failed_rows_nan(Integration(conc, auc, n_acc, n_rej, status))
+    back = np.empty_like(order)
+    back[order] = np.arange(n)
+    return failed_rows_nan(Integration(conc[back], auc[back], n_acc[back], n_rej[back], status[back]))
+
+
+def _queue_order(structure, k, span_h, workers: int) -> np.ndarray:
+    """Patients by expected work, most first, dealt round-robin into ``workers`` consecutive shares.
+
+    The expected work is the fastest distribution rate (CL + Q)/V + Q/Vp (1/h; CL at the end of the
+    calendar): with the label isatuximab population its Spearman correlation with the steps a patient
+    takes is 0.81 (2,000 patients), against 0.16 for the target-mediated rate Vmax/(V·Km).
+    """
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        cl = np.broadcast_to(np.asarray(structure.time_terms(np.asarray(span_h, dtype=float), k)[0], dtype=float),
+                             np.shape(k["V"]))
+    rate = (cl + k["q"]) / k["V"] + k["q"] / k["vp"]
+    ranked = np.argsort(-np.nan_to_num(rate, nan=0.0), kind="stable")
+    return np.concatenate([ranked[w::workers] for w in range(workers)])
 
 
 def _x64():
