@@ -23,8 +23,9 @@ all of them (no Python loop over patients).
   and step factors ``0.9·err^(-1/8)`` in [0.2, 6] of Hairer's ``dop853.f``; :mod:`_dop853`).
   Measured on the label isatuximab population, 52 weeks (benchmarks/README.md): half the
   steps of DP5 (467 vs ~920 per patient-year at rtol 1e-7) and a 5× smaller error against
-  the rtol 1e-10 reference (6.5e-7 vs 3.4e-6; ±4 SD corners 1.8e-7), at ~1.9× the work per
-  step (13 right-hand sides against 7), so only ~7–10% less time.
+  the rtol 1e-10 reference (6.5e-7 vs 3.4e-6; the worst of all 512 ±4 SD corners 3.0e-5,
+  DP5 2.6e-5), at ~1.9× the work per step (13 right-hand sides against 7), so only
+  ~10–17% less CPU.
 * **Stiff patients.** Target-mediated elimination at C ≲ Km has an eigenvalue
   up to Vmax/(V·Km) (≈ 90/h for ±4 SD isatuximab draws; real populations reach
   a few per hour between doses). DP5 is stable only for h·|λ| ≲ 3.3, so a
