@@ -8,8 +8,9 @@ Run on demand, never in tests::
    population, seed 2024) and counts the integration steps each patient took (accepted + rejected:
    the work), per patient-year.
 2. Asks XLA for the cost of one lockstep step of the kernel's slots (``compiled.cost_analysis()``:
-   flops, transcendental functions, bytes accessed), for the DP5-only iteration and for the
-   iteration that evaluates DP5 and RODAS4 (when any slot is stiff), divided by the slots. These
+   flops, transcendental functions, bytes accessed), for the iteration with the explicit method only
+   (DOP853 on the exposure path, whose outputs are sparse; DP5 with dense outputs) and for the
+   iteration that evaluates it and RODAS4 (when any slot is stiff), divided by the slots. These
    are the step functions of ``isamm.pk._engine_jax`` (``_step_start`` and ``_step_finish``), not
    a model of them. The bytes are XLA's CPU count after fusion (the per-patient tables cut to one
    row, since XLA counts a gather as reading its whole operand), i.e. the traffic if every fused
@@ -72,10 +73,10 @@ def main() -> None:
         seen.setdefault("integration", (res, time.perf_counter() - t0, time.process_time() - c0))
         return res
 
-    def kernel(structure_name, keys, state, tables, shared):
+    def kernel(structure_name, keys, sparse, state, tables, shared):
         if int(state["n_real"]) > 0:
-            seen.setdefault("kernel", (structure_name, keys, state, tables, shared))
-        return real_kernel(structure_name, keys, state, tables, shared)
+            seen.setdefault("kernel", (structure_name, keys, sparse, state, tables, shared))
+        return real_kernel(structure_name, keys, sparse, state, tables, shared)
 
     ej.integrate_jax, ej._kernel = integrate, kernel
 
@@ -92,24 +93,25 @@ def main() -> None:
     attempts = (res.n_steps + res.n_rejected) / years
     accepted = res.n_steps / years
 
-    name, keys, state, tables, shared = seen["kernel"]
+    name, keys, sparse, state, tables, shared = seen["kernel"]
     slots = state["slots"]["t"].shape[0]
     with ej._x64():
         sl = {k: jax.numpy.asarray(v) for k, v in state["slots"].items()}
-        start = jax.jit(jax.vmap(partial(ej._step_start, name, keys, shared)))
+        start = jax.jit(jax.vmap(partial(ej._step_start, name, keys, sparse, shared)))
         c = start(sl)
         cost_start = _cost(start.lower(sl).compile())
         costs = {}
         # XLA counts a gather as reading its whole operand: with the chunk's [patient, stop] tables that
         # is the table, not the row a slot reads; one-row tables make a gather count one row
         one_row = {key: jax.numpy.asarray(v)[:1] for key, v in tables.items()}
-        for both in (False, True):
-            fin = jax.jit(jax.vmap(partial(ej._step_finish, name, keys, shared, one_row, both)))
+        for mode in ("explicit", "both"):
+            fin = jax.jit(jax.vmap(partial(ej._step_finish, name, keys, sparse, shared, one_row, mode)))
             cf = _cost(fin.lower(sl, c).compile())
-            costs["dp5_and_rodas4" if both else "dp5"] = {k: (cost_start[k] + cf[k]) / slots for k in cf}
+            costs["explicit_and_rodas4" if mode == "both" else "explicit"] = {k: (cost_start[k] + cf[k]) / slots for k in cf}
     state_bytes = sum(np.asarray(v).nbytes for v in state["slots"].values()) / slots
 
-    worst = costs["dp5_and_rodas4"]  # on a GPU's thousands of slots almost every iteration has a stiff slot
+    method = "DOP853" if sparse else "DP5"
+    worst = costs["explicit_and_rodas4"]  # on a GPU's thousands of slots almost every iteration has a stiff slot
     flops = worst["flops"] + args.flops_per_transcendental * worst["transcendentals"]
     patient_steps = args.target_patient_years * float(np.mean(attempts))
     t_compute = patient_steps * flops / (args.gpu_fp64_tflops * 1e12)
@@ -127,9 +129,9 @@ def main() -> None:
          f"{np.median(attempts):.0f} / {np.mean(attempts):.0f} / {np.max(attempts):.0f}"),
         ("CPU per attempted patient-step here (JAX engine, all cores)", f"{cpu / np.sum(res.n_steps + res.n_rejected) * 1e9:.0f} ns"),
         ("attempted patient-steps per second of wall time (this device)", f"{np.sum(res.n_steps + res.n_rejected) / wall:.3g}"),
-        ("XLA flops / transcendentals / bytes per patient-step, DP5 only",
-         f"{costs['dp5']['flops']:.0f} / {costs['dp5']['transcendentals']:.0f} / {costs['dp5']['bytes']:.0f}"),
-        ("XLA flops / transcendentals / bytes per patient-step, DP5 and RODAS4",
+        (f"XLA flops / transcendentals / bytes per patient-step, {method} only",
+         f"{costs['explicit']['flops']:.0f} / {costs['explicit']['transcendentals']:.0f} / {costs['explicit']['bytes']:.0f}"),
+        (f"XLA flops / transcendentals / bytes per patient-step, {method} and RODAS4",
          f"{worst['flops']:.0f} / {worst['transcendentals']:.0f} / {worst['bytes']:.0f}"),
         ("slot state per patient (read + written each step, lower bound of traffic)", f"{state_bytes:.0f} B"),
         (f"{args.target_patient_years:.0e} patient-years: patient-steps", f"{patient_steps:.3g}"),
@@ -143,7 +145,7 @@ def main() -> None:
         "benchmark": "step_cost", "patients": args.patients, "weeks": weeks, "slots_cpu": slots,
         "steps_per_patient_year": {"accepted_median": float(np.median(accepted)), "accepted_mean": float(np.mean(accepted)),
                                    "attempted_mean": float(np.mean(attempts)), "attempted_max": float(np.max(attempts))},
-        "cost_per_patient_step": costs, "slot_state_bytes": state_bytes,
+        "explicit_method": method, "cost_per_patient_step": costs, "slot_state_bytes": state_bytes,
         "cpu_ns_per_patient_step": cpu / float(np.sum(res.n_steps + res.n_rejected)) * 1e9, "wall_s": wall,
         "projection": {"target_patient_years": args.target_patient_years, "gpu_fp64_tflops": args.gpu_fp64_tflops,
                        "gpu_tb_per_s": args.gpu_tb_per_s, "flops_per_transcendental": args.flops_per_transcendental,

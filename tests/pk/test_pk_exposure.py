@@ -1,8 +1,12 @@
 """Exposure metrics without dense output: an IV-infusion calendar needs only dose starts and infusion ends.
 
 The reference is the same function on the 6-hourly grid (``grid_h=6``, the previous default): with
-IV infusions every maximum is at an infusion end, so the metrics agree to the integrator's tolerance
-(the two runs take different steps: output times cap a step). Typical, sampled and ±4 SD patients.
+IV infusions every maximum is at an infusion end, so the metrics agree to the integrator's tolerance.
+The two runs take different steps and methods: without a grid the outputs are sparse, so every output
+time is a stop and the steps are DOP853's; on the grid they are DP5's with dense output. They agree to
+1e-6 relative, and below ~1 µg/mL (troughs of the fast target-mediated tail) to 1e-6 µg/mL absolute,
+the engines' absolute tolerance (atol_ug_ml; the stated accuracy is relative only where C > 1 µg/mL).
+Typical, sampled and ±4 SD patients.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from pk_calendars import dara_events
 
 METRICS = [m for m in pk.METRICS if m != "tau_ss_h"]
 AGREE = 1e-6  # relative: both runs at rtol 1e-7, maxima at the same infusion ends
+AGREE_UG_ML = 1e-6  # absolute, for concentrations (µg/mL)
 
 
 def _isa(pats, weeks=20):
@@ -28,9 +33,10 @@ def _assert_agree(a: pk.Exposure, b: pk.Exposure):
     for m in METRICS:
         x, y = a.per_patient[m].to_numpy(), b.per_patient[m].to_numpy()
         assert np.isfinite(x).all(), m
-        np.testing.assert_allclose(x, y, rtol=AGREE, err_msg=m)
+        np.testing.assert_allclose(x, y, rtol=AGREE, atol=AGREE_UG_ML if m.endswith("_ug_ml") else 0.0, err_msg=m)
     for col in ("cmax_ug_ml", "ctrough_ug_ml", "auc_ug_h_ml"):
-        np.testing.assert_allclose(a.per_dose[col], b.per_dose[col], rtol=AGREE, err_msg=col)
+        np.testing.assert_allclose(a.per_dose[col], b.per_dose[col], rtol=AGREE,
+                                   atol=AGREE_UG_ML if col.endswith("_ug_ml") else 0.0, err_msg=col)
 
 
 def test_iv_population_without_a_grid_equals_the_grid():

@@ -103,7 +103,9 @@ def _check_plot(path: Path | None) -> None:
 
 # -- commands -----------------------------------------------------------------------------
 def _backend_option():
-    return typer.Option("numpy", "--backend", help="Integrator: numpy (default, the reference) or jax (compiled once per machine, then cached).")
+    return typer.Option("auto", "--backend",
+                        help="PK engine: auto (default: jax from 500 patient-years of work when JAX is installed, "
+                             "numpy below), numpy (the reference) or jax (compiled once per machine, then cached).")
 
 
 _COVARIATES = {"weight_kg": WEIGHT_KG, "b2m_mg_l": B2M_MG_L, "albumin_g_l": ALBUMIN_G_L}
@@ -162,7 +164,7 @@ def simulate_cmd(
                               title=f"{regimen}, {model.id} ({len(pats)} patient{'s' if len(pats) > 1 else ''})")
         err_console.print(f"wrote {plot}", highlight=False)
     one = len(pats) == 1
-    result = {"model": model.id, "regimen": regimen, "n_patients": len(pats), "times_h": sim.times_h}
+    result = {"model": model.id, "regimen": regimen, "n_patients": len(pats), "backend": sim.backend, "times_h": sim.times_h}
     if one:
         result["conc_ug_ml"] = sim.conc_ug_ml[0]
         if sim.observed_ug_ml is not None:
@@ -232,7 +234,7 @@ def exposure_cmd(
             raise InputError(exc.detail, option="--weeks", expected=exc.expected, got=exc.got) from None
     if output is not None:
         err_console.print(f"wrote {output}", highlight=False)
-    result = {"regimen": regimen, "weeks": weeks, **exp.to_dict()}
+    result = {"regimen": regimen, "weeks": weeks, **exp.to_dict(), "backend": exp.backend}
     if result.get("n_failed"):  # also when the chunks ran on Dask workers, whose warnings do not reach here
         err_console.print(f"isamm: note: {result['n_failed']} patient(s) could not be integrated: their rows have "
                           "status != 0 and are left out of the summaries", highlight=False, markup=False)
@@ -247,7 +249,7 @@ def exposure_cmd(
         for c in ("median", "p5", "p95", "gmean", "gcv_pct"):
             table.add_column(c, justify="right")
     for key, v in result.items():
-        if key in ("regimen", "weeks", "model", "n_patients", "threshold_ug_ml"):
+        if key in ("regimen", "weeks", "model", "n_patients", "threshold_ug_ml", "backend"):
             continue
         if isinstance(v, dict):
             table.add_row(key, *("" if v[c] is None else f"{v[c]:.4g}" for c in ("median", "p5", "p95", "gmean", "gcv_pct")))

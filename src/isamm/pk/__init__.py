@@ -5,6 +5,7 @@ structural function; :func:`simulate` integrates N patients at once
 (arrays ``[patient, time]``, concentrations in µg/mL).
 """
 
+from isamm.pk._backend import AUTO_JAX_PATIENT_YEARS, BACKENDS, resolve_backend
 from isamm.pk._cache import cache_dir
 from isamm.pk._engine import STATUS
 from isamm.pk._exposure import METRICS, Exposure, linear_half_life_h, summarise
@@ -28,6 +29,9 @@ from isamm.pk._structural import STRUCTURES, linear_cl_fau
 from isamm.pk._washout import DARATUMUMAB_MODELS, Washout, washout
 
 __all__ = [
+    "AUTO_JAX_PATIENT_YEARS",
+    "BACKENDS",
+    "resolve_backend",
     "cache_dir",
     "METRICS",
     "Exposure",

@@ -85,11 +85,7 @@ def build_dosing(events: pd.DataFrame, n: int, drug: str, routes: list[str], sou
     bol = [pat[b], t0s[b], np.where(route_col[b] == "SC", 0.0, 1.0), amts[b]]
     dose = [[pat[b]], [t0s[b]], [t0s[b]]]
     inf = [[], [], [], []]
-    groups: dict = {}
-    for i in np.flatnonzero(~is_bolus):
-        groups.setdefault(_group_key(profiles[i], durs[i], i), []).append(i)
-    for rows in groups.values():
-        rows = np.asarray(rows)
+    for rows in _groups(profiles, durs, np.flatnonzero(~is_bolus)):
         steps = _profile_steps(profiles[rows[0]], durs[rows[0]], source, int(ev["_row"].iloc[rows[0]]))
         offset = 0.0
         for d, frac in steps:
@@ -112,6 +108,27 @@ def build_dosing(events: pd.DataFrame, n: int, drug: str, routes: list[str], sou
         first_dose_h=np.where(np.isfinite(first), first, 0.0),
         dose_patient=dose_p, dose_time=dose_t, dose_end=dose_e,
     )
+
+
+def _groups(profiles, durations, rows) -> list[np.ndarray]:
+    """``rows`` grouped by equal (profile, duration), groups in order of first appearance, rows ascending.
+
+    Hashed in C by pandas (a population's calendar repeats a few profiles over ~30 rows per patient); with an
+    unhashable profile, row by row in Python, where such a profile is its own group.
+    """
+    if rows.size == 0:
+        return []
+    try:
+        prof = pd.factorize(pd.Series(profiles[rows], dtype=object), use_na_sentinel=False)[0]
+    except TypeError:
+        groups: dict = {}
+        for i in rows:
+            groups.setdefault(_group_key(profiles[i], durations[i], i), []).append(i)
+        return [np.asarray(g) for g in groups.values()]
+    dur = pd.factorize(durations[rows], use_na_sentinel=False)[0]
+    code = pd.factorize(prof.astype(np.int64) * (int(dur.max()) + 1) + dur)[0]
+    by = np.argsort(code, kind="stable")
+    return np.split(rows[by], np.flatnonzero(np.diff(code[by])) + 1)
 
 
 def _group_key(profile, duration_h, row):

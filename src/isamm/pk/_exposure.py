@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from isamm.errors import InputError
+from isamm.pk._backend import resolve_backend
 from isamm.pk._dosing import build_dosing
 from isamm.pk._simulate import Patients, population_band, simulate
 from isamm.pk._structural import STRUCTURES
@@ -89,12 +90,14 @@ class Exposure:
 
     ``per_dose`` (one row per dose interval and patient: ``cmax_ug_ml``, ``ctrough_ug_ml`` µg/mL,
     ``auc_ug_h_ml`` µg·h/mL) is ``None`` when not kept (:func:`isamm.pk.exposure_stream`).
+    ``backend``: the PK engine that ran, ``"numpy"`` or ``"jax"``.
     """
 
     model_id: str
     per_patient: pd.DataFrame
     per_dose: pd.DataFrame | None
     threshold_ug_ml: float | None
+    backend: str = "numpy"
 
     def summary(self) -> dict[str, dict[str, float]]:
         """Each metric summarised over patients (see :func:`summarise`)."""
@@ -143,6 +146,7 @@ def exposure_chunk(model, patients: Patients, events: pd.DataFrame, *, threshold
         raise InputError("exposure metrics need at least two doses", option="events", expected=">= 2 doses", got=int(starts.size))
     ends = np.unique(dosing.dose_end)
     t_first, t_last = starts[0], starts[-1]
+    backend = resolve_backend(backend, n * (t_last - min(0.0, t_first)))  # both simulations below: one engine
     tau = t_last - starts[-2]
     horizon = t_last
     grid = np.arange(t_first, horizon, grid_h) if grid_h is not None else []
@@ -202,7 +206,7 @@ def exposure_chunk(model, patients: Patients, events: pd.DataFrame, *, threshold
         per_patient["time_above_threshold_d"] = _time_above(times, c, threshold_ug_ml, t_first) / 24.0
     # Simulation.status: a patient the engine could not integrate has NaN metrics; say so in its row
     per_patient["status"] = np.maximum(sim.status, single.status).astype(np.int8)
-    return Exposure(model.id, per_patient, table, threshold_ug_ml)
+    return Exposure(model.id, per_patient, table, threshold_ug_ml, sim.backend)
 
 
 def _per_dose(n, starts, cmax, trough, auc_int) -> pd.DataFrame:

@@ -12,6 +12,7 @@ import pandas as pd
 from isamm._table import row_numbers
 from isamm._constraints import SEED, TIME_H, check_work, constrained
 from isamm.errors import InputError, IntegrationWarning, ModelError
+from isamm.pk._backend import resolve_backend
 from isamm.pk._dosing import build_dosing
 from isamm.pk._engine import STATUS, integrate
 from isamm.pk._model import PKModel, covariate_frame, load_model
@@ -101,6 +102,7 @@ class Simulation:
     observed_ug_ml : (N, T) concentration with residual error, or ``None``.
     status : (N,) 0 = integrated to tolerance, 1 = step-size underflow, 2 = too many steps
         (:data:`isamm.pk.STATUS`); a failed patient's rows are NaN and the others are unaffected.
+    backend : the engine that ran, ``"numpy"`` or ``"jax"`` (never ``"auto"``).
     """
 
     model_id: str
@@ -111,6 +113,7 @@ class Simulation:
     status: np.ndarray
     n_steps: np.ndarray
     patients: Patients | None = field(repr=False)
+    backend: str = "numpy"
 
     def auc_between(self, t1_h: float, t2_h: float) -> np.ndarray:
         """AUC (µg·h/mL) from ``t1_h`` to ``t2_h`` per patient; both must be output times."""
@@ -181,7 +184,7 @@ def simulate(
     seed: int | None = None,
     rtol: float = DEFAULT_RTOL,
     atol_ug_ml: float = DEFAULT_ATOL_UG_ML,
-    backend: str = "numpy",
+    backend: str = "auto",
     end_h=None,
 ) -> Simulation:
     """Simulate concentrations of N patients over their dosing calendars.
@@ -206,9 +209,11 @@ def simulate(
         At the defaults the concentrations are within 1e-4 relative error wherever
         C > 1 µg/mL (tested against LSODA at rtol 1e-10, incl. ±4 SD patients).
     backend
-        ``"numpy"`` (default, the reference) or ``"jax"`` (the same algorithm compiled with JAX,
-        CPU or GPU; compiled once per machine and calendar size, then loaded from the
-        persistent cache, see :func:`isamm.pk.cache_dir`).
+        ``"auto"`` (default), ``"numpy"`` (the reference) or ``"jax"`` (the same algorithm compiled
+        with JAX, CPU or GPU; compiled once per machine and calendar size, then loaded from the
+        persistent cache, see :func:`isamm.pk.cache_dir`). ``"auto"`` runs JAX from
+        :data:`isamm.pk.AUTO_JAX_PATIENT_YEARS` patient-years of work in this call (patients ×
+        the span integrated) when JAX is importable, NumPy below; ``Simulation.backend`` says which ran.
     end_h
         Optional per-patient end of follow-up (h): outputs after it are NaN, and both engines
         stop integrating that patient there (a virtual trial's data cut-off).
@@ -238,7 +243,8 @@ def simulate(
         if seed is None:
             raise InputError("residual error needs a seed", option="seed")
         observed = add_residual_error(model, res.conc_ug_ml, seed)
-    return Simulation(model.id, res.times_h, res.conc_ug_ml, res.auc_ug_h_ml, observed, res.status, res.n_steps, patients)
+    return Simulation(model.id, res.times_h, res.conc_ug_ml, res.auc_ug_h_ml, observed, res.status, res.n_steps, patients,
+                      res.backend)
 
 
 # Parameters that may be zero (switching a pathway off); all others must be > 0. CLm may be negative.
@@ -253,7 +259,7 @@ def simulate_parameters(
     *,
     rtol: float = DEFAULT_RTOL,
     atol_ug_ml: float = DEFAULT_ATOL_UG_ML,
-    backend: str = "numpy",
+    backend: str = "auto",
     end_h=None,
 ) -> Simulation:
     """Simulate patients given their individual parameters directly (no covariate model, no IIV).
@@ -291,18 +297,21 @@ def simulate_parameters(
     structure = STRUCTURES[model.model.structure]
     k = structure.prepare(params)
     f = params.get("F", np.ones(n))
+    start = min(0.0, float(times[0]), float(dosing.dose_time.min()) if dosing.dose_time.size else 0.0)
     if end_h is None:
+        backend = resolve_backend(backend, n * (float(times[-1]) - start))
         res = _report_failures(_integrator(backend)(structure, k, f, dosing, times, rtol=rtol, atol_ug_ml=atol_ug_ml))
-        return Simulation(model.id, times, res.conc_ug_ml, res.auc_ug_h_ml, None, res.status, res.n_steps, None)
+        return Simulation(model.id, times, res.conc_ug_ml, res.auc_ug_h_ml, None, res.status, res.n_steps, None, backend)
     end = np.broadcast_to(np.asarray(end_h, dtype=float), (n,))
     if not np.all(end >= 0) or np.isnan(end).any():
         raise InputError("invalid end of follow-up", option="end_h", expected="times >= 0 h (inf: none)")
+    backend = resolve_backend(backend, float(np.sum(np.clip(np.minimum(end, times[-1]) - start, 0.0, None))))
     res = _report_failures(_integrator(backend)(structure, k, f, dosing, times, rtol=rtol, atol_ug_ml=atol_ug_ml,
                                                 end_h=end))
     after = times[None, :] > end[:, None]
     conc = np.where(after, np.nan, res.conc_ug_ml)
     auc = np.where(after, np.nan, res.auc_ug_h_ml)
-    return Simulation(model.id, times, conc, auc, None, res.status, res.n_steps, None)
+    return Simulation(model.id, times, conc, auc, None, res.status, res.n_steps, None, backend)
 
 
 def _report_failures(res):
@@ -321,16 +330,12 @@ def _report_failures(res):
 
 
 def _integrator(backend: str):
-    if backend == "numpy":
-        return integrate
+    """The integrate function of a resolved backend (:func:`isamm.pk._backend.resolve_backend` checked it)."""
     if backend == "jax":
-        try:
-            from isamm.pk._engine_jax import integrate_jax
-        except ImportError:
-            raise InputError("the jax backend needs JAX (a dependency of isamm)", option="backend",
-                             expected="pip install jax") from None
+        from isamm.pk._engine_jax import integrate_jax
+
         return integrate_jax
-    raise InputError("unknown backend", option="backend", expected="numpy or jax", got=backend)
+    return integrate
 
 
 def add_residual_error(model: PKModel, conc_ug_ml: np.ndarray, seed: int) -> np.ndarray:

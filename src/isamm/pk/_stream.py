@@ -21,6 +21,7 @@ from isamm._table import row_numbers
 from isamm._constraints import PATIENTS, STEP_H, THRESHOLD_UG_ML, constrained
 from isamm.errors import InputError
 from isamm.parallel import imap_ordered
+from isamm.pk._backend import resolve_backend
 from isamm.pk._exposure import Exposure, exposure_chunk
 from isamm.pk._model import load_model
 from isamm.pk._population import Population
@@ -89,7 +90,16 @@ def _run_chunk(model, opts: _Options, item) -> Exposure:
                          rtol=opts.rtol, backend=opts.backend, per_dose=opts.per_dose)
     per_dose = None if exp.per_dose is None else exp.per_dose.assign(patient=exp.per_dose["patient"] + lo)
     return Exposure(exp.model_id, exp.per_patient.assign(patient=exp.per_patient["patient"] + lo), per_dose,
-                    exp.threshold_ug_ml)
+                    exp.threshold_ug_ml, exp.backend)
+
+
+def _span_h(model, events) -> float:
+    """Hours integrated per patient (from time 0 or the first dose to the last dose start of ``model``'s drug)."""
+    ev = events(np.array([70.0])) if callable(events) else events
+    ev = ev[ev["drug"].astype(str).str.lower() == model.drug] if "drug" in ev.columns else ev
+    t = pd.to_numeric(ev["time_h"], errors="coerce").to_numpy(dtype=float) if "time_h" in ev.columns else np.zeros(0)
+    t = t[np.isfinite(t)]
+    return float(t.max() - min(0.0, t.min())) if t.size else 0.0
 
 
 @constrained(threshold_ug_ml=THRESHOLD_UG_ML, grid_h=STEP_H, chunk_patients=PATIENTS)
@@ -101,7 +111,7 @@ def iter_exposure(
     threshold_ug_ml: float | None = None,
     grid_h: float | None = None,
     rtol: float = DEFAULT_RTOL,
-    backend: str = "numpy",
+    backend: str = "auto",
     chunk_patients: int | None = None,
     client=None,
     per_dose: bool = False,
@@ -123,6 +133,7 @@ def iter_exposure(
                          expected="a DataFrame or isamm.pk.RegimenCalendar", got=type(events).__name__)
     chunk_patients = EXPOSURE_CHUNK if chunk_patients is None else chunk_patients  # read at call time
     n = len(patients)
+    backend = resolve_backend(backend, n * _span_h(model, events))  # one engine for every chunk
     bounds = [(lo, min(lo + chunk_patients, n)) for lo in range(0, n, chunk_patients)]
     # a task carries its own patients and events (or their seed and the calendar), never the whole population
     work = functools.partial(_run_chunk, model, _Options(threshold_ug_ml, grid_h, rtol, backend, per_dose))
@@ -139,7 +150,7 @@ def exposure(
     threshold_ug_ml: float | None = None,
     grid_h: float | None = None,
     rtol: float = DEFAULT_RTOL,
-    backend: str = "numpy",
+    backend: str = "auto",
     chunk_patients: int | None = None,
     client=None,
 ) -> Exposure:
@@ -159,7 +170,8 @@ def exposure(
         (default): no grid for a calendar of IV infusions only without a threshold (its
         maxima are at infusion ends), else 6 h.
     rtol, backend
-        As for :func:`isamm.pk.simulate`.
+        As for :func:`isamm.pk.simulate`; ``"auto"`` (default) chooses once for the whole population
+        (N × the calendar's span), so every chunk runs the same engine; ``Exposure.backend`` says which.
     chunk_patients
         Patients integrated together (default :data:`EXPOSURE_CHUNK`, 4,096; memory: a chunk's
         concentration arrays and events). A patient's numbers do not depend on the chunk it is in
@@ -180,7 +192,7 @@ def exposure(
     per_patient = pd.concat([p.per_patient for p in parts], ignore_index=True)
     per_dose = pd.concat([p.per_dose for p in parts], ignore_index=True)
     per_dose = per_dose.sort_values(["dose", "patient"], kind="stable", ignore_index=True)
-    return Exposure(parts[0].model_id, per_patient, per_dose, threshold_ug_ml)
+    return Exposure(parts[0].model_id, per_patient, per_dose, threshold_ug_ml, parts[0].backend)
 
 
 @constrained(threshold_ug_ml=THRESHOLD_UG_ML, grid_h=STEP_H, chunk_patients=PATIENTS)
@@ -193,7 +205,7 @@ def exposure_stream(
     threshold_ug_ml: float | None = None,
     grid_h: float | None = None,
     rtol: float = DEFAULT_RTOL,
-    backend: str = "numpy",
+    backend: str = "auto",
     chunk_patients: int | None = None,
     client=None,
     progress: Callable[[int], None] | None = None,
@@ -219,4 +231,4 @@ def exposure_stream(
                 sink.write(part.per_patient.assign(model=model.id))
             columns.append(part.per_patient)
     per_patient = columns[0] if len(columns) == 1 else pd.concat(columns, ignore_index=True)
-    return Exposure(model.id, per_patient, None, threshold_ug_ml)
+    return Exposure(model.id, per_patient, None, threshold_ug_ml, part.backend)

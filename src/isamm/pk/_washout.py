@@ -18,6 +18,7 @@ import pandas as pd
 
 from isamm._constraints import DAYS_AFTER_DOSE, HORIZON_DAYS, PATIENTS, SEED, STEP_H, THRESHOLD_UG_ML, Each, constrained
 from isamm.errors import InputError
+from isamm.pk._backend import resolve_backend
 from isamm.pk._dosing import build_dosing
 from isamm.pk._model import covariate_frame, load_model
 from isamm.pk._population import sample_patients
@@ -116,7 +117,7 @@ def washout(
     horizon_days: float = 730.0,
     step_h: float = 24.0,
     at_days: tuple[float, ...] | list[float] = (),
-    backend: str = "numpy",
+    backend: str = "auto",
 ) -> Washout:
     """Predicted daratumumab concentration after the last dose, and days until it falls below a threshold.
 
@@ -142,7 +143,8 @@ def washout(
         Extra days after the last dose at which to report the concentration (e.g. the
         planned start of isatuximab); added to the output grid exactly.
     backend
-        ``"numpy"`` or ``"jax"``, as for :func:`isamm.pk.simulate`.
+        ``"auto"`` (default), ``"numpy"`` or ``"jax"``, as for :func:`isamm.pk.simulate`; ``"auto"`` chooses
+        once for all models (their patients × hours together).
 
     The prediction interval is the 5th–95th percentile over the virtual patients.
     """
@@ -165,6 +167,8 @@ def washout(
         after = np.union1d(np.arange(0.0, horizon_days * 24.0 + step_h / 2, step_h), np.array(at_days) * 24.0)
         times = np.unique(np.concatenate([last_start + after, [last_end]]))
         times = times[times >= last_end]
+        if not results:  # one engine for every model: the work of all of them (about the same each)
+            backend = resolve_backend(backend, len(models) * len(pats) * (times[-1] - min(0.0, dosing.dose_time.min())))
         sim = simulate(model, pats, ev, times, backend=backend)
         c = sim.conc_ug_ml[sim.status == 0]  # a failed patient (reported by simulate) would read as "never below"
         days = _crossing_days(times - last_start, c, threshold_ug_ml)

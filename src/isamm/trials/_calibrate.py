@@ -55,7 +55,8 @@ from isamm import __version__
 from isamm.disease import DiseaseParameters, load_parameters
 from isamm._constraints import BUDGET_MINUTES, EVALUATIONS, N_VIRTUAL, SEED, constrained
 from isamm.errors import InputError
-from isamm.trials._run import simulate_arms
+from isamm.pk import resolve_backend
+from isamm.trials._run import simulate_arms, trial_patient_hours
 from isamm.trials._spec import load_trial
 from isamm.outcomes import kaplan_meier
 from isamm.parallel import map_ordered
@@ -321,7 +322,7 @@ class _Objective:
 
 @constrained(seed=SEED, budget_minutes=BUDGET_MINUTES, n_virtual=N_VIRTUAL, max_evaluations=EVALUATIONS)
 def calibrate(*, seed: int = 1, budget_minutes: float = 25.0, n_virtual: int = 600, start=None,
-              free: tuple[str, ...] | None = None, backend: str = "numpy", max_rounds: int = 2,
+              free: tuple[str, ...] | None = None, backend: str = "auto", max_rounds: int = 2,
               max_evaluations: int | None = None,
               progress: Callable[[int, float, float], None] | None = None, client=None,
               median: str = "km") -> CalibrationResult:
@@ -353,6 +354,9 @@ def calibrate(*, seed: int = 1, budget_minutes: float = 25.0, n_virtual: int = 6
     targets = calibration_targets()
     objective = _Objective(targets, start, seed=int(seed), n_virtual=n_virtual, backend=backend, client=client,
                            median=median)
+    # "auto": one engine for the whole search, from the PK of one evaluation (cached between evaluations)
+    backend = objective.backend = resolve_backend(backend, sum(trial_patient_hours(spec, 1)
+                                                               for spec in objective.trials.values()))
     t0 = time.monotonic()
     deadline = t0 + 60.0 * budget_minutes
     best = {"f": math.inf, "params": start}

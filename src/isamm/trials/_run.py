@@ -37,7 +37,8 @@ from isamm.trials._dosing import arm_dose_events
 from isamm.trials._spec import TrialSpec, get_regimen
 from isamm.units import DAYS_PER_MONTH
 
-__all__ = ["ArmSimulation", "simulate_arm", "simulate_arms", "response_settings", "GRID_STEP_DAYS", "PK_MODEL"]
+__all__ = ["ArmSimulation", "simulate_arm", "simulate_arms", "response_settings", "trial_patient_hours", "GRID_STEP_DAYS",
+           "PK_MODEL"]
 
 PK_MODEL = "isatuximab_fau2020"
 #: Disease grid: 6 h. The isatuximab kill term is integrated by the trapezoidal rule on it
@@ -77,15 +78,26 @@ def response_settings(spec: TrialSpec) -> dict:
     return {"serum_measurable_g_dl": spec.eligibility.serum_m_min_g_dl, "waive_urine_ife": True, **spec.response}
 
 
+def trial_patient_hours(spec: TrialSpec, replicates: int) -> float:
+    """PK work of ``replicates`` runs of ``spec`` (patients × hours integrated), for ``backend="auto"``.
+
+    Arms with isatuximab only (the others integrate no PK model); each patient followed from entry
+    (uniform over the accrual) to the data cut-off: on average the cut-off minus half the accrual.
+    """
+    isa = sum(a.n for a in spec.arms if "isatuximab" in get_regimen(a.regimen).drugs)
+    follow_h = (spec.data_cutoff_months - spec.accrual_months / 2.0) * DAYS_PER_MONTH * 24.0
+    return float(replicates) * isa * max(follow_h, 0.0)
+
+
 def simulate_arm(spec: TrialSpec, arm_index: int, *, seed: int, replicate: int = 0,
-                 params: DiseaseParameters | None = None, backend: str = "numpy", keep_pk: bool = False) -> ArmSimulation:
+                 params: DiseaseParameters | None = None, backend: str = "auto", keep_pk: bool = False) -> ArmSimulation:
     """Simulate one arm of one replicate; patient ``i`` uses the stream ``[seed, replicate, arm_index, i]``."""
     return simulate_arms(spec, arm_index, seed=seed, replicates=[replicate], params=params, backend=backend,
                          keep_pk=keep_pk)[0]
 
 
 def simulate_arms(spec: TrialSpec, arm_index: int, *, seed: int, replicates, params: DiseaseParameters | None = None,
-                  backend: str = "numpy", keep_pk: bool = False, pk_cache: dict | None = None) -> list[ArmSimulation]:
+                  backend: str = "auto", keep_pk: bool = False, pk_cache: dict | None = None) -> list[ArmSimulation]:
     """One arm in several replicates at once (one PK call for all their patients: the PK engine's cost per
     step is mostly fixed, so a batch is several times faster per patient). Each replicate's patients are
     drawn from their own streams ``[seed, replicate, arm_index, i]``: results equal one-by-one runs.

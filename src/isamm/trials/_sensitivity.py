@@ -20,7 +20,7 @@ _KEYS = ("orr", "vgpr_or_better", "dcr", "median_pfs_months", "median_os_months"
 
 @constrained(values=VALUES, seed=SEED, replicates=REPLICATES, n_per_arm=N_PER_ARM, follow_up_months=FOLLOW_UP_MONTHS)
 def sensitivity(trial, parameter: str, values, *, seed: int, replicates: int = 1, n_per_arm: int | None = None,
-                follow_up_months: float | None = None, parameters=None, backend: str = "numpy",
+                follow_up_months: float | None = None, parameters=None, backend: str = "auto",
                 progress=None, client=None) -> dict:
     """Run ``trial`` once per value of ``parameter`` (others as in the parameter file).
 

@@ -24,7 +24,8 @@ from isamm._constraints import FOLLOW_UP_MONTHS, N_PER_ARM, REPLICATES, SEED, ch
 from isamm.disease import DiseaseParameters, load_parameters
 from isamm.outcomes import cox, kaplan_meier, orr
 from isamm.parallel import map_ordered
-from isamm.trials._run import CHUNK_PATIENTS, ArmSimulation, simulate_arms
+from isamm.pk import resolve_backend
+from isamm.trials._run import CHUNK_PATIENTS, ArmSimulation, simulate_arms, trial_patient_hours
 from isamm.trials._spec import TrialSpec, load_trial
 from isamm.units import DAYS_PER_MONTH
 
@@ -230,7 +231,7 @@ def _run_batch(spec: TrialSpec, seed: int, params: DiseaseParameters, backend: s
 @constrained(seed=SEED, replicates=REPLICATES, n_per_arm=N_PER_ARM, follow_up_months=FOLLOW_UP_MONTHS)
 def run_trial(trial: str | TrialSpec, *, seed: int, replicates: int = 1, n_per_arm: int | None = None,
               follow_up_months: float | None = None, parameters: str | DiseaseParameters | None = None,
-              backend: str = "numpy", progress: Callable[[int, int], None] | None = None,
+              backend: str = "auto", progress: Callable[[int, int], None] | None = None,
               client=None) -> TrialResult:
     """Run a virtual trial ``replicates`` times.
 
@@ -248,7 +249,9 @@ def run_trial(trial: str | TrialSpec, *, seed: int, replicates: int = 1, n_per_a
     parameters
         Disease-model parameter file or shipped name (default: ``tgi_v2``; :data:`isamm.disease.SHIPPED`).
     backend
-        PK engine, ``"numpy"`` or ``"jax"``.
+        PK engine, ``"auto"`` (default), ``"numpy"`` or ``"jax"`` (:func:`isamm.pk.simulate`); ``"auto"``
+        chooses once for the whole run from its PK work (:func:`isamm.trials._run.trial_patient_hours`),
+        and ``TrialResult.backend`` records the engine that ran.
     progress
         Called as ``progress(done, total)`` (arms simulated) after each batch of replicates.
     client
@@ -259,6 +262,7 @@ def run_trial(trial: str | TrialSpec, *, seed: int, replicates: int = 1, n_per_a
     if n_per_arm is not None or follow_up_months is not None:
         spec = spec.with_overrides(n_per_arm=n_per_arm, follow_up_months=follow_up_months)
     check_trial_work(replicates, sum(a.n for a in spec.arms))  # before any work: hours are refused
+    backend = resolve_backend(backend, trial_patient_hours(spec, replicates))  # one engine for every batch
     params = load_parameters(parameters)
     total = replicates * len(spec.arms)
     n_max = max(a.n for a in spec.arms)

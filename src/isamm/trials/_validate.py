@@ -77,7 +77,7 @@ class ValidationResult:
 
 
 @constrained(seed=SEED, replicates=REPLICATES)
-def validate(*, seed: int = 1, replicates: int = 100, parameters=None, backend: str = "numpy",
+def validate(*, seed: int = 1, replicates: int = 100, parameters=None, backend: str = "auto",
              progress: Callable[[int, int], None] | None = None, client=None,
              role: str = "validation") -> ValidationResult:
     """Predict every validation number of the evidence base with the parameter file as it is (no fitting).
