@@ -74,6 +74,7 @@ _all_targets = ev.targets
 def test_calibration_check_uses_calibration_numbers_only(ikema_check):
     doc = ikema_check.to_dict()
     assert doc["role"] == "calibration"
+    assert doc["backend"] in ("numpy", "jax")  # the engine that ran, never "auto"
     listed = {(t["arm"], t["metric"]) for t in _all_targets("calibration") if t["trial"] == "IKEMA"}
     assert {(r["arm"], r["quantity"]) for r in doc["targets"]} == listed
     validation = {(t["trial"], t["arm"], t["metric"]) for t in _all_targets("validation")}

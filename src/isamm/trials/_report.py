@@ -334,7 +334,8 @@ def write_validation_outputs(result, output_dir: str | os.PathLike[str]) -> dict
         meta = {"isamm_version": __version__, "generated": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                 "input_file": f"{role} targets of the evidence base", "n_patients": doc["summary"]["targets"],
                 "provenance": [("isamm version", __version__), ("seed", str(doc["seed"])),
-                               ("replicates", str(doc["replicates"])), ("parameter file", doc["parameters"]["file"]),
+                               ("replicates", str(doc["replicates"])), ("PK backend", str(doc.get("backend"))),
+                               ("parameter file", doc["parameters"]["file"]),
                                ("parameter file SHA-256", doc["parameters"]["sha256"])]}  # fmt: skip
         html = render_html(title=f"isamm {what}: predicted vs published", sections=sections, methods=methods,
                            meta=meta)

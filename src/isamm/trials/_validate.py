@@ -68,7 +68,7 @@ class ValidationResult:
     results: dict[str, TrialResult] = field(repr=False)
 
     def to_dict(self) -> dict:
-        """``{"role", "parameters", "seed", "replicates", "targets": [{"trial", "arm", "quantity", "subgroup",
+        """``{"role", "backend", "parameters", "seed", "replicates", "targets": [{"trial", "arm", "quantity", "subgroup",
         "published", "published_greater_than", "published_ci", "predicted", "prediction_interval", "covered",
         "source"}], "not_simulated": [...], "summary": {"targets", "covered"}}``. ``covered`` is None when the
         prediction is not estimable; ``published_greater_than`` is the bound of a median published as not
@@ -131,7 +131,8 @@ def validate(*, seed: int = 1, replicates: int = 100, parameters=None, backend: 
         if progress is not None:
             progress(k + 1, len(by_trial))
     n_cov = sum(1 for r in rows if r["covered"])
-    doc = {"role": role, "parameters": {k: v for k, v in params.to_dict().items() if k != "values"}, "seed": seed,
+    engines = sorted({r.backend for r in results.values()})
+    doc = {"role": role, "backend": ", ".join(engines) if engines else None, "parameters": {k: v for k, v in params.to_dict().items() if k != "values"}, "seed": seed,
            "replicates": replicates, "targets": rows, "not_simulated": skipped,
            "summary": {"targets": len(rows), "covered": n_cov}}
     return ValidationResult(doc, results)
