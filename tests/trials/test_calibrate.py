@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 import isamm.trials.evidence as ev
@@ -76,6 +77,15 @@ def test_fixed_parameters_untouched_and_provenance_written(tmp_path):
     assert "calibrated on" in back.status
     for name in P.roles("fixed"):
         assert back.spec["parameters"][name]["tag"] != "calibrated"
+    # the held-out check: the same objective on replicate 1's virtual patients, never fitted, recorded
+    held = cal["held_out"]
+    assert held["replicate"] == 1 and set(held["outside"]) <= set(cal["targets"])
+    check = _Objective(calibration_targets(), P, seed=3, n_virtual=20, backend=res.settings["backend"], replicate=1)
+    residuals, _ = check.residuals(res.parameters)
+    assert held["objective"] == pytest.approx(float(np.sum(residuals**2)), rel=1e-12)
+    assert [f["held_out_residual"] for f in cal["fit"]] == pytest.approx(list(residuals), rel=1e-12)
+    fitted = _Objective(calibration_targets(), P, seed=3, n_virtual=20, backend=res.settings["backend"])
+    assert fitted.residuals(res.parameters)[0].tolist() != residuals.tolist()  # other patients, other numbers
 
 
 def test_fixed_parameters_cannot_be_freed():

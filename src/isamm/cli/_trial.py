@@ -182,13 +182,22 @@ def calibrate_cmd(
         return
     table = Table(title="calibration targets: published vs simulated (residual = difference / sd; t* = where the "
                         "PFS curve joined between visits crosses 0.5)")
-    for col in ("target", "published", "simulated", "t*", "residual"):
+    held = result.held_out is not None
+    for col in ("target", "published", "simulated", "t*", "residual") + (("held out", "residual") if held else ()):
         table.add_column(col)
     for f in result.fit:
         pub = "not reached" if f["not_reached"] else f"{f['published']:.4g}"
         sim, interp = ("NR" if f[k] is None else f"{f[k]:.4g}" for k in ("simulated", "simulated_interpolated"))
-        table.add_row(f["id"], pub, sim, interp if f["metric"] == "median_pfs_months" else "", f"{f['residual']:+.2f}")
+        cells = [f["id"], pub, sim, interp if f["metric"] == "median_pfs_months" else "", f"{f['residual']:+.2f}"]
+        if held:
+            v = f["held_out_simulated"]
+            cells += ["NR" if v is None else f"{v:.4g}", f"{f['held_out_residual']:+.2f}"]
+        table.add_row(*cells)
     console.print(table)
+    if held:
+        h = result.held_out
+        console.print(f"held out (virtual patients of replicate {h['replicate'] + 1}, never fitted): objective "
+                      f"{h['objective']:.4g}; beyond 1.96 sd: {', '.join(h['outside']) or 'none'}", highlight=False)
 
 
 @trial_app.command("sensitivity")

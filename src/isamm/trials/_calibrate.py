@@ -166,6 +166,7 @@ class CalibrationResult:
     settings: dict
     history: list[tuple[int, float]] = field(default_factory=list)
     interrupted: bool = False
+    held_out: dict | None = None  # the fit on virtual patients it never saw (:func:`_held_out`); None if interrupted
 
     def provenance(self) -> dict:
         return {
@@ -182,6 +183,7 @@ class CalibrationResult:
             "start_file": self.start.path,
             "start_sha256": self.start.sha256,
             "data_sha256": data_hashes(),
+            **({"held_out": self.held_out} if self.held_out is not None else {}),
         }
 
 
@@ -250,10 +252,11 @@ class _PKCache(OrderedDict):
 _PROCESS_PK = _PKCache()  # a Dask worker's cache, kept between the evaluations it runs
 
 
-def _arm_values(seed: int, params: DiseaseParameters, backend: str, cache, item) -> tuple[dict, pd.DataFrame]:
+def _arm_values(seed: int, params: DiseaseParameters, backend: str, cache, item, replicate: int = 0
+                ) -> tuple[dict, pd.DataFrame]:
     """One calibration arm: its simulated quantities and its PFS data (a Dask task: pure in its arguments)."""
     trial, spec, i = item
-    sim = simulate_arms(spec, i, seed=seed, replicates=[0], params=params, backend=backend,
+    sim = simulate_arms(spec, i, seed=seed, replicates=[replicate], params=params, backend=backend,
                         pk_cache=_PROCESS_PK if cache is None else cache)[0]
     s = _arm_summary(sim)
     prefix = f"{trial}/{spec.arms[i].id}/"
@@ -273,9 +276,10 @@ class _Objective:
     """Simulate every calibration trial with fixed virtual patients; compare with the targets."""
 
     def __init__(self, targets: list[Target], start: DiseaseParameters, *, seed: int, n_virtual: int, backend: str,
-                 client=None, median: str = "km"):
+                 client=None, median: str = "km", replicate: int = 0):
         self.targets, self.start, self.seed, self.n_virtual, self.backend = targets, start, seed, n_virtual, backend
         self.client, self.median = client, median
+        self.replicate = replicate  # whose virtual patients: 0 are fitted, 1 the held-out check (HELD_OUT_REPLICATE)
         self.cache = _PKCache()
         self.trials = {}
         for t in targets:
@@ -294,7 +298,7 @@ class _Objective:
         self.evaluations += 1
         items = [(trial, spec, i) for trial, spec in self.trials.items() for i in self.arms_needed(trial)]
         cache = self.cache if self.client is None else None  # Dask workers keep their own (_PROCESS_PK)
-        work = functools.partial(_arm_values, self.seed, params, self.backend, cache)
+        work = functools.partial(_arm_values, self.seed, params, self.backend, cache, replicate=self.replicate)
         arms = map_ordered(work, items, client=self.client)
         values: dict[str, float | None] = {}
         for arm_values, _ in arms:
@@ -421,11 +425,40 @@ def calibrate(*, seed: int = 1, budget_minutes: float = 25.0, n_virtual: int = 6
             "simulated_interpolated": values.get(t.id + _INTERPOLATED), "sd": t.sd, "scale": t.scale,
             "residual": float(r), "residual_km_median": _km_residual(t, values, objective)}
            for t, r in zip(targets, residuals)]  # fmt: skip
+    held_out = None if interrupted else _held_out(targets, start, params, fit, seed=int(seed), n_virtual=n_virtual,
+                                                  backend=backend, client=client, median=median)
     settings = {"seed": int(seed), "budget_minutes": budget_minutes, "n_virtual": n_virtual, "free": list(free),
                 "bounds": {n: list(BOUNDS[n]) for n in free}, "backend": backend, "max_rounds": max_rounds,
                 "max_evaluations": max_evaluations, "median": median}
     return CalibrationResult(params, start, float(np.sum(residuals**2)), start_f, fit, objective.evaluations,
-                             time.monotonic() - t0, settings, history, interrupted)
+                             time.monotonic() - t0, settings, history, interrupted, held_out)
+
+
+#: The replicate whose virtual patients check a fit: the calibration fits replicate 0's ([seed, 0, arm, i]).
+HELD_OUT_REPLICATE = 1
+
+
+def _held_out(targets: list[Target], start: DiseaseParameters, params: DiseaseParameters, fit: list[dict], *,
+              seed: int, n_virtual: int, backend: str, client, median: str) -> dict:
+    """The fitted parameters on virtual patients the fit never saw (same objective, replicate 1's patients).
+
+    A fit to one set of virtual patients also fits that set's chance features; this says how much of the
+    fit remains on others. Adds ``held_out_simulated`` / ``held_out_residual`` (and the KM-median residual)
+    to each row of ``fit``; returns ``{"replicate", "objective", "outside"}`` (ids beyond 1.96 sd, KM medians).
+    """
+    check = _Objective(targets, start, seed=seed, n_virtual=n_virtual, backend=backend, client=client,
+                       median=median, replicate=HELD_OUT_REPLICATE)
+    residuals, values = check.residuals(params)
+    outside = []
+    for row, t, r in zip(fit, targets, residuals):
+        r_km = _km_residual(t, values, check)
+        row["held_out_simulated"] = values.get(t.id)
+        row["held_out_residual"] = float(r)
+        row["held_out_residual_km_median"] = r_km
+        judged = r_km if r_km is not None else float(r)
+        if not math.isfinite(judged) or abs(judged) > 1.96:
+            outside.append(t.id)
+    return {"replicate": HELD_OUT_REPLICATE, "objective": float(np.sum(residuals**2)), "outside": outside}
 
 
 def _km_residual(t: Target, values: dict, objective: _Objective) -> float | None:
