@@ -257,7 +257,8 @@ def validate_cmd(
     as_json: bool = _JSON,
 ) -> None:
     """Predict every `validation` number of the evidence base (never fitted) and show hits and misses."""
-    from isamm.trials import format_value, published_label, quantity_label, validate, write_validation_outputs
+    from isamm.trials import (VALIDATE_ROLES, format_value, published_label, quantity_label, validate,
+                              write_validation_outputs)
 
     if output_dir is not None and output_dir.exists() and not output_dir.is_dir():
         raise InputError("output exists and is not a folder", option="--output", got=str(output_dir))
@@ -274,8 +275,7 @@ def validate_cmd(
     if as_json:
         emit_json(doc)
         return
-    title = "calibration check" if role == "calibration" else "validation"
-    table = Table(title=f"{title}: {doc['summary']['covered']} of {doc['summary']['targets']} published values "
+    table = Table(title=f"{VALIDATE_ROLES[role]}: {doc['summary']['covered']} of {doc['summary']['targets']} published values "
                   f"inside the prediction interval ({doc['parameters']['status']})")
     for col in ("trial", "arm", "quantity", "published", "predicted (2.5–97.5%)", "covered"):
         table.add_column(col)

@@ -14,7 +14,7 @@ TrialSpec, Arm, load_trial, list_trials, parse_trial
     Trial definitions (YAML; shipped ones in ``isamm/data/trials/``).
 write_trial_outputs
     ``report.html``, ``cohort.csv``, ``labs.csv`` and ``result.json`` into a folder, as a whole.
-validate, write_validation_outputs, format_value, published_label, quantity_label
+validate, VALIDATE_ROLES, write_validation_outputs, format_value, published_label, quantity_label
     Every `validation` number of the evidence base predicted; its report and the labels of its table.
 number_text, prior_lines_text, refractory_text, side_cells
     The published evidence as text (``isamm evidence show|compare`` and the studio).
@@ -34,9 +34,9 @@ from isamm.trials._report import (
     write_validation_outputs,
 )
 from isamm.trials._sensitivity import sensitivity
-from isamm.trials._validate import validate
+from isamm.trials._validate import VALIDATE_ROLES, validate
 from isamm.trials._trial import TrialResult, run_trial
 
-__all__ = ["number_text", "prior_lines_text", "refractory_text", "side_cells", "validate", "write_validation_outputs", "format_value", "published_label", "quantity_label", "calibrate",
+__all__ = ["number_text", "prior_lines_text", "refractory_text", "side_cells", "validate", "VALIDATE_ROLES", "write_validation_outputs", "format_value", "published_label", "quantity_label", "calibrate",
            "parameter_file_text", "sensitivity", "run_trial", "TrialResult", "simulate_arm", "simulate_arms", "ArmSimulation", "TrialSpec", "Arm", "load_trial",
            "list_trials", "parse_trial", "write_trial_outputs"]

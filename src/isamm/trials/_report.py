@@ -31,6 +31,7 @@ from isamm.outcomes import kaplan_meier
 from isamm.pk import population_band
 from isamm.report import Block, FigureRef, Section, Table, fmt_num, fmt_pct, house_style, km_plot, render_html, save_figure
 from isamm.trials._trial import TrialResult
+from isamm.trials._validate import VALIDATE_ROLES
 
 __all__ = ["write_trial_outputs"]
 
@@ -282,7 +283,7 @@ def write_validation_outputs(result, output_dir: str | os.PathLike[str]) -> dict
     doc = result.to_dict()
     role = doc.get("role", "validation")
     fitted = role == "calibration"
-    what = "calibration check" if fitted else "validation"
+    what = VALIDATE_ROLES[role]
     with staged_folder(output_dir) as staging:  # the whole set appears, or nothing changes
         figdir = staging / "figures"
         figdir.mkdir()

@@ -201,7 +201,12 @@ def _drug_sensitivities(u: dict, params: DiseaseParameters) -> dict[str, np.ndar
     omega = params["omega_sens_drug"]
     if omega == 0:
         return None
-    return {d: np.exp(omega * ndtri(np.clip(u[f"sens_{d}"], 1e-12, 1 - 1e-12))) for d in _SENS_DRUGS}
+    return {d: np.exp(omega * _normal(u[f"sens_{d}"])) for d in _SENS_DRUGS}
+
+
+def _normal(u: np.ndarray) -> np.ndarray:
+    """Standard normals from a patient's uniforms on (0, 1] (clipped: u = 1 would give +inf)."""
+    return ndtri(np.clip(u, 1e-12, 1 - 1e-12))
 
 
 def _resistant_fraction(u: np.ndarray, params: DiseaseParameters) -> np.ndarray:
@@ -209,7 +214,7 @@ def _resistant_fraction(u: np.ndarray, params: DiseaseParameters) -> np.ndarray:
     f = params["f_resistant"]
     if f <= 0 or f >= 1:
         return np.full(u.shape, f)
-    logit = math.log(f / (1 - f)) + params["omega_f_resistant"] * ndtri(np.clip(u, 1e-12, 1 - 1e-12))
+    logit = math.log(f / (1 - f)) + params["omega_f_resistant"] * _normal(u)
     return expit(logit)
 
 

@@ -17,6 +17,7 @@ later analysis are listed as not simulated.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -27,10 +28,11 @@ from isamm.disease import load_parameters
 from isamm.errors import InputError
 from isamm.trials._trial import TrialResult, _median, _range, run_trial
 
-__all__ = ["validate", "ValidationResult", "SUPPORTED_VALIDATION", "ROLES"]
+__all__ = ["validate", "ValidationResult", "SUPPORTED_VALIDATION", "VALIDATE_ROLES"]
 
-#: The evidence roles ``validate`` can check (``validation``: predictions; ``calibration``: the fit's own numbers).
-ROLES = ("validation", "calibration")
+#: The evidence roles ``validate`` can check (``validation``: predictions; ``calibration``: the fit's own numbers),
+#: each with the name its table and report carry.
+VALIDATE_ROLES = {"validation": "validation", "calibration": "calibration check"}
 
 SUPPORTED_VALIDATION = ("orr", "vgpr_or_better", "cr_or_better", "dcr", "median_pfs_months", "median_os_months",
                         "pfs_at_months", "os_at_months", "median_treatment_weeks", "hr_pfs", "hr_os")  # fmt: skip
@@ -85,8 +87,8 @@ def validate(*, seed: int = 1, replicates: int = 100, parameters=None, backend: 
     ``role``: ``"validation"`` (default) or ``"calibration"`` (the same check on the calibration numbers).
     ``client``: a ``dask.distributed.Client`` to run the replicates on (:func:`isamm.trials.run_trial`).
     """
-    if role not in ROLES:
-        raise InputError("unknown role", option="role", expected=" or ".join(ROLES), got=role)
+    if role not in VALIDATE_ROLES:
+        raise InputError("unknown role", option="role", expected=" or ".join(VALIDATE_ROLES), got=role)
     from isamm.trials.evidence import get_evidence, targets
     from isamm.trials._spec import list_trials
 
@@ -113,12 +115,13 @@ def validate(*, seed: int = 1, replicates: int = 100, parameters=None, backend: 
             # the same median and replicate range as `isamm trial run` reports
             pred, (lo, hi) = (_median(v), _range(v)) if v.size else (None, (None, None))
             pub, above = t["value"], t.get("greater_than") if t.get("not_reached") else None
+            # v holds finite values and inf (a median not reached), so an end of the range given as None is inf
+            lo_v, hi_v = (math.inf if x is None else x for x in (lo, hi))
             if not v.size:
                 covered = None  # not estimable in any replicate
             elif above is not None:  # "not reached, > above": a trial of this size can show it when the range passes it
-                covered = bool(np.quantile(v, 0.975, method="inverted_cdf") > above)
-            else:  # the range in raw numbers: inf (a median not reached) is above every published value
-                lo_v, hi_v = np.quantile(v, [0.025, 0.975], method="inverted_cdf")
+                covered = bool(hi_v > above)
+            else:  # inf is above every published value
                 covered = None if pub is None else bool(lo_v <= pub <= hi_v)
             quantity = t["metric"] + (f"_{t['landmark_months']:g}" if t.get("landmark_months") is not None else "")
             rows.append({
@@ -132,7 +135,8 @@ def validate(*, seed: int = 1, replicates: int = 100, parameters=None, backend: 
             progress(k + 1, len(by_trial))
     n_cov = sum(1 for r in rows if r["covered"])
     engines = sorted({r.backend for r in results.values()})
-    doc = {"role": role, "backend": ", ".join(engines) if engines else None, "parameters": {k: v for k, v in params.to_dict().items() if k != "values"}, "seed": seed,
+    doc = {"role": role, "backend": ", ".join(engines) if engines else None,
+           "parameters": {k: v for k, v in params.to_dict().items() if k != "values"}, "seed": seed,
            "replicates": replicates, "targets": rows, "not_simulated": skipped,
            "summary": {"targets": len(rows), "covered": n_cov}}
     return ValidationResult(doc, results)
