@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from scipy.integrate import solve_ivp
 
-from isamm.disease import isatuximab_effect, load_parameters, m_protein, partner_kill_integral
+from isamm.disease import isatuximab_effect, isatuximab_kill_integral, load_parameters, m_protein, partner_kill_integral
 
 P = load_parameters()
 GRID = np.arange(0.0, 200.0 + 1e-9, 0.25)
@@ -175,3 +175,25 @@ def test_drug_sensitivity_scales_that_drug_only():
     plain = m_protein(*args, P, partner_doses=doses, isa_effect_per_day=e)
     ones = m_protein(*args, P, partner_doses=doses, isa_effect_per_day=e, drug_sens={"carfilzomib": 5.0 * ONE})
     np.testing.assert_array_equal(plain.log_m, ones.log_m)
+
+
+def test_daily_grid_with_the_isatuximab_integral_from_the_6h_grid_equals_the_6h_trajectory():
+    # the trial engine follows M on whole days while isatuximab is integrated on the PK's 6-h grid: the
+    # same integrals (partner drugs exact on any grid, the trapezoid steps summed four at a time), so log M
+    # at the days agrees with the 6-h trajectory to rounding (1e-12)
+    import isamm.pk as pk
+
+    ev = pk.regimen_events("ISA-PD", [70.0], weeks=12, drug="isatuximab")
+    sim = pk.simulate("isatuximab_fau2020", None, ev, GRID * 24.0)
+    e = isatuximab_effect(sim.conc_ug_ml, P) * np.array([[1.0], [0.6]])  # two patients
+    pom = pd.concat([_doses(np.arange(21) + 8.5 / 24, "pomalidomide", 4.0).assign(patient=i) for i in (0, 1)])
+    args = (2.0 * np.ones(2), np.array([0.004, 0.01]), np.array([0.02, 0.0]), np.array([1.0, 1.7]), P)
+    fine = m_protein(GRID, *args, partner_doses=pom, isa_effect_per_day=e, f_resistant=np.array([0.0, 0.2]))
+    days = GRID[::4]
+    kill = isatuximab_kill_integral(GRID, e, args[2], every=4)
+    daily = m_protein(days, *args, partner_doses=pom, isa_kill=kill, f_resistant=np.array([0.0, 0.2]))
+    np.testing.assert_allclose(daily.log_m, fine.log_m[:, ::4], rtol=0, atol=1e-12)
+    with pytest.raises(ValueError, match="multiple"):
+        isatuximab_kill_integral(GRID[:-1], e[:, :-1], args[2], every=4)
+    with pytest.raises(ValueError, match="not both"):
+        m_protein(days, *args, isa_kill=kill, isa_effect_per_day=e[:, ::4])

@@ -31,7 +31,7 @@ from scipy.signal import lfilter
 
 from isamm.disease._params import PARTNER_DRUGS, DiseaseParameters
 
-__all__ = ["MProtein", "partner_kill_integral", "isatuximab_effect", "m_protein"]
+__all__ = ["MProtein", "partner_kill_integral", "isatuximab_effect", "isatuximab_kill_integral", "m_protein"]
 
 _LOG_M_CAP = float(np.log(1e6))
 
@@ -80,6 +80,7 @@ def partner_kill_integral(doses: pd.DataFrame, n: int, times_days: np.ndarray, l
     k = params["k_bio"]
     lam = np.asarray(lam_per_day, dtype=float).reshape(n, 1)
     out = np.zeros((n, t.size - 1))
+    decay_lam = None  # e^{−λ·t} at the step starts, shared by the drugs
     d = doses[doses["drug"].isin(PARTNER_DRUGS)]
     d = d[(d["time_h"] / 24.0 < t[-1])]
     for drug, g in d.groupby("drug", sort=True):
@@ -100,7 +101,9 @@ def partner_kill_integral(doses: pd.DataFrame, n: int, times_days: np.ndarray, l
         carry = np.bincount(cell, b * np.exp(-k * rest), minlength=size).reshape(n, t.size - 1)  # A at its step's end
         # A entering step i: A_i = q·A_{i−1} + carry_{i−1}, q = e^{−k·Δ} (shared), one C-level filter
         a_in = lfilter([0.0, 1.0], [1.0, -np.exp(-k * step)], carry, axis=1)
-        y = a_in * np.exp(-lam * t[:-1])
+        if decay_lam is None:
+            decay_lam = np.exp(-lam * t[:-1])
+        y = a_in * decay_lam
         gain = k_p if drug_sens is None or drug not in drug_sens else k_p * np.asarray(drug_sens[drug]).reshape(n, 1)
         out += gain * (own + y * (-np.expm1(-(k + lam) * step)) / (k + lam))
     return out
@@ -114,10 +117,28 @@ def isatuximab_effect(conc_ug_ml: np.ndarray, params: DiseaseParameters, phi: np
     return params["emax_isa"] * ch / (params["ec50_isa"] ** h + ch) * phi
 
 
+def isatuximab_kill_integral(times_days: np.ndarray, effect_per_day: np.ndarray, lam_per_day: np.ndarray,
+                             every: int = 1) -> np.ndarray:
+    """``∫ E_Isa(s)·exp(−λ·s) ds`` over each step of the grid ``times_days[::every]``: array ``[N, (T−1)//every]``.
+
+    The trapezoidal rule on the concentration grid ``times_days`` (T points, where ``effect_per_day``
+    [N, T] is given, 1/day), its steps summed ``every`` at a time: the same integral on a grid ``every``
+    times coarser, so the M-protein can be followed on that grid while isatuximab stays resolved on the
+    PK's. ``T − 1`` must be a multiple of ``every``.
+    """
+    t = np.asarray(times_days, dtype=float)
+    e = np.asarray(effect_per_day, dtype=float)
+    if (t.size - 1) % every:
+        raise ValueError(f"the grid has {t.size - 1} steps, not a multiple of every={every}")
+    f = e * np.exp(-np.asarray(lam_per_day, dtype=float).reshape(-1, 1) * t)
+    steps = 0.5 * (f[:, 1:] + f[:, :-1]) * np.diff(t)
+    return steps if every == 1 else steps.reshape(e.shape[0], -1, every).sum(axis=2)
+
+
 def m_protein(times_days: np.ndarray, m0_g_dl: np.ndarray, kg_per_day: np.ndarray, lam_per_day: np.ndarray,
               sens: np.ndarray, params: DiseaseParameters, *, partner_doses: pd.DataFrame | None = None,
               isa_effect_per_day: np.ndarray | None = None, f_resistant: np.ndarray | None = None,
-              drug_sens: Mapping[str, np.ndarray] | None = None) -> MProtein:
+              drug_sens: Mapping[str, np.ndarray] | None = None, isa_kill: np.ndarray | None = None) -> MProtein:
     """Integrate the TGI model for N patients on a shared, equally spaced grid (days, starting at 0).
 
     With ``f_resistant`` (disease_models.md §4.1 option B) the M-protein is the sum of a sensitive
@@ -142,6 +163,8 @@ def m_protein(times_days: np.ndarray, m0_g_dl: np.ndarray, kg_per_day: np.ndarra
     partner_doses : partner-drug dose events (``patient``, ``time_h``, ``drug``, ``amount_mg``), or None.
     isa_effect_per_day : (N, T) isatuximab kill rate E_Isa at the grid times (1/day), or None.
     f_resistant : (N,) fraction of M0 in the resistant population (–), or None.
+    isa_kill : (N, T−1) the isatuximab integral over each step of ``times_days``
+        (:func:`isatuximab_kill_integral`, from a finer concentration grid), instead of ``isa_effect_per_day``.
     drug_sens : drug name (a partner drug or ``"isatuximab"``) → (N,) sensitivity to that drug alone
         (–, multiplies ``sens``); a drug not in it (or None) has 1.
     """
@@ -153,11 +176,14 @@ def m_protein(times_days: np.ndarray, m0_g_dl: np.ndarray, kg_per_day: np.ndarra
     isa = np.zeros((n, t.size - 1))
     if partner_doses is not None and len(partner_doses):
         partner = sens * partner_kill_integral(partner_doses, n, t, lam[:, 0], params, drug_sens)
+    if isa_effect_per_day is not None and isa_kill is not None:
+        raise ValueError("give isa_effect_per_day or isa_kill, not both")
     if isa_effect_per_day is not None:
-        f = isa_effect_per_day * np.exp(-lam * t)
+        isa_kill = isatuximab_kill_integral(t, isa_effect_per_day, lam)
+    if isa_kill is not None:
+        isa = sens * isa_kill
         if drug_sens is not None and "isatuximab" in drug_sens:
-            f = f * np.asarray(drug_sens["isatuximab"], dtype=float).reshape(n, 1)
-        isa = sens * 0.5 * (f[:, 1:] + f[:, :-1]) * np.diff(t)
+            isa = isa * np.asarray(drug_sens["isatuximab"], dtype=float).reshape(n, 1)
     zero = np.zeros((n, 1))
     kill = np.concatenate([zero, np.cumsum(partner + isa, axis=1)], axis=1)
     log_m0 = np.log(np.asarray(m0_g_dl, dtype=float)).reshape(n, 1)

@@ -25,6 +25,7 @@ from isamm.disease import (
     death_before_progression_days,
     discontinuation_days,
     isatuximab_effect,
+    isatuximab_kill_integral,
     load_parameters,
     m_protein,
     nonm_progression_days,
@@ -38,12 +39,17 @@ from isamm.trials._spec import TrialSpec, get_regimen
 from isamm.units import DAYS_PER_MONTH
 
 __all__ = ["ArmSimulation", "simulate_arm", "simulate_arms", "response_settings", "trial_patient_hours", "GRID_STEP_DAYS",
-           "PK_MODEL"]
+           "DISEASE_STEP_DAYS", "PK_MODEL"]
 
 PK_MODEL = "isatuximab_fau2020"
-#: Disease grid: 6 h. The isatuximab kill term is integrated by the trapezoidal rule on it
-#: (~1e-4 in log M per infusion against a 15-minute grid; tests/disease/test_mprotein.py); partner drugs are exact.
+#: Concentration grid: 6 h. The isatuximab kill term is integrated by the trapezoidal rule on it
+#: (~1e-4 in log M per infusion against a 15-minute grid; tests/disease/test_mprotein.py).
 GRID_STEP_DAYS = 0.25
+#: M-protein grid: 1 day, a whole number of concentration steps. log M is exact at its points given the
+#: kill integral (partner drugs in closed form, isatuximab summed from the 6-h steps), the visits fall on
+#: it, and the non-M hazard's trapezoid follows the burden (changes on a scale of weeks) to ~1e-6.
+DISEASE_STEP_DAYS = 1.0
+_PK_STEPS_PER_DAY = round(DISEASE_STEP_DAYS / GRID_STEP_DAYS)
 #: Patients simulated together (one PK call, one set of [patient, grid] arrays): bounds the memory of a
 #: large arm (3,000 patients × 2 years on a 6-h grid ≈ 70 MB per array) and serves replicates in batches.
 CHUNK_PATIENTS = 3_000
@@ -144,8 +150,9 @@ def simulate_arms(spec: TrialSpec, arm_index: int, *, seed: int, replicates, par
     t_disc = discontinuation_days(u["disc"], has_isa, params)
     t_death_pre = death_before_progression_days(u["death_pre"], params)
 
-    # one grid for the trial (to the cut-off), whoever is simulated with whom
-    grid = np.arange(0.0, math.ceil(cutoff_days / GRID_STEP_DAYS) * GRID_STEP_DAYS + GRID_STEP_DAYS / 2, GRID_STEP_DAYS)
+    # one grid for the trial (to the first whole day at or after the cut-off), whoever is simulated with whom
+    days = np.arange(0.0, math.ceil(cutoff_days / DISEASE_STEP_DAYS) + 1) * DISEASE_STEP_DAYS
+    grid = np.arange((days.size - 1) * _PK_STEPS_PER_DAY + 1) * GRID_STEP_DAYS  # concentrations
     days_off = cov["days_since_daratumumab"].to_numpy(dtype=float)
     cohorts, labs_parts, responses, concs = [], [], [], []
     for lo in range(0, n, CHUNK_PATIENTS):  # bounded memory: [patient, grid] arrays for one chunk at a time
@@ -157,21 +164,22 @@ def simulate_arms(spec: TrialSpec, arm_index: int, *, seed: int, replicates, par
             doses, conc, dara_c0 = pk_cache[key]
         else:
             # dosing until discontinuation (or the cut-off): drugs stop, isatuximab washes out through the PK model
-            doses = arm_dose_events(arm.regimen, c, int(math.ceil(grid[-1] / 7.0)) + 1)
+            doses = arm_dose_events(arm.regimen, c, int(math.ceil(days[-1] / 7.0)) + 1)
             stop_dosing = np.minimum(t_disc[r], horizon[r])
             doses = doses[doses["time_h"].to_numpy() / 24.0 < stop_dosing[doses["patient"].to_numpy()]]
             conc, dara_c0 = _pk(pop, c, normals[r], doses, days_off[r], horizon[r], grid, has_isa, backend)
             if pk_cache is not None:
                 pk_cache[key] = (doses, conc, dara_c0)
-        isa_effect = None
+        isa_kill = None
         if has_isa:
             phi = cd38_effect_fraction(grid, days_off[r], c["daratumumab_refractory"].to_numpy(), params)
             isa_effect = isatuximab_effect(np.nan_to_num(conc, nan=0.0), params, phi)
-        traj = m_protein(grid, c["m0_g_dl"].to_numpy(), kg[r], lam[r], sens[r], params,
-                         partner_doses=doses[doses["drug"] != "isatuximab"], isa_effect_per_day=isa_effect,
+            isa_kill = isatuximab_kill_integral(grid, isa_effect, lam[r], every=_PK_STEPS_PER_DAY)
+        traj = m_protein(days, c["m0_g_dl"].to_numpy(), kg[r], lam[r], sens[r], params,
+                         partner_doses=doses[doses["drug"] != "isatuximab"], isa_kill=isa_kill,
                          f_resistant=f_res[r], drug_sens=None if drug_sens is None else {d: s[r] for d, s in drug_sens.items()})
 
-        t_nonm = nonm_progression_days(u["nonm"][r], c["extramedullary"], c["high_risk"], params, times_days=grid,
+        t_nonm = nonm_progression_days(u["nonm"][r], c["extramedullary"], c["high_risk"], params, times_days=days,
                                        log_burden=traj.log_m - traj.log_m[:, :1])
         labs = _simulate_labs(spec, c, keys[r], traj, horizon[r], t_death_pre[r], t_nonm, has_isa, params)
         response = assess(labs, response_settings(spec))
