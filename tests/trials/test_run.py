@@ -52,6 +52,22 @@ def test_simulated_labs_read_back_unchanged(arm):
             assert prog / 30.4375 == pytest.approx(row.pfs_months)
 
 
+@pytest.mark.parametrize("trial, arm_index", [("ICARIA-MM", 0), ("IKEMA", 0), ("MM-002", 1)])
+def test_the_trial_scores_as_the_reference_imwg_engine(trial, arm_index):
+    # the trial engine scores visits with the vectorised path (isamm.response._visits); the reference engine
+    # on the same labs (ArmSimulation.response) gives every patient the same best response, progression day,
+    # disease control and track: anti-CD38 interference (Isa-Pd, Isa-Kd IgG-kappa) and a control arm
+    spec = tr.load_trial(trial).with_overrides(n_per_arm=150)
+    sim = tr.simulate_arm(spec, arm_index, seed=11)
+    assert len(sim.response) == len(sim.cohort)
+    for p, row in zip(sim.response, sim.cohort.itertuples()):
+        assert p.patient_id == row.patient_id
+        assert (p.best_response, p.measurable, int(p.dcr)) == (row.best_response, row.measurable, row.dcr)
+        if p.progression_day is not None and row.pfs_event:
+            assert p.progression_day / 30.4375 == pytest.approx(row.pfs_months, abs=1e-12)
+    assert len({p.best_response for p in sim.response}) >= 4
+
+
 def test_cohort_columns_and_consistency(arm):
     c = arm.cohort
     assert (c["pfs_months"] <= c["os_months"] + 1e-9).all()

@@ -1,14 +1,16 @@
 """Running a virtual trial: calendars → PK → M-protein → simulated labs → IMWG → PFS/OS → statistics.
 
-No rule is implemented twice: responses and progression come from :func:`isamm.response.assess`
-(the engine that scores real labs), survival statistics from :mod:`isamm.outcomes`. What this
-module adds is the simulation of what a trial would have observed.
+Responses and progression come from the IMWG engine that scores real labs (:mod:`isamm.response`,
+its vectorised visit-grid path, tested equal to :func:`isamm.response.assess` patient by patient),
+survival statistics from :mod:`isamm.outcomes`. What this module adds is the simulation of what a
+trial would have observed.
 
 Time: days from the patient's first dose (study day 1 00:00 = day 0), months = days / 30.4375.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -34,6 +36,7 @@ from isamm.disease import residual_daratumumab
 from isamm.errors import ModelError
 from isamm.population import sample_baseline
 from isamm.response import assess, load_config
+from isamm.response._visits import assess_visits
 from isamm.trials._dosing import arm_dose_events
 from isamm.trials._spec import TrialSpec, get_regimen
 from isamm.units import DAYS_PER_MONTH
@@ -65,16 +68,22 @@ _N_PK_ETAS = len(pk.load_model(PK_MODEL).random_effects)
 
 @dataclass(frozen=True)
 class ArmSimulation:
-    """One arm of one replicate: ``cohort`` (one row per patient), ``labs`` (visits), ``response`` (the
-    patients' :class:`isamm.response.PatientResponse`, in cohort order)."""
+    """One arm of one replicate: ``cohort`` (one row per patient), ``labs`` (visits up to the one that
+    confirms progression), ``response`` (the patients' :class:`isamm.response.PatientResponse` on those
+    labs, in cohort order, with every assessment and its reason; computed when first asked for)."""
 
     arm: str
     regimen: str
     cohort: pd.DataFrame
     labs: pd.DataFrame
-    response: object
+    settings: dict  # the IMWG settings the trial was scored with (response_settings)
     times_days: np.ndarray | None = None
     conc_ug_ml: np.ndarray | None = None  # isatuximab concentration [patient, time] (first replicate, for plots)
+
+    @functools.cached_property
+    def response(self) -> tuple:
+        by_id = {p.patient_id: p for p in assess(self.labs, self.settings).patients}
+        return tuple(by_id[pid] for pid in self.cohort["patient_id"])
 
 
 def response_settings(spec: TrialSpec) -> dict:
@@ -154,7 +163,7 @@ def simulate_arms(spec: TrialSpec, arm_index: int, *, seed: int, replicates, par
     days = np.arange(0.0, math.ceil(cutoff_days / DISEASE_STEP_DAYS) + 1) * DISEASE_STEP_DAYS
     grid = np.arange((days.size - 1) * _PK_STEPS_PER_DAY + 1) * GRID_STEP_DAYS  # concentrations
     days_off = cov["days_since_daratumumab"].to_numpy(dtype=float)
-    cohorts, labs_parts, responses, concs = [], [], [], []
+    cohorts, labs_parts, concs = [], [], []
     for lo in range(0, n, CHUNK_PATIENTS):  # bounded memory: [patient, grid] arrays for one chunk at a time
         r = slice(lo, min(lo + CHUNK_PATIENTS, n))
         c = cov.iloc[r].reset_index(drop=True)
@@ -181,14 +190,13 @@ def simulate_arms(spec: TrialSpec, arm_index: int, *, seed: int, replicates, par
 
         t_nonm = nonm_progression_days(u["nonm"][r], c["extramedullary"], c["high_risk"], params, times_days=days,
                                        log_burden=traj.log_m - traj.log_m[:, :1])
-        labs = _simulate_labs(spec, c, keys[r], traj, horizon[r], t_death_pre[r], t_nonm, has_isa, params)
-        response = assess(labs, response_settings(spec))
+        visits = _simulate_visits(spec, c, keys[r], traj, horizon[r], t_death_pre[r], t_nonm, has_isa, params)
+        response = assess_visits(**visits, config=response_settings(spec))
+        labs = _long_labs(visits)
         cohort = _outcomes(spec, arm, c, response, labs, horizon[r], entry_days[r], t_death_pre[r], t_disc[r],
                            u["death_post"][r], log_kg_ratio[r], dara_c0, params)
         cohorts.append(cohort)
         labs_parts.append(_trim_after_progression(labs, cohort))
-        by_id = {p.patient_id: p for p in response.patients}
-        responses += [by_id[pid] for pid in c["patient_id"]]
         if keep_pk and conc is not None and lo < arm.n:  # replicate 1's concentrations, for the report
             concs.append(conc[: max(0, min(len(c), arm.n - lo))])
     cohort = pd.concat(cohorts, ignore_index=True)
@@ -199,7 +207,7 @@ def simulate_arms(spec: TrialSpec, arm_index: int, *, seed: int, replicates, par
         ids = set(cohort["patient_id"].iloc[rows])
         keep = keep_pk and j == 0
         out.append(ArmSimulation(arm.id, arm.regimen, cohort.iloc[rows].reset_index(drop=True),
-                                 labs[labs["patient_id"].isin(ids)].reset_index(drop=True), tuple(responses[rows]),
+                                 labs[labs["patient_id"].isin(ids)].reset_index(drop=True), response_settings(spec),
                                  grid if keep else None, np.concatenate(concs) if keep and concs else None))
     return out
 
@@ -247,16 +255,19 @@ def _pk(pop, c, normals, doses, days_off, horizon, grid, has_isa, backend):
     return sim.conc_ug_ml, dara_c0
 
 
-def _simulate_labs(spec, cov, keys, traj, horizon, t_death_pre, t_nonm, has_isa, params) -> pd.DataFrame:
-    """Visits every ``assessment_interval_days`` from day 0 until death or the cut-off (disease_models.md §4.6)."""
+def _simulate_visits(spec, cov, keys, traj, horizon, t_death_pre, t_nonm, has_isa, params) -> dict:
+    """Visits every ``assessment_interval_days`` from day 0 until death or the cut-off (disease_models.md §4.6).
+
+    Returns the keyword arguments of :func:`isamm.response._visits.assess_visits`: [patient, visit] arrays
+    on the trial's visit grid and each patient's number of visits.
+    """
     n = len(cov)
     step = spec.assessment_interval_days
     last = np.minimum(horizon, t_death_pre)
     n_visits = (np.floor(last / step).astype(int) + 1).clip(min=1)
     k = int(n_visits.max())
-    days = np.arange(k)[None, :] * step * np.ones((n, 1))
-    seen = np.arange(k)[None, :] < n_visits[:, None]
-    true_m = traj.at(np.minimum(days, traj.times_days[-1]))
+    days = np.arange(k) * step
+    true_m = traj.at(np.minimum(days, traj.times_days[-1]) * np.ones((n, 1)))
     eps = np.empty((n, k, 2))
     for i, key in enumerate(keys):  # observation noise: the patient's own second stream
         eps[i] = np.random.default_rng(key + (1,)).standard_normal((k, 2))
@@ -268,7 +279,6 @@ def _simulate_labs(spec, cov, keys, traj, horizon, t_death_pre, t_nonm, has_isa,
     too_high = obs > load_config(response_settings(spec)).serum_m_max_g_dl
     first_high = np.where(too_high.any(axis=1), too_high.argmax(axis=1), k)
     n_visits = np.minimum(n_visits, first_high)
-    seen = np.arange(k)[None, :] < n_visits[:, None]
     # IFE is read when the SPEP spike is not quantifiable; on isatuximab an IgG-kappa patient's IFE shows
     # the drug's own band (imwg.md, anti-CD38 interference): positive whatever the disease does
     interference = has_isa & (cov["isotype"].to_numpy() == "IgG-kappa")
@@ -283,24 +293,30 @@ def _simulate_labs(spec, cov, keys, traj, horizon, t_death_pre, t_nonm, has_isa,
     lesion[np.flatnonzero(hit), first[hit].astype(int)] = 1
     lesion[:, 0] = 0
     recent_dara = cov["days_since_daratumumab"].to_numpy(dtype=float) < 183  # anti-CD38 within 6 months (imwg.md)
-    rows = np.nonzero(seen)
+    return {"patient_id": cov["patient_id"].to_numpy(dtype=object), "days": days, "serum_m_g_dl": obs,
+            "n_visits": n_visits, "serum_ife": ife, "bm_pc_pct": marrow, "new_lesion": lesion,
+            "isotype": cov["isotype"].to_numpy(dtype=object), "anti_cd38": has_isa | recent_dara}
+
+
+def _long_labs(visits: dict) -> pd.DataFrame:
+    """The visits as a lab table (one row per patient and visit), as :func:`isamm.response.assess` reads labs."""
+    k = visits["serum_m_g_dl"].shape[1]
+    rows = np.nonzero(np.arange(k)[None, :] < visits["n_visits"][:, None])
     return pd.DataFrame({
-        "patient_id": cov["patient_id"].to_numpy()[rows[0]],
-        "day": days[rows],
-        "serum_m_g_dl": obs[rows],
-        "serum_ife": ife[rows],
-        "bm_pc_pct": marrow[rows],
-        "new_lesion": lesion[rows],
-        "isotype": cov["isotype"].to_numpy()[rows[0]],
-        "anti_cd38": (has_isa | recent_dara)[rows[0]],
+        "patient_id": visits["patient_id"][rows[0]],
+        "day": visits["days"][rows[1]],
+        "serum_m_g_dl": visits["serum_m_g_dl"][rows],
+        "serum_ife": visits["serum_ife"][rows],
+        "bm_pc_pct": visits["bm_pc_pct"][rows],
+        "new_lesion": visits["new_lesion"][rows],
+        "isotype": visits["isotype"][rows[0]],
+        "anti_cd38": np.broadcast_to(visits["anti_cd38"], visits["n_visits"].shape)[rows[0]],
     })
 
 
 def _outcomes(spec, arm, cov, response, labs, horizon, entry_days, t_death_pre, t_disc, u_post, log_kg_ratio, dara_c0,
               params) -> pd.DataFrame:
-    by_id = {p.patient_id: p for p in response.patients}
-    resp = [by_id[pid] for pid in cov["patient_id"]]
-    prog = np.array([np.nan if p.progression_day is None else p.progression_day for p in resp])
+    prog = response.progression_day
     last_visit = labs.groupby("patient_id", sort=False)["day"].max().reindex(cov["patient_id"]).to_numpy()
     has_prog = np.isfinite(prog) & (prog < t_death_pre)
     dies_first = ~has_prog & (t_death_pre <= horizon)
@@ -317,9 +333,9 @@ def _outcomes(spec, arm, cov, response, labs, horizon, entry_days, t_death_pre, 
     out.insert(0, "arm", arm.id)
     out.insert(1, "regimen", arm.regimen)
     out["entry_month"] = entry_days / DAYS_PER_MONTH
-    out["best_response"] = [p.best_response for p in resp]
-    out["dcr"] = [int(p.dcr) for p in resp]  # disease control (≥MR, or SD ≥ 8 weeks; imwg.md E3)
-    out["measurable"] = [p.measurable for p in resp]
+    out["best_response"] = response.best_response
+    out["dcr"] = response.dcr.astype(int)  # disease control (≥MR, or SD ≥ 8 weeks; imwg.md E3)
+    out["measurable"] = response.measurable
     out["pfs_months"] = pfs_days / DAYS_PER_MONTH
     out["pfs_event"] = pfs_event.astype(int)
     out["os_months"] = os_days / DAYS_PER_MONTH
