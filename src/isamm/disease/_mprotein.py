@@ -113,7 +113,7 @@ def isatuximab_effect(conc_ug_ml: np.ndarray, params: DiseaseParameters, phi: np
     """E_Isa = Emax·C^h/(EC50^h + C^h)·φ (1/day), elementwise; C in µg/mL (negative rounding noise → 0)."""
     c = np.maximum(np.asarray(conc_ug_ml, dtype=float), 0.0)
     h = params["hill_isa"]
-    ch = c**h
+    ch = c if h == 1 else c**h  # the shipped h = 1: no power over a [patient, 6-h grid] array
     return params["emax_isa"] * ch / (params["ec50_isa"] ** h + ch) * phi
 
 
