@@ -32,9 +32,18 @@ def client_for(address: str | None, *, n_workers: int | None = None) -> Iterator
     except ImportError:  # a regular dependency; only a broken install gets here
         raise InputError("Dask is not installed", option="dask", expected="pip install 'dask[distributed]'") from None
     if address == "local":
+        import dask
+
         workers = n_workers or max(1, min(os.cpu_count() or 1, 8))
-        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                          dashboard_address=None) as cluster, Client(cluster) as client:
+        # Dask gives its workers MALLOC_TRIM_THRESHOLD_=65536, so glibc hands every large temporary back
+        # to the OS and faults it in again: a calibration evaluation (arrays of 10-60 MB) took 4.7 s
+        # instead of 2.7 s on one core (page faults 46k -> 407k). Local workers keep glibc's default.
+        env = {k: v for k, v in dask.config.get("distributed.nanny.pre-spawn-environ", {}).items()
+               if k != "MALLOC_TRIM_THRESHOLD_"}
+        with dask.config.set({"distributed.nanny.pre-spawn-environ": env}):
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                   dashboard_address=None)
+        with cluster, Client(cluster) as client:
             yield client
         return
     if not address.startswith(("tcp://", "tls://", "ws://", "wss://")):
