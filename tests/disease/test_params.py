@@ -59,6 +59,22 @@ def test_status_and_provenance():
         assert prov["start_sha256"] == start.sha256 and prov["targets"] and prov["settings"]["seed"] is not None
 
 
+def test_the_from_scratch_start_is_the_literature_not_a_fit():
+    # tgi_v2_prior.toml: the calibration from scratch starts from values no trial has touched — the
+    # one-population literature starts (tgi_v1_start.toml) and the option-B starts — with tgi_v2's fixed values
+    root = Path(__file__).resolve().parents[2] / "src/isamm/data/disease"
+    prior = load_parameters(root / "tgi_v2_prior.toml")
+    v1_start, v2 = load_parameters(root / "tgi_v1_start.toml"), load_parameters(root / "tgi_v2.toml")
+    assert "uncalibrated" in prior.status and not prior.spec.get("calibration")
+    assert set(prior.values) == set(v2.values) and prior.roles("calibrate") == v2.roles("calibrate")
+    for p in v2.roles("fixed"):
+        assert prior[p] == v2[p], p
+    option_b = {"lambda_res": 0.004, "f_resistant": 0.1, "rho_resistant": 0.1}
+    for p in prior.roles("calibrate"):
+        assert prior[p] == option_b.get(p, v1_start[p]), p
+        assert prior.spec["parameters"][p]["tag"] != "calibrated", p
+
+
 def test_published_form_file_is_one_population():
     # tgi_v1 is the published one-population form (disease_models.md §4.1): no resistant fraction,
     # a constant non-M hazard
