@@ -41,21 +41,18 @@ def test_published_values_match_their_source():
 
 
 def test_status_and_provenance():
-    # every shipped calibrated file names its start file; the start says it is uncalibrated, has the same
-    # parameters, and the fixed ones are copied unchanged; the recorded SHA-256 is the start file's
+    # every shipped calibrated file names its start file, shipped beside it; the start says it is uncalibrated,
+    # has the same parameters, and the fixed ones are copied unchanged; the recorded SHA-256 is the start file's
     root = Path(__file__).resolve().parents[2]
-    for name in ("tgi_v1", "tgi_v2"):
-        cal_file = root / f"src/isamm/data/disease/{name}.toml"
-        if not cal_file.exists():
-            continue
-        cal = load_parameters(cal_file)
-        start = load_parameters(root / f"src/isamm/data/disease/{name}_start.toml")
+    for name, start_name in (("tgi_v1", "tgi_v1_start"), ("tgi_v2", "tgi_v2_prior")):
+        cal = load_parameters(root / f"src/isamm/data/disease/{name}.toml")
+        start = load_parameters(root / f"src/isamm/data/disease/{start_name}.toml")
         assert "uncalibrated" in start.status
         assert set(start.values) == set(cal.values) == set(P.values)
         for p in cal.roles("fixed"):
             assert cal[p] == start[p], (name, p)
         prov = cal.spec["calibration"]
-        assert prov["start_file"].endswith(f"{name}_start.toml")
+        assert prov["start_file"] == f"src/isamm/data/disease/{start_name}.toml"
         assert prov["start_sha256"] == start.sha256 and prov["targets"] and prov["settings"]["seed"] is not None
 
 

@@ -30,7 +30,7 @@ __all__ = ["DiseaseParameters", "load_parameters", "PARTNER_DRUGS", "REQUIRED", 
 SHIPPED = {
     "tgi_v2": "calibrated two-population TGI (sensitive + resistant cells; disease_models.md §4.1 option B)",
     "tgi_v1": "calibrated one-population TGI (the published Claret form; disease_models.md §4.1)",
-    "tgi_v2_start": "starting values of the tgi_v2 calibration (uncalibrated)",
+    "tgi_v2_prior": "literature starting values of the tgi_v2 calibration from scratch (uncalibrated)",
     "tgi_v1_start": "starting values of the tgi_v1 calibration (uncalibrated)",
 }
 #: The file used when none is given.
