@@ -31,7 +31,7 @@ def _reference_imwg():
 
     import isamm.trials._run as run
     from isamm.response import assess
-    from isamm.response._visits import VisitResponses
+    from isamm.response import VisitResponses
 
     def reference(**visits):
         config = visits.pop("config")

@@ -8,8 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from isamm.response import assess
-from isamm.response._visits import assess_visits
+from isamm.response import assess, assess_visits
 
 ISOTYPES = np.array(["IgG-kappa", "IgG-lambda", "IgA-kappa", "kappa light chain", None], dtype=object)
 CONFIGS = st.fixed_dictionaries({

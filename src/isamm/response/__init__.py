@@ -8,6 +8,9 @@ Public names
 ------------
 assess
     Lab table (file or DataFrame) → :class:`ResponseResult`.
+assess_visits, VisitResponses
+    The same rules vectorised over patients followed on one visit grid (arrays in, endpoints out;
+    a virtual trial's labs), equal to ``assess`` patient by patient.
 read_labs, LAB_COLUMNS
     Read and validate a lab table; the columns the engine understands.
 ResponseConfig, load_config
@@ -27,6 +30,8 @@ from isamm.response._result import Assessment as Assessment
 from isamm.response._result import PatientResponse as PatientResponse
 from isamm.response._result import ResponseResult as ResponseResult
 from isamm.response._rules import LEVELS as LEVELS
+from isamm.response._visits import VisitResponses as VisitResponses
+from isamm.response._visits import assess_visits as assess_visits
 
-__all__ = ["LAB_COLUMNS", "LEVELS", "Assessment", "PatientResponse", "ResponseConfig", "ResponseResult", "assess",
-           "load_config", "read_labs"]  # fmt: skip
+__all__ = ["LAB_COLUMNS", "LEVELS", "Assessment", "PatientResponse", "ResponseConfig", "ResponseResult", "VisitResponses",
+           "assess", "assess_visits", "load_config", "read_labs"]  # fmt: skip

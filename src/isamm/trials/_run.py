@@ -35,8 +35,7 @@ from isamm.disease import (
 from isamm.disease import residual_daratumumab
 from isamm.errors import ModelError
 from isamm.population import sample_baseline
-from isamm.response import assess, load_config
-from isamm.response._visits import assess_visits
+from isamm.response import assess, assess_visits, load_config
 from isamm.trials._dosing import arm_dose_events
 from isamm.trials._spec import TrialSpec, get_regimen
 from isamm.units import DAYS_PER_MONTH
@@ -258,7 +257,7 @@ def _pk(pop, c, normals, doses, days_off, horizon, grid, has_isa, backend):
 def _simulate_visits(spec, cov, keys, traj, horizon, t_death_pre, t_nonm, has_isa, params) -> dict:
     """Visits every ``assessment_interval_days`` from day 0 until death or the cut-off (disease_models.md §4.6).
 
-    Returns the keyword arguments of :func:`isamm.response._visits.assess_visits`: [patient, visit] arrays
+    Returns the keyword arguments of :func:`isamm.response.assess_visits`: [patient, visit] arrays
     on the trial's visit grid and each patient's number of visits.
     """
     n = len(cov)
