@@ -75,6 +75,9 @@ def test_fixed_parameters_untouched_and_provenance_written(tmp_path):
     assert "trials/icaria-mm.yaml" in cal["data_sha256"] and "evidence/icaria-mm.yaml" in cal["data_sha256"]
     assert cal["start_sha256"] == P.sha256
     assert "calibrated on" in back.status
+    # every search stage in order, with its evaluations (besides the start and the final re-evaluation)
+    assert cal["stages"] and cal["stages"][0]["parameters"] == [n for n in P.roles("calibrate") if not n.startswith("h_disc")]
+    assert sum(st["evaluations"] for st in cal["stages"]) == res.evaluations - 2
     for name in P.roles("fixed"):
         assert back.spec["parameters"][name]["tag"] != "calibrated"
     # the held-out check: the same objective on replicate 1's virtual patients, never fitted, recorded

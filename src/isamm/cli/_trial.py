@@ -175,6 +175,9 @@ def calibrate_cmd(
     atomic_write_text(output, parameter_file_text(result))
     err_console.print(f"wrote {output} ({result.evaluations} evaluations, objective {result.start_objective:.4g} -> "
                       f"{result.objective:.4g}{', INTERRUPTED' if result.interrupted else ''})", highlight=False)
+    for st in (st for st in result.stages if st["evaluations"]):  # where the time went (hazard stages recompute PK)
+        err_console.print(f"  stage {', '.join(st['parameters'])}: {st['evaluations']} evaluations, {st['seconds']:.0f} s",
+                          highlight=False)
     data = {"file": str(output), **result.provenance(),
             "parameters": {n: result.parameters[n] for n in result.settings["free"]}}
     if as_json:

@@ -167,6 +167,8 @@ class CalibrationResult:
     history: list[tuple[int, float]] = field(default_factory=list)
     interrupted: bool = False
     held_out: dict | None = None  # the fit on virtual patients it never saw (:func:`_held_out`); None if interrupted
+    #: each Nelder–Mead stage in order: ``{"parameters", "evaluations", "seconds"}`` (the hazard stages recompute PK)
+    stages: list[dict] = field(default_factory=list)
 
     def provenance(self) -> dict:
         return {
@@ -184,6 +186,7 @@ class CalibrationResult:
             "start_sha256": self.start.sha256,
             "data_sha256": data_hashes(),
             **({"held_out": self.held_out} if self.held_out is not None else {}),
+            **({"stages": self.stages} if self.stages else {}),
         }
 
 
@@ -381,7 +384,19 @@ def calibrate(*, seed: int = 1, budget_minutes: float = 25.0, n_virtual: int = 6
     class _Budget(Exception):
         pass
 
+    stages: list[dict] = []
+
     def stage(names: tuple[str, ...], base: DiseaseParameters) -> DiseaseParameters:
+        record = {"parameters": list(names), "evaluations": 0, "seconds": 0.0}
+        stages.append(record)
+        n0, s0 = objective.evaluations, time.monotonic()
+        try:
+            return _search(names, base)
+        finally:
+            record["evaluations"] = objective.evaluations - n0
+            record["seconds"] = round(time.monotonic() - s0, 1)
+
+    def _search(names: tuple[str, ...], base: DiseaseParameters) -> DiseaseParameters:
         lin = np.array([n in _LINEAR for n in names])
 
         def to_x(v):
@@ -431,7 +446,7 @@ def calibrate(*, seed: int = 1, budget_minutes: float = 25.0, n_virtual: int = 6
                 "bounds": {n: list(BOUNDS[n]) for n in free}, "backend": backend, "max_rounds": max_rounds,
                 "max_evaluations": max_evaluations, "median": median}
     return CalibrationResult(params, start, float(np.sum(residuals**2)), start_f, fit, objective.evaluations,
-                             time.monotonic() - t0, settings, history, interrupted, held_out)
+                             time.monotonic() - t0, settings, history, interrupted, held_out, stages)
 
 
 #: The replicate whose virtual patients check a fit: the calibration fits replicate 0's ([seed, 0, arm, i]).
