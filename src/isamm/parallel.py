@@ -37,7 +37,9 @@ def client_for(address: str | None, *, n_workers: int | None = None) -> Iterator
         workers = n_workers or max(1, min(os.cpu_count() or 1, 8))
         # Dask gives its workers MALLOC_TRIM_THRESHOLD_=65536, so glibc hands every large temporary back
         # to the OS and faults it in again: a calibration evaluation (arrays of 10-60 MB) took 4.7 s
-        # instead of 2.7 s on one core (page faults 46k -> 407k). Local workers keep glibc's default.
+        # instead of 2.7 s on one core (page faults 46k -> 407k). Local workers keep glibc's default; the price
+        # is memory kept for reuse: the pk exposure benchmark's workers peak at ~900 instead of ~590 MB
+        # (20,000 patients; same time), benchmarks/README.md "Calibration".
         env = {k: v for k, v in dask.config.get("distributed.nanny.pre-spawn-environ", {}).items()
                if k != "MALLOC_TRIM_THRESHOLD_"}
         with dask.config.set({"distributed.nanny.pre-spawn-environ": env}):
