@@ -27,25 +27,14 @@ def _rusage() -> tuple[float, float, int]:
 @contextmanager
 def _reference_imwg():
     """The trial engine scoring its visits with the per-patient reference engine (the baseline)."""
-    import numpy as np
-
     import isamm.trials._run as run
-    from isamm.response import assess
-    from isamm.response import VisitResponses
+    from isamm.response import VisitResponses, assess, visit_labs
+    from isamm.response._visits import _endpoints
 
     def reference(**visits):
         config = visits.pop("config")
-        labs = run._long_labs(visits)
-        by_id = {p.patient_id: p for p in assess(labs, config).patients}
-        ps = [by_id[str(pid)] for pid in visits["patient_id"]]
-
-        def days(name):
-            return np.array([np.nan if getattr(p, name) is None else getattr(p, name) for p in ps], dtype=float)
-
-        return VisitResponses(visits["patient_id"], np.array([p.measurable for p in ps], dtype=object),
-                              np.array([p.best_response for p in ps], dtype=object), days("progression_day"),
-                              days("unconfirmed_pd_day"), days("time_to_response_days"),
-                              np.array([p.dcr for p in ps], dtype=bool))
+        by_id = {p.patient_id: p for p in assess(visit_labs(**visits), config).patients}
+        return VisitResponses(visits["patient_id"], **_endpoints([by_id[str(pid)] for pid in visits["patient_id"]]))
 
     fast = run.assess_visits
     run.assess_visits = reference

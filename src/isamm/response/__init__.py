@@ -8,9 +8,9 @@ Public names
 ------------
 assess
     Lab table (file or DataFrame) → :class:`ResponseResult`.
-assess_visits, VisitResponses
+assess_visits, VisitResponses, visit_labs
     The same rules vectorised over patients followed on one visit grid (arrays in, endpoints out;
-    a virtual trial's labs), equal to ``assess`` patient by patient.
+    a virtual trial's labs), equal to ``assess`` patient by patient; the same arrays as a lab table.
 read_labs, LAB_COLUMNS
     Read and validate a lab table; the columns the engine understands.
 ResponseConfig, load_config
@@ -32,6 +32,7 @@ from isamm.response._result import ResponseResult as ResponseResult
 from isamm.response._rules import LEVELS as LEVELS
 from isamm.response._visits import VisitResponses as VisitResponses
 from isamm.response._visits import assess_visits as assess_visits
+from isamm.response._visits import visit_labs as visit_labs
 
 __all__ = ["LAB_COLUMNS", "LEVELS", "Assessment", "PatientResponse", "ResponseConfig", "ResponseResult", "VisitResponses",
-           "assess", "assess_visits", "load_config", "read_labs"]  # fmt: skip
+           "assess", "assess_visits", "load_config", "read_labs", "visit_labs"]  # fmt: skip

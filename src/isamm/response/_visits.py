@@ -11,7 +11,7 @@ scored by the reference engine, so the answer is always the reference answer; eq
 random histories and every setting (tests/response/test_visits.py).
 
 It returns the endpoints only (no per-visit reason texts); for those, run :func:`isamm.response.assess`
-on the same labs. Values are not validated: the caller is a simulator that produces valid labs.
+on the same labs (:func:`visit_labs`). Values are not validated: the caller is a simulator that produces valid labs.
 """
 
 from __future__ import annotations
@@ -23,10 +23,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from isamm.response._assess import assess
 from isamm.response._config import ResponseConfig, load_config
 from isamm.response._rules import EPS, LEVELS, RANK
 
-__all__ = ["VisitResponses", "assess_visits"]
+__all__ = ["VisitResponses", "assess_visits", "visit_labs"]
 
 _NE = -1  # not evaluable; LEVELS ranks are 0 (PD) … 6 (sCR)
 _PD, _SD, _MR, _PR, _VGPR, _CR = (RANK[k] for k in ("PD", "SD", "MR", "PR", "VGPR", "CR"))
@@ -68,16 +69,9 @@ def assess_visits(patient_id, days, serum_m_g_dl, n_visits, *, serum_ife=None, b
     config, overrides : as :func:`isamm.response.assess`.
     """
     cfg = load_config(config, **overrides)
-    pid = np.asarray(patient_id, dtype=object)
-    m = np.asarray(serum_m_g_dl, dtype=float)
+    a = _arrays(patient_id, days, serum_m_g_dl, n_visits, serum_ife, bm_pc_pct, new_lesion, isotype, anti_cd38)
+    m, t, nv = a["serum_m_g_dl"], a["days"], a["n_visits"]
     n, k = m.shape
-    t = np.broadcast_to(np.asarray(days, dtype=float), (n, k))
-    nv = np.asarray(n_visits, dtype=np.int64)
-    ife = np.full((n, k), None, dtype=object) if serum_ife is None else np.asarray(serum_ife, dtype=object)
-    marrow = np.full((n, k), np.nan) if bm_pc_pct is None else np.asarray(bm_pc_pct, dtype=float)
-    lesion = np.zeros((n, k), bool) if new_lesion is None else np.asarray(new_lesion).astype(bool)
-    iso = np.full(n, None, dtype=object) if isotype is None else np.asarray(isotype, dtype=object)
-    anti = np.zeros(n, bool) if anti_cd38 is None else np.asarray(anti_cd38).astype(bool)
     if (nv < 1).any() or (nv > k).any():
         raise ValueError(f"n_visits must be in [1, {k}]")
     seen = np.arange(k)[None, :] < nv[:, None]
@@ -86,16 +80,67 @@ def assess_visits(patient_id, days, serum_m_g_dl, n_visits, *, serum_ife=None, b
 
     base = m[:, 0]
     covered = np.isfinite(base) & (base >= cfg.serum_measurable_g_dl - EPS) & ~(seen & ~np.isfinite(m)).any(axis=1)
-    out = _serum_track(cfg, t, m, seen, ife, marrow, lesion, _chains(iso), anti)
+    out = _serum_track(cfg, t, m, seen, a["serum_ife"], a["bm_pc_pct"], a["new_lesion"], _chains(a["isotype"]),
+                       a["anti_cd38"])
     out = {name: np.where(covered, v, np.nan if v.dtype.kind == "f" else None) for name, v in out.items()}
     out["measurable"] = np.where(covered, "serum", None).astype(object)
-    if not covered.all():
-        _reference(cfg, np.flatnonzero(~covered), out, pid, t, m, nv, ife, marrow, lesion, iso, anti)
-    return VisitResponses(patient_id=pid, measurable=out["measurable"], best_response=out["best_response"],
+    rows = np.flatnonzero(~covered)
+    if rows.size:  # the patients this path does not cover: the reference engine
+        sub = {name: v[rows] for name, v in a.items()}
+        by_id = {p.patient_id: p for p in assess(_long(sub), cfg).patients}
+        for name, v in _endpoints([by_id[str(i)] for i in sub["patient_id"]]).items():
+            out[name][rows] = v
+    return VisitResponses(patient_id=a["patient_id"], measurable=out["measurable"], best_response=out["best_response"],
                           progression_day=out["progression_day"].astype(float),
                           unconfirmed_pd_day=out["unconfirmed_pd_day"].astype(float),
                           time_to_response_days=out["time_to_response_days"].astype(float),
                           dcr=out["dcr"].astype(bool))
+
+
+def visit_labs(patient_id, days, serum_m_g_dl, n_visits, *, serum_ife=None, bm_pc_pct=None, new_lesion=None,
+               isotype=None, anti_cd38=None) -> pd.DataFrame:
+    """The visits of :func:`assess_visits` (same arguments) as a lab table, one row per patient and visit:
+    what :func:`isamm.response.assess` reads (a trial's ``labs.csv``)."""
+    return _long(_arrays(patient_id, days, serum_m_g_dl, n_visits, serum_ife, bm_pc_pct, new_lesion, isotype,
+                         anti_cd38))
+
+
+def _arrays(patient_id, days, serum_m_g_dl, n_visits, serum_ife, bm_pc_pct, new_lesion, isotype, anti_cd38) -> dict:
+    """The visit arrays with their defaults: [patient, visit] or [patient], ``days`` broadcast to [patient, visit]."""
+    m = np.asarray(serum_m_g_dl, dtype=float)
+    n, k = m.shape
+    return {
+        "patient_id": np.asarray(patient_id, dtype=object),
+        "days": np.broadcast_to(np.asarray(days, dtype=float), (n, k)),
+        "serum_m_g_dl": m,
+        "n_visits": np.asarray(n_visits, dtype=np.int64),
+        "serum_ife": np.full((n, k), None, dtype=object) if serum_ife is None else np.asarray(serum_ife, dtype=object),
+        "bm_pc_pct": np.full((n, k), np.nan) if bm_pc_pct is None else np.asarray(bm_pc_pct, dtype=float),
+        "new_lesion": np.zeros((n, k), bool) if new_lesion is None else np.asarray(new_lesion).astype(bool),
+        "isotype": np.full(n, None, dtype=object) if isotype is None else np.asarray(isotype, dtype=object),
+        "anti_cd38": np.zeros(n, bool) if anti_cd38 is None else np.asarray(anti_cd38).astype(bool),
+    }  # fmt: skip
+
+
+def _long(a: dict) -> pd.DataFrame:
+    """Rows ``[0, n_visits)`` of each patient of :func:`_arrays`' output, one per visit."""
+    r, c = np.nonzero(np.arange(a["serum_m_g_dl"].shape[1])[None, :] < a["n_visits"][:, None])
+    return pd.DataFrame({
+        "patient_id": a["patient_id"][r], "day": a["days"][r, c], "serum_m_g_dl": a["serum_m_g_dl"][r, c],
+        "serum_ife": a["serum_ife"][r, c], "bm_pc_pct": a["bm_pc_pct"][r, c],
+        "new_lesion": a["new_lesion"][r, c].astype(np.int8), "isotype": a["isotype"][r], "anti_cd38": a["anti_cd38"][r],
+    })  # fmt: skip
+
+
+def _endpoints(patients) -> dict[str, np.ndarray]:
+    """The endpoints of :class:`VisitResponses` from the reference engine's :class:`PatientResponse` list."""
+    def days(name):
+        return np.array([np.nan if getattr(p, name) is None else getattr(p, name) for p in patients], dtype=float)
+
+    return {"measurable": np.array([p.measurable for p in patients], dtype=object),
+            "best_response": np.array([p.best_response for p in patients], dtype=object),
+            "progression_day": days("progression_day"), "unconfirmed_pd_day": days("unconfirmed_pd_day"),
+            "time_to_response_days": days("time_to_response_days"), "dcr": np.array([p.dcr for p in patients], bool)}
 
 
 def _chains(isotype: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -186,25 +231,3 @@ def _serum_track(cfg, t, m, seen, ife, marrow, lesion, chains, anti) -> dict[str
 def _first(mask: np.ndarray) -> np.ndarray:
     """Index of the first True per row, −1 if none."""
     return np.where(mask.any(axis=1), mask.argmax(axis=1), -1)
-
-
-def _reference(cfg, rows, out, pid, t, m, nv, ife, marrow, lesion, iso, anti) -> None:
-    """The patients this path does not cover, through the reference engine (in place)."""
-    from isamm.response._assess import assess
-
-    seen = np.arange(m.shape[1])[None, :] < nv[rows, None]
-    r, c = np.nonzero(seen)
-    labs = pd.DataFrame({
-        "patient_id": pid[rows][r].astype(str), "day": t[rows][r, c], "serum_m_g_dl": m[rows][r, c],
-        "serum_ife": ife[rows][r, c], "bm_pc_pct": marrow[rows][r, c], "new_lesion": lesion[rows][r, c].astype(int),
-        "isotype": iso[rows][r], "anti_cd38": anti[rows][r],
-    })  # fmt: skip
-    by_id = {p.patient_id: p for p in assess(labs, cfg).patients}
-    for i in rows:
-        p = by_id[str(pid[i])]
-        out["measurable"][i] = p.measurable
-        out["best_response"][i] = p.best_response
-        for name in ("progression_day", "unconfirmed_pd_day", "time_to_response_days"):
-            value = getattr(p, name)
-            out[name][i] = np.nan if value is None else value
-        out["dcr"][i] = p.dcr

@@ -35,7 +35,7 @@ from isamm.disease import (
 from isamm.disease import residual_daratumumab
 from isamm.errors import ModelError
 from isamm.population import sample_baseline
-from isamm.response import assess, assess_visits, load_config
+from isamm.response import assess, assess_visits, load_config, visit_labs
 from isamm.trials._dosing import arm_dose_events
 from isamm.trials._spec import TrialSpec, get_regimen
 from isamm.units import DAYS_PER_MONTH
@@ -191,7 +191,7 @@ def simulate_arms(spec: TrialSpec, arm_index: int, *, seed: int, replicates, par
                                        log_burden=traj.log_m - traj.log_m[:, :1])
         visits = _simulate_visits(spec, c, keys[r], traj, horizon[r], t_death_pre[r], t_nonm, has_isa, params)
         response = assess_visits(**visits, config=response_settings(spec))
-        labs = _long_labs(visits)
+        labs = visit_labs(**visits)
         cohort = _outcomes(spec, arm, c, response, labs, horizon[r], entry_days[r], t_death_pre[r], t_disc[r],
                            u["death_post"][r], log_kg_ratio[r], dara_c0, params)
         cohorts.append(cohort)
@@ -295,22 +295,6 @@ def _simulate_visits(spec, cov, keys, traj, horizon, t_death_pre, t_nonm, has_is
     return {"patient_id": cov["patient_id"].to_numpy(dtype=object), "days": days, "serum_m_g_dl": obs,
             "n_visits": n_visits, "serum_ife": ife, "bm_pc_pct": marrow, "new_lesion": lesion,
             "isotype": cov["isotype"].to_numpy(dtype=object), "anti_cd38": has_isa | recent_dara}
-
-
-def _long_labs(visits: dict) -> pd.DataFrame:
-    """The visits as a lab table (one row per patient and visit), as :func:`isamm.response.assess` reads labs."""
-    k = visits["serum_m_g_dl"].shape[1]
-    rows = np.nonzero(np.arange(k)[None, :] < visits["n_visits"][:, None])
-    return pd.DataFrame({
-        "patient_id": visits["patient_id"][rows[0]],
-        "day": visits["days"][rows[1]],
-        "serum_m_g_dl": visits["serum_m_g_dl"][rows],
-        "serum_ife": visits["serum_ife"][rows],
-        "bm_pc_pct": visits["bm_pc_pct"][rows],
-        "new_lesion": visits["new_lesion"][rows],
-        "isotype": visits["isotype"][rows[0]],
-        "anti_cd38": np.broadcast_to(visits["anti_cd38"], visits["n_visits"].shape)[rows[0]],
-    })
 
 
 def _outcomes(spec, arm, cov, response, labs, horizon, entry_days, t_death_pre, t_disc, u_post, log_kg_ratio, dara_c0,
