@@ -9,6 +9,7 @@ import pytest
 import isamm.trials as tr
 from isamm.disease import load_parameters
 from isamm.outcomes import kaplan_meier
+from isamm.units import DAYS_PER_MONTH
 from isamm.response import assess
 from isamm.trials._run import response_settings
 
@@ -98,6 +99,20 @@ def test_no_drug_effect_means_growth_and_progression():
     p = load_parameters().with_values(emax_isa=0.0, k_pomalidomide=0.0, k_dexamethasone=0.0)
     sim = tr.simulate_arm(SMALL, 0, seed=3, params=p)
     assert (sim.cohort["best_response"].isin(["PR", "VGPR", "CR", "sCR"])).sum() == 0
+
+
+def test_explosive_growth_progresses_at_the_first_visit_not_censored():
+    # kG 0.1/day without drug: M ×16 by day 28 (> the reader's 15 g/dL limit for M0 > 0.9). Every patient
+    # must progress at visit 1 (or earlier: death, new lesion); values are reported at the limit, never
+    # dropped (dropping them once censored such patients at day 0)
+    p = load_parameters().with_values(emax_isa=0.0, k_pomalidomide=0.0, k_dexamethasone=0.0, kG=0.1,
+                                      omega_kG=0.0, beta_lines_kG=0.0)
+    sim = tr.simulate_arm(SMALL, 0, seed=3, params=p)
+    c = sim.cohort
+    assert (c["pfs_event"] == 1).all()
+    step = SMALL.assessment_interval_days
+    assert (c["pfs_months"] * DAYS_PER_MONTH <= step + 1e-6).all()
+    assert (sim.labs["serum_m_g_dl"].max() <= 15.0) and (c["best_response"] == "PD").mean() > 0.9
 
 
 def test_run_trial_contract_and_cohort_through_km(tmp_path):

@@ -273,11 +273,10 @@ def _simulate_visits(spec, cov, keys, traj, horizon, t_death_pre, t_nonm, has_is
     obs = true_m * (1 + params["sigma_prop"] * eps[..., 0]) + params["sigma_add"] * eps[..., 1]
     obs = np.where(obs < params["spep_lod_g_dl"], 0.0, np.round(obs, 2))
     obs[:, 0] = np.round(cov["m0_g_dl"].to_numpy(), 2)  # baseline: the screening value that met eligibility
-    # visits stop before a value beyond the lab's plausible range (the reader's unit check): such growth
-    # happens only long after a confirmed progression, when the patient is off study for PFS
-    too_high = obs > load_config(response_settings(spec)).serum_m_max_g_dl
-    first_high = np.where(too_high.any(axis=1), too_high.argmax(axis=1), k)
-    n_visits = np.minimum(n_visits, first_high)
+    # a value beyond the lab's plausible range (the reader's unit check) is reported at that limit: the
+    # fastest growers reach it within weeks, and a visit must still show their progression (stopping
+    # the visits instead censored them at day 0, longer PFS wherever many prior lines raise kG)
+    obs = np.minimum(obs, load_config(response_settings(spec)).serum_m_max_g_dl)
     # IFE is read when the SPEP spike is not quantifiable; on isatuximab an IgG-kappa patient's IFE shows
     # the drug's own band (imwg.md, anti-CD38 interference): positive whatever the disease does
     interference = has_isa & (cov["isotype"].to_numpy() == "IgG-kappa")
