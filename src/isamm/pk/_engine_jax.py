@@ -3,7 +3,7 @@
 Same algorithm, step by step: Dormand–Prince 5(4) with Shampine's dense output (DOP853 without
 interpolation when the outputs are sparse, every output time a stop: the exposure path),
 RODAS4 where h·|∂f_central/∂A_central| > 3 (5.5 for DOP853), steps that land on every infusion
-edge and bolus, a fresh starting step after each input discontinuity, per-patient
+edge and bolus, a fresh starting step after each discontinuity that adds drug, per-patient
 max-norm error control, negative amounts rejected. One step is written for one
 patient (scalars and 4-vectors, ``_step_start`` and ``_step_finish``) and vectorized
 with ``jax.vmap`` over a fixed number of **slots**. Under vmap a per-slot branch
@@ -544,7 +544,7 @@ def _step_finish(structure_name, keys, sparse, shared, tables, mode, st, c):
     dose = tables["bol"][st["pid"], s]
     new["y"] = new["y"] + jnp.where(arrived, jnp.stack([dose[0], dose[1], 0.0, 0.0]), 0.0)
     r_new = tables["rate"][st["pid"], jnp.minimum(s + 1, n_stops - 1)]
-    new["fresh"] = arrived & (bol_flag[s] | (r_new != r))
+    new["fresh"] = arrived & (bol_flag[s] | (r_new > r))  # a falling rate keeps the controller's step
     new["r"] = jnp.where(arrived, r_new, r)
     new["s"] = s + arrived
     new["bad"] = (new["h"] < 1e-9) | (new["n_acc"] + new["n_rej"] > max_iterations)
