@@ -15,7 +15,8 @@ Definitions (all times from each patient's first dose; τ = dosing interval):
 * ``t90_ss_weeks`` — first pre-dose trough from which every later trough is
   ≥ 90% of the steady-state trough ("stays above"); ``t90_first_weeks`` — first
   trough ≥ 90% ("first reaches"). The two differ when the schedule thins out
-  (isatuximab QW → Q2W): see README.
+  (isatuximab QW → Q2W): see README. Troughs are compared at the integrator's
+  absolute tolerance (1e-6 µg/mL): troughs all below it reach 90% at the first one.
 * ``accumulation_ratio`` — AUCτ,ss / AUC(0–τ) after the first dose given alone.
 * ``half_life_terminal_d`` — terminal (β) half-life of the linear part of the
   model (CL at the end of the calendar, Q, V1, V2); target-mediated
@@ -34,7 +35,7 @@ import pandas as pd
 from isamm.errors import InputError
 from isamm.pk._backend import resolve_backend
 from isamm.pk._dosing import build_dosing
-from isamm.pk._simulate import Patients, population_band, simulate
+from isamm.pk._simulate import DEFAULT_ATOL_UG_ML, Patients, population_band, simulate
 from isamm.pk._structural import STRUCTURES
 
 __all__ = ["Exposure", "exposure_chunk", "summarise", "linear_half_life_h", "METRICS"]
@@ -168,7 +169,9 @@ def exposure_chunk(model, patients: Patients, events: pd.DataFrame, *, threshold
     table = _per_dose(n, starts, cmax, trough, auc_int) if per_dose else None
 
     ctrough_ss = trough[:, -1]
-    ok = trough >= 0.9 * ctrough_ss[:, None]
+    # at the integrator's resolution: troughs within its absolute tolerance of 90% count as reached (a fast
+    # target-mediated patient's troughs are ~1e-12 µg/mL, below it: otherwise the week would be noise)
+    ok = trough >= 0.9 * ctrough_ss[:, None] - DEFAULT_ATOL_UG_ML
     # stays-above: last index where ok is False, +1
     stays = np.where(ok.all(axis=1), 0, starts.size - 1 - np.argmax(~ok[:, ::-1], axis=1))
     stays = np.minimum(stays, starts.size - 2)
