@@ -91,6 +91,25 @@ def test_fixed_parameters_untouched_and_provenance_written(tmp_path):
     assert fitted.residuals(res.parameters)[0].tolist() != residuals.tolist()  # other patients, other numbers
 
 
+def test_the_budget_covers_the_held_out_check(monkeypatch):
+    # a fake clock on which every objective evaluation takes one minute (no wall-clock assertion): with 5
+    # minutes the search must stop early enough for the final scoring and the held-out check
+    import isamm.trials._calibrate as cal
+
+    clock = [0.0]
+    monkeypatch.setattr(cal.time, "monotonic", lambda: clock[0])
+    scored = cal._Objective.residuals
+
+    def one_minute(self, params):
+        clock[0] += 60.0
+        return scored(self, params)
+
+    monkeypatch.setattr(cal._Objective, "residuals", one_minute)
+    res = calibrate(seed=3, budget_minutes=5, n_virtual=20, free=("kG", "emax_isa"))
+    assert res.held_out is not None and clock[0] <= 5 * 60.0
+    assert res.evaluations == 4  # start, two in the search, the final scoring (the held-out is its own)
+
+
 def test_fixed_parameters_cannot_be_freed():
     with pytest.raises(InputError, match="fixed parameter"):
         calibrate(budget_minutes=0.01, free=("ec50_isa",))
