@@ -144,7 +144,9 @@ def _print(data: dict) -> None:
 @constrained(seed=SEED, budget_minutes=BUDGET_MINUTES, n_virtual=N_VIRTUAL, max_evaluations=EVALUATIONS)
 def calibrate_cmd(
     seed: int = typer.Option(1, "--seed", help="Seed of the virtual patients (common random numbers)."),
-    budget_minutes: float = typer.Option(25.0, "--budget-minutes", help="Stop the search after this many minutes."),
+    budget_minutes: float = typer.Option(
+        25.0, "--budget-minutes",
+        help="Time limit of the whole command in minutes (the search stops in time for the final held-out check)."),
     n_virtual: int = typer.Option(600, "--n-virtual", help="Virtual patients per arm at every evaluation."),
     max_evaluations: int | None = typer.Option(None, "--max-evaluations",
                                                help="Stop after this many evaluations (reproducible on any machine)."),
