@@ -9,9 +9,9 @@ import pytest
 import isamm.trials as tr
 from isamm.disease import load_parameters
 from isamm.outcomes import kaplan_meier
-from isamm.units import DAYS_PER_MONTH
 from isamm.response import assess
 from isamm.trials._run import response_settings
+from isamm.units import DAYS_PER_MONTH
 
 ICARIA = tr.load_trial("ICARIA-MM")
 SMALL = ICARIA.with_overrides(n_per_arm=24, follow_up_months=15)

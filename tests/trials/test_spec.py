@@ -44,6 +44,8 @@ def test_a_copied_file_loads(tmp_path):
     ({"arms__0__ratio": 3}, None, "randomisation ratio"),
     ({"population__iss": {"I": 0.5, "II": 0.5, "III": 0.5}}, "population", "sum to 1"),
     ({"accrual_months": 30}, None, "data_cutoff_months must be later"),
+    ({"population__serum_m_g_dl": {"median": 2.2, "log_sd": 0.8, "min": 0.5, "max": 20.0}}, None,
+     "serum_m_g_dl.max must be at most 15 g/dL"),
     ({"population__female": 1.5}, "population.female", "out of range: expected a number <= 1, got 1.5"),
 ])  # fmt: skip
 def test_bad_values_are_named(tmp_path, changes, key, message):

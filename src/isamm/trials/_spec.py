@@ -106,9 +106,14 @@ class TrialSpec(_Strict):
         from isamm.response import load_config
 
         try:
-            load_config(self.response)
+            cfg = load_config(self.response)
         except InputError as exc:
             raise ValueError(f"response: {exc}") from None
+        # a simulated visit above the IMWG reader's plausible range is reported at that limit, so a baseline
+        # beyond it would be changed silently
+        if self.population.serum_m_g_dl.max > cfg.serum_m_max_g_dl:
+            raise ValueError(f"population.serum_m_g_dl.max must be at most {cfg.serum_m_max_g_dl:g} g/dL "
+                             "(the IMWG engine's serum_m_max_g_dl)")
         return self
 
     def with_overrides(self, *, n_per_arm: int | None = None, follow_up_months: float | None = None) -> TrialSpec:
