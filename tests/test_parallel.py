@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -67,14 +66,16 @@ def test_map_ordered_on_two_workers_keeps_the_order(local_client):
 def _worker_env() -> dict:
     import os
 
-    return {k: os.environ.get(k) for k in ("MALLOC_TRIM_THRESHOLD_", "OMP_NUM_THREADS")}
+    return {k: os.environ.get(k) for k in ("MALLOC_TRIM_THRESHOLD_", "OMP_NUM_THREADS", "PJRT_NPROC")}
 
 
-def test_local_workers_keep_glibc_memory_defaults(local_client):
+def test_local_workers_keep_glibc_memory_defaults_and_one_xla_thread(local_client):
     # Dask's MALLOC_TRIM_THRESHOLD_=65536 made every large temporary a fresh set of page faults (a
-    # calibration evaluation 2.7 -> 4.7 s); the local cluster drops it and keeps Dask's other settings
+    # calibration evaluation 2.7 -> 4.7 s); the local cluster drops it and keeps Dask's other settings.
+    # PJRT_NPROC=1: a single-threaded worker's XLA pool has one thread (the JAX kernel's small operations
+    # spread over a pool of one thread per core cost twice the CPU: benchmarks/README.md)
     for env in local_client.run(_worker_env).values():
-        assert env == {"MALLOC_TRIM_THRESHOLD_": None, "OMP_NUM_THREADS": "1"}
+        assert env == {"MALLOC_TRIM_THRESHOLD_": None, "OMP_NUM_THREADS": "1", "PJRT_NPROC": "1"}
 
 
 def test_trial_on_dask_equals_the_single_process_run(local_client, monkeypatch):

@@ -42,6 +42,11 @@ def client_for(address: str | None, *, n_workers: int | None = None) -> Iterator
         # (20,000 patients; same time), benchmarks/README.md "Calibration".
         env = {k: v for k, v in dask.config.get("distributed.nanny.pre-spawn-environ", {}).items()
                if k != "MALLOC_TRIM_THRESHOLD_"}
+        # One thread in each worker's XLA pools: a worker has one core's worth of tasks, and XLA's CPU
+        # runtime spreads the JAX kernel's small operations over its pool (one thread per core by default),
+        # which doubled the CPU per step and made two workers slower than one process (benchmarks/README.md,
+        # "Why not 20,000 patient-years/s"). XLA reads PJRT_NPROC when a process creates its CPU client.
+        env.setdefault("PJRT_NPROC", "1")
         with dask.config.set({"distributed.nanny.pre-spawn-environ": env}):
             cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
                                    dashboard_address=None)

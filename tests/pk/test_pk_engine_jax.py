@@ -266,3 +266,19 @@ def _corners(seed: int, n: int = 16):
     corners = np.array(list(itertools.product([-4.0, 4.0], repeat=len(m.random_effects)))) * m.omegas
     corners = corners[np.random.default_rng(seed).choice(len(corners), n, replace=False)]
     return m, pk.Patients(m, pk.covariate_frame(m, None, n=len(corners)), corners)
+
+
+@pytest.mark.parametrize(("env", "expected"), [({}, 2), ({"PJRT_NPROC": "1"}, 1), ({"NPROC": "1"}, 1),
+                                               ({"PJRT_NPROC": "0"}, 2), ({"PJRT_NPROC": "two"}, 2)])
+def test_kernel_threads_never_exceed_the_xla_pool(monkeypatch, env, expected):
+    # kernel calls run on XLA's CPU pool: with PJRT_NPROC=1 (Dask's local workers) two calls would queue
+    import isamm.pk._engine_jax as ej
+
+    for name in ("PJRT_NPROC", "NPROC"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(ej.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    monkeypatch.setattr(ej.jax, "default_backend", lambda: "cpu")
+    assert ej._workers(10_000, 64) == expected
+    assert ej._workers(100, 64) == 1  # fewer patients than two full slot sets per core: one call

@@ -106,7 +106,17 @@ def _workers(n: int, slots: int) -> int:
     if jax.default_backend() != "cpu":
         return 1
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return max(1, min(cores, n // (2 * slots)))
+    return max(1, min(cores, _xla_threads() or cores, n // (2 * slots)))
+
+
+def _xla_threads() -> int | None:
+    """The size XLA gives its CPU thread pools when the environment sets it (``PJRT_NPROC``, then ``NPROC``,
+    read when the CPU client is created): kernel calls run on that pool, so more threads than it has wait."""
+    for name in ("PJRT_NPROC", "NPROC"):
+        value = os.environ.get(name, "")
+        if value.strip().isdigit() and int(value) > 0:
+            return int(value)
+    return None
 
 
 def _slots() -> int:
