@@ -186,8 +186,36 @@ def test_pk_cache_gives_the_same_results():
     fresh = tr.simulate_arms(SMALL, 0, seed=9, replicates=[0], params=p2)[0]
     pd.testing.assert_frame_equal(b.cohort, fresh.cohort)
     assert not a.cohort["best_response"].equals(b.cohort["best_response"])
-    tr.simulate_arms(SMALL, 0, seed=9, replicates=[0], params=p2.with_values(h_disc_isa=0.05), pk_cache=cache)
-    assert len(cache) == 2  # another discontinuation hazard: other doses, other PK
+    rows = len(next(iter(cache.values())).rows)
+    p3 = p2.with_values(h_disc_isa=0.05)
+    c = tr.simulate_arms(SMALL, 0, seed=9, replicates=[0], params=p3, pk_cache=cache)[0]
+    assert len(cache) == 1 and len(next(iter(cache.values())).rows) > rows  # new dose counts: their rows added
+    pd.testing.assert_frame_equal(c.cohort, tr.simulate_arms(SMALL, 0, seed=9, replicates=[0], params=p3)[0].cohort)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "jax"])
+def test_pk_reused_per_patient_across_discontinuation_hazards_equals_recomputed(backend, monkeypatch):
+    # a calibration's hazard stages: each new h_disc_isa integrates only the patients whose number of
+    # isatuximab doses changed; everyone else's concentrations come from the cache, bit for bit
+    import isamm.trials._run as run_mod
+
+    spec = ICARIA.with_overrides(n_per_arm=60, follow_up_months=15)
+    integrated = []
+    real = run_mod._isatuximab_pk
+    monkeypatch.setattr(run_mod, "_isatuximab_pk", lambda pop, c, *a: integrated.append(len(c)) or real(pop, c, *a))
+    cache = {}
+    base = load_parameters()
+    counts = []
+    for h in (0.04, 0.05, 0.045, 0.04):
+        p = base.with_values(h_disc_isa=h)
+        integrated.clear()
+        cached = tr.simulate_arms(spec, 0, seed=3, replicates=[0], params=p, pk_cache=cache, backend=backend,
+                                  keep_pk=True)[0]
+        counts.append(sum(integrated))
+        fresh = tr.simulate_arms(spec, 0, seed=3, replicates=[0], params=p, backend=backend, keep_pk=True)[0]
+        np.testing.assert_array_equal(cached.conc_ug_ml, fresh.conc_ug_ml)
+        pd.testing.assert_frame_equal(cached.cohort, fresh.cohort)
+    assert counts[0] == 60 and 0 < counts[1] < 60 and counts[-1] == 0, counts  # back at 0.04: nothing integrated
 
 
 def test_drug_specific_sensitivity_draws_are_appended(arm):

@@ -140,12 +140,15 @@ class Integration:
 STATUS = {0: "integrated to tolerance", 1: "step-size underflow", 2: "too many steps"}
 
 
-def _stops(dosing: Dosing, times: np.ndarray):
-    """Stops (h, sorted), the input's breakpoints, and whether the outputs are sparse (see :func:`integrate`)."""
+def _stops(dosing: Dosing, times: np.ndarray, extra: np.ndarray | None = None):
+    """Stops (h, sorted), the input's breakpoints, and whether the outputs are sparse (see :func:`integrate`).
+
+    ``extra``: more stop times (h; those inside the span are kept), e.g. other calls' breakpoints."""
     t0 = min(0.0, float(times[0]), float(dosing.dose_time.min()) if dosing.dose_time.size else 0.0)
     t_end = float(times[-1])
     bps = np.unique(np.concatenate([dosing.inf_start, dosing.inf_end, dosing.bol_time]))
-    inner = bps[(bps > t0) & (bps < t_end)]
+    inner = np.concatenate([bps, np.asarray([] if extra is None else extra, dtype=float)])
+    inner = inner[(inner > t0) & (inner < t_end)]
     stops = np.unique(np.concatenate([[t0], inner, [t_end]]))
     sparse = times.size <= stops.size
     if sparse:  # every output time becomes a stop: steps land on it, nothing is interpolated
@@ -198,16 +201,17 @@ def integrate(
     h_max: float = 336.0,
     max_iterations: int = 2_000_000,
     end_h: np.ndarray | None = None,
+    stops_h: np.ndarray | None = None,
 ) -> Integration:
     """Integrate N patients from 0 (or the first event) to ``times_h[-1]``; see module docstring.
 
     ``times_h`` must be sorted, unique and finite (the caller validates).
     Values at a bolus time are pre-dose. ``end_h`` (per patient, optional): a patient stops once its
     step passes ``end_h``; every output at or before ``end_h`` is written, later ones are left 0 (the
-    caller masks them).
+    caller masks them). ``stops_h`` (optional): more times every patient's steps land on.
     """
     n = dosing.n
-    stops, bps, sparse = _stops(dosing, times_h)
+    stops, bps, sparse = _stops(dosing, times_h, stops_h)
     n_stops = stops.size
     rate = _rate_table(dosing, bps)
     # column of ``rate`` in force on the segment ending at stop s (i.e. on [stops[s-1], stops[s]))

@@ -124,12 +124,12 @@ def _slots() -> int:
 
 
 def integrate_jax(structure, k, bioavailability, dosing, times_h, *, rtol: float = 1e-7, atol_ug_ml: float = 1e-6,
-                  h_max: float = 336.0, max_iterations: int = 2_000_000, end_h=None) -> Integration:
+                  h_max: float = 336.0, max_iterations: int = 2_000_000, end_h=None, stops_h=None) -> Integration:
     """Integrate N patients like :func:`isamm.pk._engine.integrate`, compiled with JAX (same arguments)."""
     n = dosing.n
     times_h = np.asarray(times_h, dtype=float)
     n_times = times_h.size
-    stops, bps, sparse = _stops(dosing, times_h)
+    stops, bps, sparse = _stops(dosing, times_h, stops_h)
     n_stops = stops.size
     conc = np.zeros((n, n_times))
     auc = np.zeros((n, n_times))

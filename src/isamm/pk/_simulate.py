@@ -19,7 +19,8 @@ from isamm.pk._model import PKModel, covariate_frame, load_model
 from isamm.pk._structural import STRUCTURES
 from isamm.pk._population import sample_covariates, sample_patients  # noqa: F401 (re-exported)
 
-__all__ = ["Patients", "population_band", "band_limits", "typical_patients", "simulate", "simulate_parameters", "Simulation", "check_times"]
+__all__ = ["Patients", "population_band", "band_limits", "typical_patients", "simulate", "simulate_parameters", "Simulation",
+           "check_times", "input_breakpoints_h"]
 
 
 @dataclass(frozen=True)
@@ -186,6 +187,7 @@ def simulate(
     atol_ug_ml: float = DEFAULT_ATOL_UG_ML,
     backend: str = "auto",
     end_h=None,
+    stops_h=None,
 ) -> Simulation:
     """Simulate concentrations of N patients over their dosing calendars.
 
@@ -217,6 +219,11 @@ def simulate(
     end_h
         Optional per-patient end of follow-up (h): outputs after it are NaN, and both engines
         stop integrating that patient there (a virtual trial's data cut-off).
+    stops_h
+        Optional times (h) at which every patient's steps also land. The steps of a call land on every
+        patient's dose times (the union over the call), so a patient's numbers move at the integrator's
+        tolerance with who else is in the call; with the union of a larger group's dose times
+        (:func:`input_breakpoints_h`) they are the same, bit for bit, in any subset of that group.
 
     Returns
     -------
@@ -237,7 +244,7 @@ def simulate(
     if patients.model.id != model.id:
         raise InputError("patients were made for another model", option="patients", expected=model.id, got=patients.model.id)
     res = simulate_parameters(model, patients.parameters(), events, times_h, rtol=rtol, atol_ug_ml=atol_ug_ml,
-                              backend=backend, end_h=end_h)
+                              backend=backend, end_h=end_h, stops_h=stops_h)
     observed = None
     if residual_error:
         if seed is None:
@@ -261,13 +268,14 @@ def simulate_parameters(
     atol_ug_ml: float = DEFAULT_ATOL_UG_ML,
     backend: str = "auto",
     end_h=None,
+    stops_h=None,
 ) -> Simulation:
     """Simulate patients given their individual parameters directly (no covariate model, no IIV).
 
     ``parameters`` is a table or mapping with one column per model parameter
     (units as in the model file), one row per patient; e.g. post-hoc estimates.
     Setting ``Vm``/``Vmax`` (and ``CLm``) to 0 switches the nonlinear (and
-    time-varying) terms off.
+    time-varying) terms off. The other arguments are those of :func:`simulate`.
     """
     model = load_model(model)
     for name, v, lo in (("rtol", rtol, 1e-13), ("atol_ug_ml", atol_ug_ml, 0.0)):
@@ -291,6 +299,11 @@ def simulate_parameters(
                              expected="a finite number " + (">= 0" if name in _MAY_BE_ZERO else "> 0"), got=float(v[i]))
         params[name] = v
     times = check_times(times_h)
+    extra = None
+    if stops_h is not None:
+        extra = np.asarray(stops_h, dtype=float).ravel()
+        if not np.isfinite(extra).all():
+            raise InputError("invalid stop times", option="stops_h", expected="finite times (h)")
     n = len(frame)
     check_work(n, len(times), "times_h")  # before any work: the output must fit in memory
     dosing = build_dosing(events, n, model.drug, list(model.model.routes))
@@ -300,18 +313,27 @@ def simulate_parameters(
     start = min(0.0, float(times[0]), float(dosing.dose_time.min()) if dosing.dose_time.size else 0.0)
     if end_h is None:
         backend = resolve_backend(backend, n * (float(times[-1]) - start))
-        res = _report_failures(_integrator(backend)(structure, k, f, dosing, times, rtol=rtol, atol_ug_ml=atol_ug_ml))
+        res = _report_failures(_integrator(backend)(structure, k, f, dosing, times, rtol=rtol, atol_ug_ml=atol_ug_ml,
+                                                    stops_h=extra))
         return Simulation(model.id, times, res.conc_ug_ml, res.auc_ug_h_ml, None, res.status, res.n_steps, None, backend)
     end = np.broadcast_to(np.asarray(end_h, dtype=float), (n,))
     if not np.all(end >= 0) or np.isnan(end).any():
         raise InputError("invalid end of follow-up", option="end_h", expected="times >= 0 h (inf: none)")
     backend = resolve_backend(backend, float(np.sum(np.clip(np.minimum(end, times[-1]) - start, 0.0, None))))
     res = _report_failures(_integrator(backend)(structure, k, f, dosing, times, rtol=rtol, atol_ug_ml=atol_ug_ml,
-                                                end_h=end))
+                                                end_h=end, stops_h=extra))
     after = times[None, :] > end[:, None]
     conc = np.where(after, np.nan, res.conc_ug_ml)
     auc = np.where(after, np.nan, res.auc_ug_h_ml)
     return Simulation(model.id, times, conc, auc, None, res.status, res.n_steps, None, backend)
+
+
+def input_breakpoints_h(model: PKModel | str, events: pd.DataFrame, n_patients: int = 1) -> np.ndarray:
+    """The times (h, sorted, unique) at which the input of ``events`` to ``model`` changes: every infusion
+    piece's start and end and every bolus, over all patients (``patient`` column as in :func:`simulate`)."""
+    model = load_model(model)
+    dosing = build_dosing(events, n_patients, model.drug, list(model.model.routes))
+    return np.unique(np.concatenate([dosing.inf_start, dosing.inf_end, dosing.bol_time]))
 
 
 def _report_failures(res):

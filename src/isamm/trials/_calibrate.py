@@ -233,8 +233,8 @@ def interpolated_median(table, visit_months: float) -> float:
 class _PKCache(OrderedDict):
     """The PK of the virtual patients (``simulate_arms(pk_cache=)``), the most recently used entries only.
 
-    While the disease parameters move, the keys stay the same (one per arm and chunk of patients); each
-    new discontinuation hazard adds keys, which the search seldom revisits, so old ones are dropped.
+    One entry per arm and chunk of patients; a new discontinuation hazard adds rows inside an entry
+    (``isamm.trials._run._ChunkPK``: the PK of the patients whose number of doses changed), not entries.
     """
 
     def __init__(self, max_entries: int = 64):

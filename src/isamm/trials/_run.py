@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -117,8 +118,11 @@ def simulate_arms(spec: TrialSpec, arm_index: int, *, seed: int, replicates, par
     drawn from their own streams ``[seed, replicate, arm_index, i]``: results equal one-by-one runs.
 
     ``pk_cache``: a dict the caller keeps between calls that differ only in disease parameters (a
-    calibration: common random numbers). The concentrations depend on the patients and on their doses,
-    i.e. on the discontinuation hazard, which is part of the key.
+    calibration: common random numbers), one entry per chunk of patients. A patient's concentrations
+    depend on the patient and on how many isatuximab doses it received before discontinuing (a prefix of
+    its schedule), so the entry keeps them per patient and dose count (:class:`_ChunkPK`): a new
+    discontinuation hazard integrates only the patients whose dose count is new. A patient's numbers do not
+    depend on which other patients share its integration (tests/pk), so cached = recomputed, bit for bit.
     """
     params = load_parameters(params)
     arm = spec.arms[arm_index]
@@ -166,18 +170,26 @@ def simulate_arms(spec: TrialSpec, arm_index: int, *, seed: int, replicates, par
     for lo in range(0, n, CHUNK_PATIENTS):  # bounded memory: [patient, grid] arrays for one chunk at a time
         r = slice(lo, min(lo + CHUNK_PATIENTS, n))
         c = cov.iloc[r].reset_index(drop=True)
-        key = (spec.model_dump_json(), seed, arm_index, tuple(replicates), lo,
-               params["h_disc_isa" if has_isa else "h_disc_control"])
-        if pk_cache is not None and key in pk_cache:
-            doses, conc, dara_c0 = pk_cache[key]
-        else:
-            # dosing until discontinuation (or the cut-off): drugs stop, isatuximab washes out through the PK model
-            doses = arm_dose_events(arm.regimen, c, int(math.ceil(days[-1] / 7.0)) + 1)
-            stop_dosing = np.minimum(t_disc[r], horizon[r])
-            doses = doses[doses["time_h"].to_numpy() / 24.0 < stop_dosing[doses["patient"].to_numpy()]]
-            conc, dara_c0 = _pk(pop, c, normals[r], doses, days_off[r], horizon[r], grid, has_isa, backend)
-            if pk_cache is not None:
-                pk_cache[key] = (doses, conc, dara_c0)
+        key = (spec.model_dump_json(), seed, arm_index, tuple(replicates), lo)
+        chunk_pk = pk_cache.get(key) if pk_cache is not None else None
+        if chunk_pk is None:
+            chunk_pk = _ChunkPK(arm_dose_events(arm.regimen, c, int(math.ceil(days[-1] / 7.0)) + 1),
+                                _residual_daratumumab(pop, c, days_off[r]), has_isa)
+        if pk_cache is not None:
+            pk_cache[key] = chunk_pk  # (again: a most-recently-used cache keeps it)
+        # dosing until discontinuation (or the cut-off): drugs stop, isatuximab washes out through the PK model
+        doses = chunk_pk.doses
+        stop_dosing = np.minimum(t_disc[r], horizon[r])
+        doses = doses[doses["time_h"].to_numpy() / 24.0 < stop_dosing[doses["patient"].to_numpy()]]
+        dara_c0 = chunk_pk.dara_c0
+        conc = None
+        if has_isa:
+            # "auto" is decided by the whole chunk's work, as one call for every patient would: the patients
+            # integrated again after a change of dose count then run on the same engine
+            engine = pk.resolve_backend(backend, float(np.sum(np.clip(np.minimum(horizon[r], grid[-1]), 0.0, None))) * 24.0)
+            conc = chunk_pk.isatuximab_conc(doses, lambda idx, d: _isatuximab_pk(
+                pop, c.iloc[idx].reset_index(drop=True), normals[r][idx], d, horizon[r][idx], grid, engine,
+                chunk_pk.stops_h))
         isa_kill = None
         if has_isa:
             phi = cd38_effect_fraction(grid, days_off[r], c["daratumumab_refractory"].to_numpy(), params)
@@ -233,25 +245,69 @@ def _resistant_fraction(u: np.ndarray, params: DiseaseParameters) -> np.ndarray:
     return expit(logit)
 
 
-def _pk(pop, c, normals, doses, days_off, horizon, grid, has_isa, backend):
-    """Isatuximab concentrations [patient, grid] (None without isatuximab) and residual daratumumab at day 0."""
+class _ChunkPK:
+    """What the PK of one chunk of patients needs and gives, for reuse across calls (``pk_cache``).
+
+    ``doses``: the whole schedule of every drug (before discontinuation), ``dara_c0``: residual daratumumab
+    at day 0, and isatuximab concentration rows per (patient, number of isatuximab doses received). At most
+    ``rows_per_patient`` rows per patient on average are kept (the least recently used go first):
+    [patient, grid] rows of a chunk are ~10–40 MB per dose pattern.
+    """
+
+    rows_per_patient = 3
+
+    def __init__(self, doses: pd.DataFrame, dara_c0: np.ndarray, has_isatuximab: bool):
+        self.doses, self.dara_c0 = doses, dara_c0
+        self.rows: OrderedDict = OrderedDict()
+        # every integration of this chunk lands on the whole schedule's isatuximab dose times (the patients'
+        # own doses are a prefix of it): a patient's row is then the same whoever shares its integration
+        self.stops_h = (pk.input_breakpoints_h(PK_MODEL, doses[doses["drug"] == "isatuximab"], dara_c0.size)
+                        if has_isatuximab else None)
+
+    def isatuximab_conc(self, doses: pd.DataFrame, integrate) -> np.ndarray:
+        """[patient, grid] concentrations for these (discontinued) doses; ``integrate(patients, their doses)``
+        runs the PK of the patients whose dose count has no row yet (patients renumbered from 0)."""
+        n = self.dara_c0.size
+        isa = doses[doses["drug"] == "isatuximab"]
+        counts = np.bincount(isa["patient"].to_numpy(), minlength=n)
+        keys = list(zip(range(n), counts.tolist()))
+        missing = np.array([j for j, key in enumerate(keys) if key not in self.rows], dtype=int)
+        if missing.size:
+            sub = isa[np.isin(isa["patient"].to_numpy(), missing)]
+            sub = sub.assign(patient=np.searchsorted(missing, sub["patient"].to_numpy()))
+            conc = integrate(missing, sub.reset_index(drop=True))
+            for i, j in enumerate(missing):
+                self.rows[keys[j]] = conc[i]
+        out = np.stack([self.rows[key] for key in keys])
+        for key in keys:
+            self.rows.move_to_end(key)
+        while len(self.rows) > self.rows_per_patient * n:
+            self.rows.popitem(last=False)
+        return out
+
+
+def _residual_daratumumab(pop, c, days_off) -> np.ndarray:
+    """Residual daratumumab at day 0 (µg/mL; NaN without prior daratumumab)."""
     dara_c0 = np.full(len(c), np.nan)
     prior = np.flatnonzero(np.isfinite(days_off))
     if prior.size:
         dara_c0[prior] = residual_daratumumab(pop.prior_daratumumab.regimen, c["weight_kg"].to_numpy()[prior],
                                               c["daratumumab_weeks"].to_numpy()[prior], days_off[prior])
-    if not has_isa:
-        return None, dara_c0
+    return dara_c0
+
+
+def _isatuximab_pk(pop, c, normals, doses, horizon, grid, backend, stops_h) -> np.ndarray:
+    """Isatuximab concentrations [patient, grid] (µg/mL, NaN after each patient's cut-off)."""
     model = pk.load_model(PK_MODEL)
     pk_cov = pk.covariate_frame(model, c[[k for k in model.covariates if k in c.columns]])  # others: defaults
     patients = pk.Patients(model, pk_cov, normals[:, :_N_PK_ETAS] * model.omegas)
     # each patient's PK stops at its own cut-off (NaN after it): nothing after it is observed
     sim = pk.simulate(model, patients, doses[doses["drug"] == "isatuximab"], grid * 24.0, backend=backend,
-                      end_h=horizon * 24.0)
+                      end_h=horizon * 24.0, stops_h=stops_h)
     if (sim.status != 0).any():  # a virtual patient without PK would silently get no isatuximab effect
         raise ModelError(f"PK integration failed for {int((sim.status != 0).sum())} virtual patients "
                          f"({pk.STATUS[int(sim.status[sim.status != 0][0])]}); please report it with the trial file and seed")
-    return sim.conc_ug_ml, dara_c0
+    return sim.conc_ug_ml
 
 
 def _simulate_visits(spec, cov, keys, traj, horizon, t_death_pre, t_nonm, has_isa, params) -> dict:
