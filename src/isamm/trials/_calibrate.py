@@ -31,7 +31,8 @@ every PFS median either way: how far the curve is from the next visit.
 Optimiser: SciPy's Nelder–Mead on the logarithms of the free parameters (``beta_lines_kG``, which may be
 negative, on its own scale), in two alternating stages
 (disease parameters with the discontinuation hazards fixed — PK reused; then the two hazards — PK
-recomputed), within a time budget.
+reused for the patients whose number of doses did not change, integrated for the others), within a time
+budget.
 """
 
 from __future__ import annotations
