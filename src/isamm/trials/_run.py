@@ -277,7 +277,7 @@ class _ChunkPK:
             sub = sub.assign(patient=np.searchsorted(missing, sub["patient"].to_numpy()))
             conc = integrate(missing, sub.reset_index(drop=True))
             for i, j in enumerate(missing):
-                self.rows[keys[j]] = conc[i]
+                self.rows[keys[j]] = conc[i].copy()  # a copy: a kept view would keep its whole batch alive
         out = np.stack([self.rows[key] for key in keys])
         for key in keys:
             self.rows.move_to_end(key)
