@@ -176,7 +176,7 @@ def simulate_arms(spec: TrialSpec, arm_index: int, *, seed: int, replicates, par
             chunk_pk = _ChunkPK(arm_dose_events(arm.regimen, c, int(math.ceil(days[-1] / 7.0)) + 1),
                                 _residual_daratumumab(pop, c, days_off[r]), has_isa)
         if pk_cache is not None:
-            pk_cache[key] = chunk_pk  # (again: a most-recently-used cache keeps it)
+            pk_cache[key] = chunk_pk  # set again: a least-recently-used cache (the calibration's) marks it used
         # dosing until discontinuation (or the cut-off): drugs stop, isatuximab washes out through the PK model
         doses = chunk_pk.doses
         stop_dosing = np.minimum(t_disc[r], horizon[r])
