@@ -45,6 +45,10 @@ class Dosing:
     dose_time: np.ndarray
     dose_end: np.ndarray
 
+    def breakpoints_h(self) -> np.ndarray:
+        """Times (h, sorted, unique) at which the input changes: infusion pieces' starts and ends, boluses."""
+        return np.unique(np.concatenate([self.inf_start, self.inf_end, self.bol_time]))
+
 
 def build_dosing(events: pd.DataFrame, n: int, drug: str, routes: list[str], source: str = "dose events") -> Dosing:
     """Expand a dose-event table for ``n`` patients; keep only rows of ``drug``."""

@@ -146,7 +146,7 @@ def _stops(dosing: Dosing, times: np.ndarray, extra: np.ndarray | None = None):
     ``extra``: more stop times (h; those inside the span are kept), e.g. other calls' breakpoints."""
     t0 = min(0.0, float(times[0]), float(dosing.dose_time.min()) if dosing.dose_time.size else 0.0)
     t_end = float(times[-1])
-    bps = np.unique(np.concatenate([dosing.inf_start, dosing.inf_end, dosing.bol_time]))
+    bps = dosing.breakpoints_h()
     inner = np.concatenate([bps, np.asarray([] if extra is None else extra, dtype=float)])
     inner = inner[(inner > t0) & (inner < t_end)]
     stops = np.unique(np.concatenate([[t0], inner, [t_end]]))

@@ -332,8 +332,7 @@ def input_breakpoints_h(model: PKModel | str, events: pd.DataFrame, n_patients: 
     """The times (h, sorted, unique) at which the input of ``events`` to ``model`` changes: every infusion
     piece's start and end and every bolus, over all patients (``patient`` column as in :func:`simulate`)."""
     model = load_model(model)
-    dosing = build_dosing(events, n_patients, model.drug, list(model.model.routes))
-    return np.unique(np.concatenate([dosing.inf_start, dosing.inf_end, dosing.bol_time]))
+    return build_dosing(events, n_patients, model.drug, list(model.model.routes)).breakpoints_h()
 
 
 def _report_failures(res):
