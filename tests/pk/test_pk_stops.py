@@ -56,5 +56,6 @@ def test_stops_outside_the_span_are_ignored_and_bad_ones_refused():
     a = pk.simulate("isatuximab_fau2020", None, ev, grid, backend="numpy")
     b = pk.simulate("isatuximab_fau2020", None, ev, grid, backend="numpy", stops_h=[-5.0, 1e6])
     np.testing.assert_array_equal(a.conc_ug_ml, b.conc_ug_ml)
-    with pytest.raises(InputError, match="stops_h"):
-        pk.simulate("isatuximab_fau2020", None, ev, grid, backend="numpy", stops_h=[np.nan])
+    for bad in ([np.nan], [np.inf], ["nine"], [[1.0], [2.0, 3.0]]):
+        with pytest.raises(InputError, match="stops_h"):
+            pk.simulate("isatuximab_fau2020", None, ev, grid, backend="numpy", stops_h=bad)

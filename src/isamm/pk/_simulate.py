@@ -301,7 +301,10 @@ def simulate_parameters(
     times = check_times(times_h)
     extra = None
     if stops_h is not None:
-        extra = np.asarray(stops_h, dtype=float).ravel()
+        try:
+            extra = np.asarray(stops_h, dtype=float).ravel()
+        except (TypeError, ValueError):
+            extra = np.array([np.nan])
         if not np.isfinite(extra).all():
             raise InputError("invalid stop times", option="stops_h", expected="finite times (h)")
     n = len(frame)
